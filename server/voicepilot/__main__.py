@@ -1,0 +1,3 @@
+from voicepilot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Audio: frames, tracks, resampling, file input."""

@@ -1,0 +1,211 @@
+"""The JSON-RPC contract between the editor and the sidecar, typed once.
+
+Every payload that crosses stdio is one of these pydantic models (camelCase on the wire).
+``extension/src/contract.ts`` is generated from this module by ``voicepilot contract-ts``
+and a test fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class WireModel(BaseModel):
+    """Base for every contract payload: camelCase aliases, unknown fields refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON-ready dict as it goes on the wire (aliases, no unset optionals)."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+# ---------------------------------------------------------------- method names
+
+START_SESSION = "voicepilot/startSession"
+END_SESSION = "voicepilot/endSession"
+PUSH_TO_TALK = "voicepilot/pushToTalk"
+SET_CREDENTIALS = "voicepilot/setCredentials"
+RUN_DIAGNOSTICS = "voicepilot/runDiagnostics"
+CONNECTION_STATE = "voicepilot/connectionState"
+TRANSCRIPT = "voicepilot/transcript"
+DIAGNOSTICS = "voicepilot/diagnostics"
+RUN_TOOL = "voicepilot/runTool"
+
+Profile = Literal["local", "azure", "openai"]
+Mode = Literal["conversation", "dictation"]
+ConnectionStateName = Literal[
+    "idle", "authenticating", "connecting", "connected", "renewing", "reconnecting", "failed", "closed"
+]
+ErrorKindName = Literal["auth", "quota", "network", "media", "device", "protocol", "config"]
+Role = Literal["user", "assistant"]
+ApiFlavor = Literal["ga", "preview"]
+
+
+# ---------------------------------------------------------------- editor -> sidecar
+
+
+class DeviceInput(WireModel):
+    kind: Literal["device"]
+    name: str | None = None
+
+
+class FileInput(WireModel):
+    kind: Literal["file"]
+    path: str = Field(min_length=1)
+
+
+AudioInput = Annotated[DeviceInput | FileInput, Field(discriminator="kind")]
+
+
+class ToolSpec(WireModel):
+    """A function tool the editor carries out (the Realtime API's flat function-tool shape)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class ConnectionSettings(WireModel):
+    """Where to connect. Every field is optional: the profile supplies the defaults."""
+
+    endpoint: str | None = None
+    deployment: str | None = None
+    api_version: str | None = None
+    api_flavor: ApiFlavor | None = None
+    voice: str | None = None
+    instructions: str | None = None
+
+
+class StartSessionParams(WireModel):
+    profile: Profile
+    input: AudioInput | None = None
+    mode: Mode = "conversation"
+    tools: list[ToolSpec] = Field(default_factory=list)
+    connection: ConnectionSettings | None = None
+
+
+class StartSessionResult(WireModel):
+    session_id: str
+
+
+class EndSessionParams(WireModel):
+    session_id: str | None = None
+
+
+class EndSessionResult(WireModel):
+    ended: bool
+
+
+class PushToTalkParams(WireModel):
+    pressed: bool
+
+
+class PushToTalkResult(WireModel):
+    accepted: bool
+
+
+class SetCredentialsParams(WireModel):
+    api_key: str = Field(min_length=1)
+
+
+class SetCredentialsResult(WireModel):
+    stored: bool
+
+
+class RunDiagnosticsParams(WireModel):
+    pass
+
+
+class DiagnosticCheck(WireModel):
+    name: str
+    ok: bool
+    detail: str
+    next_step: str | None = None
+
+
+class RunDiagnosticsResult(WireModel):
+    checks: list[DiagnosticCheck]
+
+
+# ---------------------------------------------------------------- sidecar -> editor
+
+
+class ConnectionStateParams(WireModel):
+    state: ConnectionStateName
+    previous: ConnectionStateName
+    reason: str | None = None
+    error_kind: ErrorKindName | None = None
+    session_id: str | None = None
+
+
+class TranscriptParams(WireModel):
+    role: Role
+    item_id: str
+    text: str
+    final: bool
+    session_id: str | None = None
+
+
+class DiagnosticsParams(WireModel):
+    session_id: str | None = None
+    message: str | None = None
+    error_kind: ErrorKindName | None = None
+    stats: dict[str, float] = Field(default_factory=dict)
+
+
+class RunToolParams(WireModel):
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    session_id: str | None = None
+
+
+class RunToolResult(WireModel):
+    output: str
+
+
+# ---------------------------------------------------------------- the catalogue
+
+# method -> (params model, result model or None for a notification)
+EDITOR_REQUESTS: dict[str, tuple[type[WireModel], type[WireModel]]] = {
+    START_SESSION: (StartSessionParams, StartSessionResult),
+    END_SESSION: (EndSessionParams, EndSessionResult),
+    PUSH_TO_TALK: (PushToTalkParams, PushToTalkResult),
+    SET_CREDENTIALS: (SetCredentialsParams, SetCredentialsResult),
+    RUN_DIAGNOSTICS: (RunDiagnosticsParams, RunDiagnosticsResult),
+}
+SIDECAR_NOTIFICATIONS: dict[str, type[WireModel]] = {
+    CONNECTION_STATE: ConnectionStateParams,
+    TRANSCRIPT: TranscriptParams,
+    DIAGNOSTICS: DiagnosticsParams,
+}
+SIDECAR_REQUESTS: dict[str, tuple[type[WireModel], type[WireModel]]] = {
+    RUN_TOOL: (RunToolParams, RunToolResult),
+}
+
+CONTRACT_MODELS: tuple[type[WireModel], ...] = (
+    DeviceInput,
+    FileInput,
+    ToolSpec,
+    ConnectionSettings,
+    StartSessionParams,
+    StartSessionResult,
+    EndSessionParams,
+    EndSessionResult,
+    PushToTalkParams,
+    PushToTalkResult,
+    SetCredentialsParams,
+    SetCredentialsResult,
+    RunDiagnosticsParams,
+    DiagnosticCheck,
+    RunDiagnosticsResult,
+    ConnectionStateParams,
+    TranscriptParams,
+    DiagnosticsParams,
+    RunToolParams,
+    RunToolResult,
+)

@@ -1,0 +1,1 @@
+"""The local realtime engine: a loopback server that speaks the Azure OpenAI Realtime protocol."""

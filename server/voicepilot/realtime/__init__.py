@@ -1,0 +1,1 @@
+"""Realtime API client: endpoints, keys, transports, events, session manager."""

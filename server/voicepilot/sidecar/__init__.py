@@ -1,0 +1,1 @@
+"""The pygls sidecar: the JSON-RPC contract with the editor."""
