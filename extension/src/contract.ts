@@ -38,6 +38,7 @@ export interface ConnectionSettings {
   deployment?: string;
   apiVersion?: string;
   apiFlavor?: "ga" | "preview";
+  region?: string;
   voice?: string;
   instructions?: string;
 }

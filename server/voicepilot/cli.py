@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+
+from voicepilot import logs
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicepilot", description="Talk to your editor.")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("sidecar", help="serve the editor over JSON-RPC on stdio (started by the extension)")
+
+    engine = sub.add_parser("engine", help="run the local realtime engine on loopback")
+    engine.add_argument("--host", default="127.0.0.1")
+    engine.add_argument("--port", type=int, default=8787, help="0 picks a free port")
+    engine.add_argument("--key-ttl", type=float, default=60.0, help="ephemeral key lifetime in seconds")
+    engine.add_argument("--session-limit", type=float, default=None, help="maximum session length in seconds")
+    engine.add_argument(
+        "--secrets-stdin",
+        action="store_true",
+        help='read {"apiKey": ..., "controlToken": ...} as one JSON line on stdin; exit on EOF',
+    )
+
+    talk = sub.add_parser("talk", help="run a voice session from a terminal")
+    talk.add_argument("--profile", choices=["local", "azure", "openai"], default="local")
+    talk.add_argument("--input", required=True, metavar="FILE.wav", help="audio file to speak")
+    talk.add_argument("--json", action="store_true", help="one JSON object per line")
+    talk.add_argument("--endpoint", help="service URL (default: start a local engine)")
+    talk.add_argument("--deployment", help="deployment or model name")
+    talk.add_argument("--api-flavor", choices=["ga", "preview"], default=None)
+    talk.add_argument("--region", help="Azure preview region")
+    talk.add_argument("--key-ttl", type=float, default=60.0, help="key lifetime for the engine talk starts")
+    talk.add_argument("--session-limit", type=float, default=None, help="session limit for the engine talk starts")
+
     sub.add_parser("contract-ts", help="print the TypeScript mirror of the editor contract")
     return parser
 
@@ -20,4 +49,17 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(generate())
         return 0
+    logs.configure(args.log_level if args.command != "talk" else "WARNING")
+    if args.command == "sidecar":
+        from voicepilot.sidecar.stdio import main as sidecar_main
+
+        return sidecar_main()
+    if args.command == "engine":
+        from voicepilot.engine.server import serve
+
+        return asyncio.run(serve(args.host, args.port, args.key_ttl, args.session_limit, args.secrets_stdin))
+    if args.command == "talk":
+        from voicepilot.talk import run_talk
+
+        return asyncio.run(run_talk(args))
     return 2

@@ -76,6 +76,7 @@ class ConnectionSettings(WireModel):
     deployment: str | None = None
     api_version: str | None = None
     api_flavor: ApiFlavor | None = None
+    region: str | None = None
     voice: str | None = None
     instructions: str | None = None
 

@@ -1,0 +1,221 @@
+"""The local realtime engine's HTTP surface: the service's key and call endpoints, on loopback.
+
+Paths served (../shared/research/realtime-protocol.md §1-2):
+- Azure GA: ``POST /openai/v1/realtime/client_secrets``, ``POST /openai/v1/realtime/calls``
+- Azure preview: ``POST /openai/realtimeapi/sessions?api-version=…``, ``POST /v1/realtimertc?model=…``
+- OpenAI GA: ``POST /v1/realtime/client_secrets``, ``POST /v1/realtime/calls``
+- OpenAI beta: ``POST /v1/realtime/sessions``, ``POST /v1/realtime?model=…``
+- Control (tests only, token-guarded): ``GET /control/calls``
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from voicepilot.engine.call import RealtimeCall
+from voicepilot.engine.keys import IssuedKey, KeyStore
+from voicepilot.realtime.endpoints import is_loopback_url
+from voicepilot.realtime.events import new_id
+from voicepilot.realtime.session_config import Flavor, SessionConfig
+
+log = logging.getLogger(__name__)
+
+MIN_TTL_S, MAX_TTL_S = 10, 7200
+
+
+@dataclass(frozen=True)
+class EngineSecrets:
+    api_key: str
+    control_token: str | None = None
+
+
+def error_response(
+    status: int, code: str, message: str, kind: str = "invalid_request_error", param: str | None = None
+) -> web.Response:
+    return web.json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status=status)
+
+
+class Engine:
+    def __init__(
+        self,
+        secrets: EngineSecrets,
+        key_ttl_s: float = 60.0,
+        loopback: bool = True,
+        session_limit_s: float | None = None,
+    ) -> None:
+        self.secrets = secrets
+        self.keys = KeyStore(key_ttl_s)
+        self.loopback = loopback
+        self.session_limit_s = session_limit_s
+        self.calls: dict[str, RealtimeCall] = {}
+
+    # ------------------------------------------------------------------ app
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=1 << 20)
+        app.router.add_post("/openai/v1/realtime/client_secrets", self.mint_ga)
+        app.router.add_post("/v1/realtime/client_secrets", self.mint_ga)
+        app.router.add_post("/openai/realtimeapi/sessions", self.mint_preview)
+        app.router.add_post("/v1/realtime/sessions", self.mint_preview)
+        app.router.add_post("/openai/v1/realtime/calls", self.call_ga)
+        app.router.add_post("/v1/realtime/calls", self.call_ga)
+        app.router.add_post("/v1/realtimertc", self.call_preview)
+        app.router.add_post("/v1/realtime", self.call_preview)
+        app.router.add_get("/control/calls", self.control_calls)
+        app.on_shutdown.append(self._close_calls)
+        return app
+
+    async def _close_calls(self, _app: web.Application) -> None:
+        for call in list(self.calls.values()):
+            await call.close()
+
+    # ------------------------------------------------------------------ auth
+
+    def _resource_key_ok(self, request: web.Request) -> bool:
+        presented = request.headers.get("api-key")
+        auth = request.headers.get("Authorization", "")
+        if presented is None and auth.startswith("Bearer "):
+            presented = auth[len("Bearer ") :]
+        return presented is not None and hmac.compare_digest(presented, self.secrets.api_key)
+
+    def _ephemeral_key(self, request: web.Request) -> IssuedKey | web.Response:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return error_response(401, "missing_api_key", "You didn't provide an API key. Use a Bearer token.")
+        status, key = self.keys.check(auth[len("Bearer ") :])
+        if status == "unknown" or key is None:
+            return error_response(401, "invalid_api_key", "Incorrect API key provided.")
+        if status == "expired":
+            return error_response(401, "invalid_api_key", "Ephemeral key has expired. Mint a new client secret.")
+        return key
+
+    # ------------------------------------------------------------------ minting
+
+    async def _json_body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return error_response(400, "invalid_json", "The request body is not valid JSON.")
+        if not isinstance(body, dict):
+            return error_response(400, "invalid_json", "The request body must be a JSON object.")
+        return body
+
+    def _ttl(self, body: dict[str, Any], holder: dict[str, Any] | None) -> float | web.Response | None:
+        expires_after = (holder or {}).get("expires_after")
+        if not expires_after:
+            return None
+        seconds = expires_after.get("seconds") if isinstance(expires_after, dict) else None
+        if not isinstance(seconds, int) or not MIN_TTL_S <= seconds <= MAX_TTL_S:
+            return error_response(
+                400,
+                "invalid_value",
+                f"expires_after.seconds must be an integer from {MIN_TTL_S} to {MAX_TTL_S}.",
+                param="expires_after.seconds",
+            )
+        return float(seconds)
+
+    async def mint_ga(self, request: web.Request) -> web.Response:
+        if not self._resource_key_ok(request):
+            return error_response(401, "invalid_api_key", "Incorrect API key provided.")
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        session = body.get("session") or {}
+        if not isinstance(session, dict) or session.get("type") != "realtime":
+            return error_response(
+                400,
+                "missing_required_parameter",
+                "Missing required parameter: 'session.type' (expected 'realtime').",
+                param="session.type",
+            )
+        ttl = self._ttl(body, body)
+        if isinstance(ttl, web.Response):
+            return ttl
+        config = SessionConfig().merge_wire(session, "ga")
+        key = self.keys.issue("ga", session, ttl)
+        wire = config.to_wire("ga")
+        wire.update(id=new_id("sess"), object="realtime.session")
+        return web.json_response({"value": key.value, "expires_at": int(key.expires_at), "session": wire})
+
+    async def mint_preview(self, request: web.Request) -> web.Response:
+        if request.path.startswith("/openai/") and not request.query.get("api-version"):
+            return error_response(400, "missing_api_version", "Missing required query parameter 'api-version'.")
+        if not self._resource_key_ok(request):
+            return error_response(401, "invalid_api_key", "Incorrect API key provided.")
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        ttl = self._ttl(body, body.get("client_secret"))
+        if isinstance(ttl, web.Response):
+            return ttl
+        config = SessionConfig().merge_wire(body, "preview")
+        key = self.keys.issue("preview", body, ttl)
+        wire = config.to_wire("preview")
+        wire.update(
+            id=new_id("sess"),
+            object="realtime.session",
+            client_secret={"value": key.value, "expires_at": int(key.expires_at)},
+        )
+        return web.json_response(wire)
+
+    # ------------------------------------------------------------------ calls
+
+    async def call_ga(self, request: web.Request) -> web.Response:
+        return await self._call(request, "ga")
+
+    async def call_preview(self, request: web.Request) -> web.Response:
+        if not request.query.get("model"):
+            return error_response(400, "missing_model", "Missing required query parameter 'model'.")
+        return await self._call(request, "preview")
+
+    async def _call(self, request: web.Request, flavor: Flavor) -> web.Response:
+        key = self._ephemeral_key(request)
+        if isinstance(key, web.Response):
+            return key
+        if request.content_type != "application/sdp":
+            return error_response(400, "invalid_content_type", "Expected an SDP offer as application/sdp.")
+        offer = await request.text()
+        if "m=audio" not in offer:
+            return error_response(400, "invalid_offer", "The SDP offer has no audio section.")
+        config = SessionConfig().merge_wire(key.session, key.flavor)
+        call = RealtimeCall(new_id("rtc"), flavor, config, self.loopback, self.session_limit_s)
+        try:
+            answer = await call.answer(offer)
+        except ValueError as exc:
+            await call.close()
+            return error_response(400, "invalid_offer", f"The SDP offer could not be used: {exc}")
+        self.calls[call.call_id] = call
+        location = f"{request.path.rstrip('/')}/{call.call_id}" if flavor == "ga" else f"/v1/realtimertc/{call.call_id}"
+        return web.Response(status=201, text=answer, content_type="application/sdp", headers={"Location": location})
+
+    # ------------------------------------------------------------------ control
+
+    async def control_calls(self, request: web.Request) -> web.Response:
+        if not is_loopback_url(f"http://{request.remote or ''}/"):
+            return error_response(403, "forbidden", "The control API answers loopback clients only.")
+        token = self.secrets.control_token
+        presented = request.headers.get("X-VoicePilot-Control", "")
+        if not token or not hmac.compare_digest(presented, token):
+            return error_response(401, "invalid_control_token", "Missing or wrong control token.")
+        return web.json_response(
+            {
+                "keysMinted": self.keys.minted,
+                "calls": [
+                    {
+                        "callId": call.call_id,
+                        "flavor": call.flavor,
+                        "clientEvents": call.record.client_events,
+                        "functionCallOutputs": call.record.function_call_outputs,
+                        "transcripts": call.record.transcripts,
+                        "invalidEvents": call.record.invalid_events,
+                        "closed": call.closed.is_set(),
+                    }
+                    for call in self.calls.values()
+                ],
+            }
+        )

@@ -1,0 +1,472 @@
+"""One realtime call on the local engine: a peer connection that behaves like the service.
+
+Audio in is decoded by aiortc, reduced to 16 kHz mono and fed to server VAD (or buffered for
+push-to-talk). Each turn is transcribed offline and answered with the GA event sequence (beta
+names for preview sessions), the reply spoken on the outgoing track.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+from voicepilot.audio.frames import Pcm, Resampler, frame_to_mono
+from voicepilot.audio.tracks import PacedAudioTrack, drain_track
+from voicepilot.engine.speaker import SpeechSource
+from voicepilot.engine.speech import dialogue, stt, tts
+from voicepilot.engine.speech import vad as vad_mod
+from voicepilot.errors import VoicePilotError
+from voicepilot.realtime import events as ev
+from voicepilot.realtime.events import new_id
+from voicepilot.realtime.ice import loopback_ice
+from voicepilot.realtime.session_config import Flavor, SessionConfig
+
+log = logging.getLogger(__name__)
+
+STT_RATE = 16_000
+MIN_COMMIT_MS = 100
+MAX_BUFFER_S = 300  # push-to-talk input buffer bound (the service caps an append at 15 MiB)
+
+
+@dataclass
+class UserTurn:
+    item_id: str
+    recognition: asyncio.Future[stt.Recognition]
+
+
+@dataclass
+class CallRecord:
+    """What the call received: the control API exposes it to tests."""
+
+    client_events: list[str] = field(default_factory=list)
+    function_call_outputs: list[dict[str, Any]] = field(default_factory=list)
+    transcripts: list[str] = field(default_factory=list)
+    invalid_events: int = 0
+
+
+class RealtimeCall:
+    def __init__(
+        self,
+        call_id: str,
+        flavor: Flavor,
+        config: SessionConfig,
+        loopback: bool,
+        session_limit_s: float | None = None,
+    ) -> None:
+        self.call_id = call_id
+        self.flavor = flavor
+        self.config = config
+        self.session_id = new_id("sess")
+        self.record = CallRecord()
+        self.created_at = time.time()
+        self.session_limit_s = session_limit_s
+        self._loopback = loopback
+        self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self._channel: Any = None
+        self._speech = SpeechSource(on_drained=self._on_playback_drained)
+        self._track = PacedAudioTrack(self._speech)
+        self._resampler = Resampler(48_000, STT_RATE)
+        self._vad = self._make_vad()
+        self._recognizer: stt.Recognizer | None = None
+        self._recognizer_ready: asyncio.Future[stt.Recognizer] | None = None
+        self._input: list[Pcm] = []
+        self._input_samples = 0
+        self._items: list[dict[str, Any]] = []
+        self._pending_turns: list[UserTurn] = []
+        self._active_response: str | None = None
+        self._active_task: asyncio.Task[None] | None = None
+        self._speaking_response: str | None = None
+        self._current_item: str | None = None
+        self._cancel_reason: str | None = None
+        self._response_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.closed = asyncio.Event()
+
+    # ------------------------------------------------------------------ setup
+
+    async def answer(self, offer_sdp: str) -> str:
+        pc = self._pc
+        pc.addTrack(self._track)
+        pc.on("datachannel", self._on_datachannel)
+        pc.on("track", self._on_track)
+        pc.on("connectionstatechange", self._on_connection_state)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        with loopback_ice(self._loopback):
+            await pc.setLocalDescription(await pc.createAnswer())
+        self._recognizer_ready = asyncio.get_running_loop().create_future()
+        self._spawn(self._load_recognizer())
+        return str(pc.localDescription.sdp)
+
+    async def _load_recognizer(self) -> None:
+        assert self._recognizer_ready is not None
+        try:
+            recognizer = await asyncio.to_thread(stt.Recognizer, list(self.config.tools), STT_RATE)
+        except Exception as exc:  # surfaced to the client as a transcription failure per turn
+            self._recognizer_ready.set_exception(exc)
+            return
+        self._recognizer = recognizer
+        self._recognizer_ready.set_result(recognizer)
+
+    def _make_vad(self) -> vad_mod.ServerVad | None:
+        turn = self.config.turn_detection
+        if turn is None:
+            return None
+        return vad_mod.ServerVad(turn.threshold, turn.prefix_padding_ms, turn.silence_duration_ms, STT_RATE)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._pc.close()
+        self.closed.set()
+
+    async def _on_connection_state(self) -> None:
+        if self._pc.connectionState in ("failed", "closed"):
+            self._spawn(self.close())
+
+    # ------------------------------------------------------------------ events out
+
+    def emit(self, event: ev.Event) -> None:
+        if self.flavor == "preview" and event.type in ev.GA_ONLY_TYPES:
+            return
+        if event.event_id is None:
+            event.event_id = new_id("event")
+        if self._channel is not None and self._channel.readyState == "open":
+            self._channel.send(event.to_json(beta=self.flavor == "preview"))
+
+    def _error(self, code: str, message: str, event_id: str | None = None, kind: str = "invalid_request_error") -> None:
+        self.emit(ev.ErrorEvent(error=ev.ErrorDetail(type=kind, code=code, message=message, event_id=event_id)))
+
+    def session_object(self) -> dict[str, Any]:
+        session = self.config.to_wire(self.flavor)
+        session.update(id=self.session_id, object="realtime.session")
+        if self.session_limit_s is not None:
+            session["expires_at"] = int(self.created_at + self.session_limit_s)
+        return session
+
+    def _on_datachannel(self, channel: Any) -> None:
+        self._channel = channel
+        channel.on("message", self._on_message)
+        self.emit(ev.SessionCreated(session=self.session_object()))
+
+    # ------------------------------------------------------------------ events in
+
+    def _on_message(self, raw: str | bytes) -> None:
+        try:
+            event = ev.parse_client_event(raw)
+        except VoicePilotError as exc:
+            self.record.invalid_events += 1
+            self._error("invalid_event", exc.message)
+            return
+        self.record.client_events.append(event.type)
+        match event:
+            case ev.SessionUpdate(session=session):
+                self._update_session(session)
+            case ev.InputAudioBufferCommit():
+                self._commit(event.event_id)
+            case ev.InputAudioBufferClear():
+                self._clear_input()
+                self.emit(ev.InputCleared())
+            case ev.ConversationItemCreate(item=item):
+                self._create_item(item, event.event_id)
+            case ev.ResponseCreate():
+                self._spawn(self._respond())
+            case ev.ResponseCancel():
+                if not self._cancel_response("client_cancelled"):
+                    self._error("response_cancel_not_active", "There is no active response to cancel.", event.event_id)
+            case ev.OutputAudioBufferClear():
+                self._speech.clear()
+                self.emit(ev.OutputAudioBufferCleared(response_id=self._speaking_response))
+                self._speaking_response = None
+            case ev.InputAudioBufferAppend():
+                # Over WebRTC audio arrives on the media track; appends are a WebSocket feature.
+                self._error("invalid_event", "input_audio_buffer.append is not supported over WebRTC.", event.event_id)
+            case _:
+                self._error("invalid_event", f"Unsupported event type '{event.type}'.", event.event_id)
+
+    def _update_session(self, session: dict[str, Any]) -> None:
+        try:
+            self.config = self.config.merge_wire(session, self.flavor)
+        except (TypeError, ValueError, AttributeError) as exc:
+            self._error("invalid_value", f"Invalid session configuration: {exc}")
+            return
+        self._vad = self._make_vad()
+        if self._recognizer is not None:
+            self._recognizer.update_tools(list(self.config.tools))
+        self.emit(ev.SessionUpdated(session=self.session_object()))
+
+    def _create_item(self, item: dict[str, Any], event_id: str | None) -> None:
+        kind = item.get("type")
+        if kind not in ("message", "function_call_output", "function_call"):
+            self._error("invalid_value", f"Unsupported item type '{kind}'.", event_id)
+            return
+        item = dict(item, id=item.get("id") or new_id("item"), object="realtime.item", status="completed")
+        if kind == "function_call_output":
+            self.record.function_call_outputs.append(item)
+        self._add_item(item)
+
+    def _add_item(self, item: dict[str, Any]) -> None:
+        previous = self._items[-1]["id"] if self._items else None
+        self._items.append(item)
+        self.emit(ev.ConversationItemCreated(item=item, previous_item_id=previous))
+        self.emit(ev.ConversationItemAdded(item=item, previous_item_id=previous))
+
+    # ------------------------------------------------------------------ audio in
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio":
+            self._spawn(drain_track(track, self._on_audio_frame))
+
+    def _on_audio_frame(self, frame: av.AudioFrame) -> None:
+        samples = self._resampler.resample(frame_to_mono(frame))
+        if samples.size == 0:
+            return
+        if self._vad is None:
+            self._buffer_input(samples)
+            return
+        for vad_event in self._vad.feed(samples):
+            if isinstance(vad_event, vad_mod.SpeechStarted):
+                self._on_speech_started(vad_event.audio_start_ms)
+            else:
+                self._on_speech_stopped(vad_event.audio_end_ms, vad_event.audio)
+
+    def _buffer_input(self, samples: Pcm) -> None:
+        self._input.append(samples)
+        self._input_samples += samples.size
+        while self._input_samples > MAX_BUFFER_S * STT_RATE and self._input:
+            self._input_samples -= self._input.pop(0).size
+
+    def _clear_input(self) -> None:
+        self._input.clear()
+        self._input_samples = 0
+
+    def _on_speech_started(self, audio_start_ms: int) -> None:
+        self._current_item = new_id("item")
+        self.emit(ev.SpeechStarted(audio_start_ms=audio_start_ms, item_id=self._current_item))
+        turn = self.config.turn_detection
+        if turn is not None and turn.interrupt_response:
+            self._cancel_response("turn_detected")
+
+    def _on_speech_stopped(self, audio_end_ms: int, audio: bytes) -> None:
+        item_id = self._current_item or new_id("item")
+        self._current_item = None
+        self.emit(ev.SpeechStopped(audio_end_ms=audio_end_ms, item_id=item_id))
+        self._start_turn(item_id, audio)
+        turn = self.config.turn_detection
+        if turn is not None and turn.create_response:
+            self._spawn(self._respond())
+
+    def _commit(self, event_id: str | None) -> None:
+        audio = np.concatenate(self._input).tobytes() if self._input else b""
+        duration_ms = len(audio) // 2 * 1000 // STT_RATE
+        if duration_ms < MIN_COMMIT_MS:
+            self._error(
+                "input_audio_buffer_commit_empty",
+                f"Error committing input audio buffer: buffer too small. Expected at least {MIN_COMMIT_MS}ms "
+                f"of audio, but buffer only has {duration_ms:.2f}ms of audio.",
+                event_id,
+            )
+            return
+        self._clear_input()
+        self._start_turn(new_id("item"), audio)
+
+    def _start_turn(self, item_id: str, audio: bytes) -> None:
+        previous = self._items[-1]["id"] if self._items else None
+        self.emit(ev.InputCommitted(item_id=item_id, previous_item_id=previous))
+        self._add_item(
+            {
+                "id": item_id,
+                "object": "realtime.item",
+                "type": "message",
+                "role": "user",
+                "status": "completed",
+                "content": [{"type": "input_audio", "transcript": None}],
+            }
+        )
+        future: asyncio.Future[stt.Recognition] = asyncio.get_running_loop().create_future()
+        self._pending_turns.append(UserTurn(item_id, future))
+        self._spawn(self._transcribe(item_id, audio, future))
+
+    async def _transcribe(self, item_id: str, audio: bytes, future: asyncio.Future[stt.Recognition]) -> None:
+        try:
+            assert self._recognizer_ready is not None
+            recognizer = await self._recognizer_ready
+            recognition = await asyncio.to_thread(recognizer.transcribe, audio)
+        except Exception as exc:
+            log.exception("transcription failed")
+            self.emit(
+                ev.InputTranscriptionFailed(
+                    item_id=item_id,
+                    error=ev.ErrorDetail(type="server_error", code="transcription_failed", message=str(exc)),
+                )
+            )
+            future.set_result(stt.Recognition(text="", tool_call=None, confidence=0.0, source="free"))
+            return
+        self.record.transcripts.append(recognition.text)
+        if recognition.text:
+            self.emit(ev.InputTranscriptionDelta(item_id=item_id, delta=recognition.text))
+        self.emit(ev.InputTranscriptionCompleted(item_id=item_id, transcript=recognition.text))
+        future.set_result(recognition)
+
+    # ------------------------------------------------------------------ responses
+
+    async def _respond(self) -> None:
+        async with self._response_lock:
+            response_id = new_id("resp")
+            self._active_response = response_id
+            self._active_task = asyncio.current_task()
+            try:
+                await self._run_response(response_id)
+            except asyncio.CancelledError:
+                self._finish_response(response_id, "cancelled", [], self._cancel_reason)
+                raise
+            finally:
+                self._active_response = None
+                self._active_task = None
+
+    async def _run_response(self, response_id: str) -> None:
+        self.emit(ev.ResponseCreated(response=ev.ResponseInfo(id=response_id)))
+        self.emit(
+            ev.RateLimitsUpdated(
+                rate_limits=[
+                    {"name": "requests", "limit": 1000, "remaining": 999, "reset_seconds": 60.0},
+                    {"name": "tokens", "limit": 100000, "remaining": 99000, "reset_seconds": 60.0},
+                ]
+            )
+        )
+        reply = await self._compose_reply()
+        if reply.tool_call is not None:
+            item = self._function_call_item(response_id, reply.tool_call)
+            self._finish_response(response_id, "completed", [item])
+            return
+        item = await self._speak(response_id, reply.text)
+        self._finish_response(response_id, "completed", [item])
+
+    async def _compose_reply(self) -> dialogue.Reply:
+        last = self._items[-1] if self._items else None
+        if last is not None and last.get("type") == "function_call_output":
+            call = next(
+                (
+                    i
+                    for i in reversed(self._items)
+                    if i.get("type") == "function_call" and i.get("call_id") == last.get("call_id")
+                ),
+                None,
+            )
+            name = str(call.get("name", "")) if call else ""
+            arguments = json.loads(call.get("arguments", "{}")) if call else {}
+            return dialogue.Reply(dialogue.reply_for_tool_output(name, arguments, str(last.get("output", ""))), None)
+        if self._pending_turns:
+            turn = self._pending_turns.pop(0)
+            return dialogue.reply_for_user_turn(await turn.recognition)
+        if last is not None and last.get("type") == "message" and last.get("role") == "user":
+            text = " ".join(str(c.get("text", "")) for c in last.get("content", []) if isinstance(c, dict))
+            return dialogue.reply_for_user_turn(
+                stt.Recognition(text=text.strip(), tool_call=None, confidence=1.0, source="free")
+            )
+        return dialogue.Reply("How can I help?", None)
+
+    def _function_call_item(self, response_id: str, call: Any) -> dict[str, Any]:
+        item_id, call_id = new_id("item"), new_id("call")
+        arguments = json.dumps(call.arguments)
+        item = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "function_call",
+            "status": "in_progress",
+            "name": call.name,
+            "call_id": call_id,
+            "arguments": "",
+        }
+        self.emit(ev.OutputItemAdded(response_id=response_id, item=item))
+        item = dict(item, status="completed", arguments=arguments)
+        self._add_item(item)
+        self.emit(
+            ev.FunctionCallArgumentsDelta(response_id=response_id, item_id=item_id, call_id=call_id, delta=arguments)
+        )
+        self.emit(
+            ev.FunctionCallArgumentsDone(
+                response_id=response_id, item_id=item_id, call_id=call_id, name=call.name, arguments=arguments
+            )
+        )
+        self.emit(ev.OutputItemDone(response_id=response_id, item=item))
+        return item
+
+    async def _speak(self, response_id: str, text: str) -> dict[str, Any]:
+        item_id = new_id("item")
+        part = {"type": "output_audio", "transcript": ""}
+        item: dict[str, Any] = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "role": "assistant",
+            "status": "in_progress",
+            "content": [],
+        }
+        self.emit(ev.OutputItemAdded(response_id=response_id, item=item))
+        self.emit(
+            ev.ConversationItemCreated(item=item, previous_item_id=self._items[-1]["id"] if self._items else None)
+        )
+        self.emit(ev.ContentPartAdded(response_id=response_id, item_id=item_id, part=part))
+        audio = await tts.synthesize(text, 48_000, self.config.voice)
+        self._speaking_response = response_id
+        self._speech.play(audio)
+        self.emit(ev.OutputAudioBufferStarted(response_id=response_id))
+        words = text.split(" ")
+        for index, word in enumerate(words):
+            delta = word if index == 0 else " " + word
+            self.emit(ev.AudioTranscriptDelta(response_id=response_id, item_id=item_id, delta=delta))
+        self.emit(ev.AudioTranscriptDone(response_id=response_id, item_id=item_id, transcript=text))
+        part = dict(part, transcript=text)
+        self.emit(ev.ContentPartDone(response_id=response_id, item_id=item_id, part=part))
+        item = dict(item, status="completed", content=[part])
+        self._items.append(item)
+        self.emit(ev.OutputItemDone(response_id=response_id, item=item))
+        return item
+
+    def _finish_response(
+        self, response_id: str, status: str, output: list[dict[str, Any]], reason: str | None = None
+    ) -> None:
+        details = {"type": status, "reason": reason} if reason else None
+        self.emit(
+            ev.ResponseDone(
+                response=ev.ResponseInfo(id=response_id, status=status, output=output, status_details=details)
+            )
+        )
+
+    def _cancel_response(self, reason: str) -> bool:
+        """Stop the active response (and its audio). Returns False when nothing was active."""
+        cancelled = False
+        if self._active_task is not None and not self._active_task.done():
+            self._cancel_reason = reason
+            self._active_task.cancel()
+            cancelled = True
+        if self._speech.playing:
+            self._speech.clear()
+            self.emit(ev.OutputAudioBufferCleared(response_id=self._speaking_response))
+            self._speaking_response = None
+            cancelled = True
+        return cancelled
+
+    def _on_playback_drained(self) -> None:
+        if self._speaking_response is not None:
+            self.emit(ev.OutputAudioBufferStopped(response_id=self._speaking_response))
+            self._speaking_response = None
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,55 @@
+"""Logging set-up: stderr only (stdout is the JSON-RPC channel), and secrets redacted.
+
+Code never logs a secret on purpose; the redaction filter is the second line of defence, for
+exceptions and third-party messages that might echo a request back.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+REDACTED = "<redacted>"
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """From now on, ``value`` is replaced by <redacted> in every log record."""
+    if len(value) >= 6:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        values = sorted(_secrets, key=len, reverse=True)
+    for value in values:
+        text = text.replace(value, REDACTED)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        return True
+
+
+def configure(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # pygls logs whole message bodies at DEBUG/INFO, and setCredentials carries a key.
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    for noisy in ("aioice", "aiortc", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,155 @@
+"""Where a profile's keys are minted and its calls are placed (../shared research: protocol §1-2).
+
+A profile plus the connection settings resolve to one :class:`Endpoint`. Validation happens here,
+once: plain ``http`` only for loopback, host names that fit the profile, and a config error that
+names the setting to fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote, urlsplit
+
+from voicepilot.contract import ConnectionSettings, Profile
+from voicepilot.errors import config_error
+from voicepilot.realtime.session_config import Flavor
+
+PREVIEW_API_VERSION = "2025-04-01-preview"
+DEFAULT_PREVIEW_REGIONS = ("eastus2", "swedencentral")
+OPENAI_BASE = "https://api.openai.com"
+AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com")
+
+AuthStyle = Literal["api-key", "bearer"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    profile: Profile
+    flavor: Flavor
+    mint_url: str
+    calls_url: str
+    # How the long-lived credential is presented when minting: Azure takes an ``api-key``
+    # header (or a bearer Entra token), OpenAI a bearer key.
+    auth_style: AuthStyle
+    deployment: str
+
+    @property
+    def loopback(self) -> bool:
+        """True when both URLs point at this machine: the transport then stays on 127.0.0.1."""
+        return is_loopback_url(self.mint_url) and is_loopback_url(self.calls_url)
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base(url: str, setting: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise config_error(
+            f"The setting {setting} ('{url}') is not a URL.",
+            f"Set {setting} to an https URL such as https://my-resource.openai.azure.com.",
+        )
+    if parts.scheme == "http" and not is_loopback_url(url):
+        raise config_error(
+            f"The setting {setting} uses plain http for a remote host ({parts.hostname}).",
+            f"Use https in {setting}; plain http is only allowed for the local engine on loopback.",
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _require(value: str | None, setting: str, example: str) -> str:
+    if not value:
+        raise config_error(f"The setting {setting} is empty.", f"Set {setting}, for example to {example}.")
+    return value
+
+
+def resolve_endpoint(
+    profile: Profile,
+    settings: ConnectionSettings | None,
+    local_url: str | None = None,
+    allowed_regions: tuple[str, ...] = DEFAULT_PREVIEW_REGIONS,
+) -> Endpoint:
+    """Resolve a profile and its settings to the URLs the client will use."""
+    settings = settings or ConnectionSettings()
+    flavor: Flavor = settings.api_flavor or "ga"
+    deployment = settings.deployment or "gpt-realtime"
+    if profile == "local":
+        base = _base(
+            _require(settings.endpoint or local_url, "voicepilot.local.url", "http://127.0.0.1:8787"),
+            "voicepilot.local.url",
+        )
+        return _azure_style(profile, base, flavor, deployment, settings, calls_base=base)
+    if profile == "openai":
+        base = _base(settings.endpoint or OPENAI_BASE, "voicepilot.openai.endpoint")
+        if flavor == "preview":
+            return Endpoint(
+                profile,
+                "preview",
+                f"{base}/v1/realtime/sessions",
+                f"{base}/v1/realtime?model={quote(deployment)}",
+                "bearer",
+                deployment,
+            )
+        return Endpoint(
+            profile,
+            "ga",
+            f"{base}/v1/realtime/client_secrets",
+            f"{base}/v1/realtime/calls",
+            "bearer",
+            deployment,
+        )
+    endpoint = _require(settings.endpoint, "voicepilot.azure.endpoint", "https://my-resource.openai.azure.com")
+    base = _base(endpoint, "voicepilot.azure.endpoint")
+    host = urlsplit(base).hostname or ""
+    if not is_loopback_url(base) and not host.endswith(AZURE_HOST_SUFFIXES):
+        raise config_error(
+            f"The setting voicepilot.azure.endpoint points at {host}, which is not an Azure OpenAI resource.",
+            "Use your resource's endpoint, ending in .openai.azure.com or .cognitiveservices.azure.com.",
+        )
+    calls_base = base
+    if flavor == "preview" and not is_loopback_url(base):
+        region = _require(settings.region, "voicepilot.azure.region", "eastus2").lower().replace(" ", "")
+        if region not in allowed_regions:
+            raise config_error(
+                f"The setting voicepilot.azure.region ('{region}') is not one of {', '.join(allowed_regions)}.",
+                "Pick a region where the realtime preview is offered, matching your resource's region.",
+            )
+        calls_base = f"https://{region}.realtimeapi-preview.ai.azure.com"
+    return _azure_style(profile, base, flavor, deployment, settings, calls_base)
+
+
+def _azure_style(
+    profile: Profile,
+    base: str,
+    flavor: Flavor,
+    deployment: str,
+    settings: ConnectionSettings,
+    calls_base: str,
+) -> Endpoint:
+    if flavor == "preview":
+        version = settings.api_version or PREVIEW_API_VERSION
+        return Endpoint(
+            profile,
+            "preview",
+            f"{base}/openai/realtimeapi/sessions?api-version={quote(version)}",
+            f"{calls_base}/v1/realtimertc?model={quote(deployment)}",
+            "api-key",
+            deployment,
+        )
+    return Endpoint(
+        profile,
+        "ga",
+        f"{base}/openai/v1/realtime/client_secrets",
+        f"{calls_base}/openai/v1/realtime/calls",
+        "api-key",
+        deployment,
+    )

@@ -1,0 +1,104 @@
+"""Credentials and ephemeral-key minting.
+
+The long-lived credential (a resource API key) never leaves this module except as a request
+header to the mint endpoint; its ``repr`` is redacted so it cannot reach a log line by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import aiohttp
+
+from voicepilot.errors import VoicePilotError, classify_http_status, network_error, protocol_error
+from voicepilot.realtime.endpoints import AuthStyle, Endpoint
+from voicepilot.realtime.session_config import SessionConfig
+
+MINT_TIMEOUT_S = 10.0
+
+
+class Credential(Protocol):
+    async def auth_headers(self, style: AuthStyle) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class ApiKeyCredential:
+    key: str = field(repr=False)
+
+    async def auth_headers(self, style: AuthStyle) -> dict[str, str]:
+        if style == "api-key":
+            return {"api-key": self.key}
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def __repr__(self) -> str:
+        return "ApiKeyCredential(key=<redacted>)"
+
+
+@dataclass(frozen=True)
+class EphemeralKey:
+    value: str = field(repr=False)
+    expires_at: float
+    session: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def seconds_left(self, now: float | None = None) -> float:
+        return self.expires_at - (time.time() if now is None else now)
+
+
+def error_detail(body: str) -> str:
+    """The service's error message from a JSON error body, or a short excerpt of the text."""
+    try:
+        payload = json.loads(body)
+        error = payload.get("error", payload)
+        if isinstance(error, dict):
+            return str(error.get("message") or error.get("code") or body[:200])
+        return str(error)
+    except ValueError:
+        return body[:200] or "no detail"
+
+
+def mint_body(endpoint: Endpoint, config: SessionConfig) -> dict[str, Any]:
+    session = config.to_wire(endpoint.flavor)
+    session["model"] = endpoint.deployment
+    if endpoint.flavor == "preview":
+        return session
+    return {"session": session}
+
+
+async def mint_ephemeral_key(
+    http: aiohttp.ClientSession, endpoint: Endpoint, credential: Credential, config: SessionConfig
+) -> EphemeralKey:
+    """POST the mint request and return the ephemeral key, or raise a classified error."""
+    headers = await credential.auth_headers(endpoint.auth_style)
+    try:
+        async with http.post(
+            endpoint.mint_url,
+            json=mint_body(endpoint, config),
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=MINT_TIMEOUT_S),
+            # A redirect would resend the key to wherever it points: never follow one.
+            allow_redirects=False,
+        ) as response:
+            body = await response.text()
+            if response.status != 200:
+                raise classify_http_status(response.status, error_detail(body))
+    except VoicePilotError:
+        raise
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise network_error(
+            f"Could not reach the key service at {endpoint.mint_url} ({exc.__class__.__name__})."
+        ) from exc
+    return parse_mint_response(body, endpoint)
+
+
+def parse_mint_response(body: str, endpoint: Endpoint) -> EphemeralKey:
+    try:
+        payload = json.loads(body)
+        if endpoint.flavor == "preview":
+            secret = payload["client_secret"]
+            return EphemeralKey(str(secret["value"]), float(secret["expires_at"]), payload)
+        return EphemeralKey(str(payload["value"]), float(payload["expires_at"]), payload.get("session") or {})
+    except (ValueError, KeyError, TypeError) as exc:
+        raise protocol_error("The key service answered without an ephemeral key.") from exc

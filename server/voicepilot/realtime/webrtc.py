@@ -1,0 +1,140 @@
+"""The WebRTC transport: one peer connection carrying Opus both ways and the events channel.
+
+Order follows the service's samples: add the mic track, create the data channel, make the offer
+(aiortc gathers ICE inside setLocalDescription, so no trickle), POST it as application/sdp with
+the ephemeral key, apply the answer, wait for the channel to open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+import av
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+from voicepilot.audio.tracks import drain_track
+from voicepilot.errors import VoicePilotError, classify_http_status, media_error, network_error
+from voicepilot.realtime.endpoints import Endpoint
+from voicepilot.realtime.ice import loopback_ice
+from voicepilot.realtime.keys import EphemeralKey, error_detail
+
+log = logging.getLogger(__name__)
+
+DATA_CHANNEL_LABEL = "oai-events"
+SDP_TIMEOUT_S = 10.0
+OPEN_TIMEOUT_S = 10.0
+
+
+@dataclass
+class TransportCallbacks:
+    on_message: Callable[[str], None]
+    on_closed: Callable[[str], None]
+    on_remote_frame: Callable[[av.AudioFrame], None] | None = None
+
+
+class WebRTCTransport:
+    def __init__(self, endpoint: Endpoint, outgoing: MediaStreamTrack, callbacks: TransportCallbacks) -> None:
+        self._endpoint = endpoint
+        self._outgoing = outgoing
+        self._callbacks = callbacks
+        self._pc: RTCPeerConnection | None = None
+        self._channel: object | None = None
+        self._drains: set[asyncio.Task[int]] = set()
+        self._closed = False
+        self.call_id: str | None = None
+        self.frames_received = 0
+
+    async def connect(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self._pc = pc
+        pc.addTrack(self._outgoing)
+        channel = pc.createDataChannel(DATA_CHANNEL_LABEL, ordered=True)
+        self._channel = channel
+        opened = asyncio.Event()
+        channel.on("open", opened.set)
+        channel.on("message", self._on_message)
+        channel.on("close", lambda: self._report_closed("the events channel closed"))
+        pc.on("track", self._on_track)
+        pc.on("connectionstatechange", self._on_connection_state)
+
+        with loopback_ice(self._endpoint.loopback):
+            await pc.setLocalDescription(await pc.createOffer())
+        answer = await self._exchange_sdp(pc.localDescription.sdp, key, http)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        except ValueError as exc:
+            raise media_error(f"The service's SDP answer was not usable ({exc}).") from exc
+        try:
+            await asyncio.wait_for(opened.wait(), OPEN_TIMEOUT_S)
+        except TimeoutError as exc:
+            raise media_error(
+                f"The media connection did not come up within {OPEN_TIMEOUT_S:.0f} s (ICE/DTLS).",
+                "Check that UDP traffic to the service is allowed, or use the WebSocket transport.",
+            ) from exc
+
+    async def _exchange_sdp(self, offer: str, key: EphemeralKey, http: aiohttp.ClientSession) -> str:
+        headers = {"Authorization": f"Bearer {key.value}", "Content-Type": "application/sdp"}
+        try:
+            async with http.post(
+                self._endpoint.calls_url,
+                data=offer.encode(),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=SDP_TIMEOUT_S),
+                allow_redirects=False,
+            ) as response:
+                body = await response.text()
+                if not 200 <= response.status < 300:
+                    raise classify_http_status(response.status, error_detail(body))
+                location = response.headers.get("Location", "")
+                self.call_id = location.rstrip("/").rsplit("/", 1)[-1] or None
+                return body
+        except VoicePilotError:
+            raise
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise network_error(
+                f"Could not reach the realtime service at {self._endpoint.calls_url} ({exc.__class__.__name__})."
+            ) from exc
+
+    def send(self, payload: str) -> None:
+        channel = self._channel
+        if channel is None or getattr(channel, "readyState", "") != "open":
+            raise media_error("The events channel is not open.")
+        channel.send(payload)  # type: ignore[attr-defined]
+
+    def _on_message(self, message: str | bytes) -> None:
+        self._callbacks.on_message(message if isinstance(message, str) else message.decode("utf-8", "replace"))
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind != "audio":
+            return
+        task = asyncio.get_running_loop().create_task(drain_track(track, self._on_remote_frame))
+        self._drains.add(task)
+        task.add_done_callback(self._drains.discard)
+
+    def _on_remote_frame(self, frame: av.AudioFrame) -> None:
+        self.frames_received += 1
+        if self._callbacks.on_remote_frame is not None:
+            self._callbacks.on_remote_frame(frame)
+
+    async def _on_connection_state(self) -> None:
+        state = self._pc.connectionState if self._pc else "closed"
+        log.debug("peer connection state: %s", state)
+        if state in ("failed", "closed"):
+            self._report_closed(f"the peer connection {state}")
+
+    def _report_closed(self, reason: str) -> None:
+        if not self._closed:
+            self._closed = True
+            self._callbacks.on_closed(reason)
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._pc is not None:
+            await self._pc.close()
+        if self._drains:
+            await asyncio.gather(*self._drains, return_exceptions=True)

@@ -1,0 +1,225 @@
+"""The sidecar's JSON-RPC surface: editor requests in, notifications and tool requests out.
+
+Params of our methods arrive as plain dicts (see :mod:`voicepilot.sidecar.protocol`) and are
+validated by the contract's pydantic models, so bad params get a JSON-RPC "invalid params" error
+that says which field is wrong, and the sidecar keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pydantic import ValidationError
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+
+from voicepilot import __version__, contract
+from voicepilot.contract import (
+    ConnectionStateParams,
+    DiagnosticCheck,
+    DiagnosticsParams,
+    RunToolParams,
+    RunToolResult,
+    TranscriptParams,
+    WireModel,
+)
+from voicepilot.errors import VoicePilotError
+from voicepilot.launch import LocalEngineProcess, build_session
+from voicepilot.logs import register_secret
+from voicepilot.realtime.session import RealtimeSession
+from voicepilot.sidecar.protocol import raw_params_converter
+
+log = logging.getLogger(__name__)
+
+Model = TypeVar("Model", bound=WireModel)
+STATS_INTERVAL_S = 1.0
+# JSON-RPC server-defined error code for a classified VoicePilot error.
+VOICEPILOT_ERROR_CODE = -32001
+
+
+def classified(error: VoicePilotError) -> JsonRpcException:
+    return JsonRpcException(
+        error.describe(), VOICEPILOT_ERROR_CODE, {"errorKind": error.kind.value, "nextStep": error.next_step}
+    )
+
+
+def validate(model: type[Model], params: Any) -> Model:
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise JsonRpcInvalidParams(f"{model.__name__}: params must be an object.")
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'params'}: {error['msg']}" for error in exc.errors()
+        )
+        raise JsonRpcInvalidParams(f"Invalid params for {model.__name__}: {problems}") from exc
+
+
+class EditorObserver:
+    """Forwards one session's events to the editor."""
+
+    def __init__(self, server: VoicePilotServer) -> None:
+        self._server = server
+
+    def on_state(self, change: ConnectionStateParams) -> None:
+        self._server.notify(contract.CONNECTION_STATE, change)
+
+    def on_transcript(self, transcript: TranscriptParams) -> None:
+        self._server.notify(contract.TRANSCRIPT, transcript)
+
+    def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None:
+        self._server.notify(contract.DIAGNOSTICS, diagnostics)
+
+    async def run_tool(self, call: RunToolParams) -> str:
+        result = await self._server.protocol.send_request_async(contract.RUN_TOOL, call.wire())
+        return validate(RunToolResult, result).output
+
+
+class VoicePilotServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("voicepilot-sidecar", __version__, converter_factory=raw_params_converter)
+        self.engine = LocalEngineProcess()
+        self.api_key: str | None = None
+        self.sessions: dict[str, RealtimeSession] = {}
+        self.last_error: VoicePilotError | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._register()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def notify(self, method: str, params: WireModel) -> None:
+        self.protocol.notify(method, params.wire())
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # Errors already answered in a response need no pop-up in the editor; log them.
+        log.warning("%s: %s", getattr(source, "__name__", source), error)
+
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _handle(self, method: str, model: type[Model], handler: Callable[[Model], Awaitable[WireModel]]) -> None:
+        async def feature(params: Any) -> dict[str, Any]:
+            request = validate(model, params)
+            try:
+                result = await handler(request)
+            except VoicePilotError as exc:
+                self.last_error = exc
+                raise classified(exc) from exc
+            return result.wire()
+
+        self.feature(method)(feature)
+
+    def _register(self) -> None:
+        self._handle(contract.START_SESSION, contract.StartSessionParams, self.start_session)
+        self._handle(contract.END_SESSION, contract.EndSessionParams, self.end_session)
+        self._handle(contract.PUSH_TO_TALK, contract.PushToTalkParams, self.push_to_talk)
+        self._handle(contract.SET_CREDENTIALS, contract.SetCredentialsParams, self.set_credentials)
+        self._handle(contract.RUN_DIAGNOSTICS, contract.RunDiagnosticsParams, self.run_diagnostics)
+        self.feature(types.SHUTDOWN)(self._on_shutdown)
+
+    async def _on_shutdown(self, params: Any) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ handlers
+
+    async def start_session(self, params: contract.StartSessionParams) -> contract.StartSessionResult:
+        for session in list(self.sessions.values()):
+            await self._end(session, "a new session was started")
+        session_id = "vp_" + uuid.uuid4().hex[:12]
+        session = await build_session(session_id, params, self.api_key, self.engine, EditorObserver(self))
+        self.sessions[session_id] = session
+        self.spawn(self._run(session))
+        return contract.StartSessionResult(session_id=session_id)
+
+    async def _run(self, session: RealtimeSession) -> None:
+        try:
+            await session.start()
+        except VoicePilotError as exc:
+            self.last_error = exc
+            return
+        stats = self.spawn(self._push_stats(session))
+        await session.ended.wait()
+        stats.cancel()
+
+    async def _push_stats(self, session: RealtimeSession) -> None:
+        while session.state not in ("closed", "failed"):
+            await asyncio.sleep(STATS_INTERVAL_S)
+            self.notify(contract.DIAGNOSTICS, DiagnosticsParams(session_id=session.session_id, stats=session.stats()))
+
+    async def end_session(self, params: contract.EndSessionParams) -> contract.EndSessionResult:
+        targets = (
+            [self.sessions[params.session_id]]
+            if params.session_id in self.sessions
+            else ([] if params.session_id else list(self.sessions.values()))
+        )
+        for session in targets:
+            await self._end(session, "ended by the user")
+        return contract.EndSessionResult(ended=bool(targets))
+
+    async def _end(self, session: RealtimeSession, reason: str) -> None:
+        self.sessions.pop(session.session_id, None)
+        await session.close(reason)
+
+    async def push_to_talk(self, params: contract.PushToTalkParams) -> contract.PushToTalkResult:
+        session = next((s for s in self.sessions.values() if s.state == "connected"), None)
+        if session is None or session.config.turn_detection is not None:
+            # In conversation mode the service detects turns itself; nothing to do.
+            return contract.PushToTalkResult(accepted=False)
+        if params.pressed:
+            session.clear_input()
+        else:
+            session.commit_and_respond()
+        return contract.PushToTalkResult(accepted=True)
+
+    async def set_credentials(self, params: contract.SetCredentialsParams) -> contract.SetCredentialsResult:
+        register_secret(params.api_key)
+        self.api_key = params.api_key
+        return contract.SetCredentialsResult(stored=True)
+
+    async def run_diagnostics(self, params: contract.RunDiagnosticsParams) -> contract.RunDiagnosticsResult:
+        checks = [DiagnosticCheck(name="sidecar", ok=True, detail=f"VoicePilot sidecar {__version__} is running.")]
+        checks.append(
+            DiagnosticCheck(
+                name="credential",
+                ok=self.api_key is not None,
+                detail="An API key is set." if self.api_key else "No API key is set (the local engine needs none).",
+                next_step=None if self.api_key else "Run 'VoicePilot: Set API Key' to use Azure OpenAI or OpenAI.",
+            )
+        )
+        try:
+            url, _ = await self.engine.ensure_started()
+            checks.append(DiagnosticCheck(name="local engine", ok=True, detail=f"Listening on {url}."))
+        except VoicePilotError as exc:
+            checks.append(DiagnosticCheck(name="local engine", ok=False, detail=exc.message, next_step=exc.next_step))
+        if self.last_error is not None:
+            checks.append(
+                DiagnosticCheck(
+                    name="last error",
+                    ok=False,
+                    detail=self.last_error.message,
+                    next_step=self.last_error.next_step,
+                )
+            )
+        return contract.RunDiagnosticsResult(checks=checks)
+
+    # ------------------------------------------------------------------ shutdown
+
+    async def close(self) -> None:
+        """End every session, task and child process. Runs on stdin EOF and on exit."""
+        for session in list(self.sessions.values()):
+            await self._end(session, "the sidecar is shutting down")
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.engine.stop()

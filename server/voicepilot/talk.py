@@ -1,0 +1,117 @@
+"""``voicepilot talk``: the sidecar's session code, driven from a terminal.
+
+It prints state changes, transcripts and tool calls (``--json``: one object per line) and exits
+0 after the reply to the last utterance of the input, non-zero with a clear message on failure.
+With no editor attached, tool calls are acknowledged but not carried out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from voicepilot.contract import (
+    ConnectionSettings,
+    ConnectionStateParams,
+    DiagnosticsParams,
+    FileInput,
+    RunToolParams,
+    StartSessionParams,
+    TranscriptParams,
+)
+from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.errors import VoicePilotError
+from voicepilot.launch import EngineOptions, LocalEngineProcess, build_session
+from voicepilot.logs import register_secret
+
+NO_EDITOR_OUTPUT = json.dumps({"ok": True, "note": "voicepilot talk has no editor attached; not carried out"})
+
+
+class TerminalObserver:
+    def __init__(self, as_json: bool) -> None:
+        self._json = as_json
+
+    def _emit(self, kind: str, fields: dict[str, Any], line: str) -> None:
+        if self._json:
+            sys.stdout.write(json.dumps({"type": kind, **fields}) + "\n")
+        else:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    def on_state(self, change: ConnectionStateParams) -> None:
+        reason = f" ({change.reason})" if change.reason else ""
+        self._emit("state", change.wire(), f"[state] {change.previous} -> {change.state}{reason}")
+
+    def on_transcript(self, transcript: TranscriptParams) -> None:
+        if transcript.final or self._json:
+            self._emit(
+                "transcript",
+                transcript.wire(),
+                f"[{transcript.role}] {transcript.text}" if transcript.final else "",
+            )
+
+    def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None:
+        if diagnostics.message:
+            self._emit("diagnostics", diagnostics.wire(), f"[diagnostics] {diagnostics.message}")
+
+    async def run_tool(self, call: RunToolParams) -> str:
+        self._emit("tool_call", call.wire(), f"[tool] {call.name}({json.dumps(call.arguments)})")
+        return NO_EDITOR_OUTPUT
+
+    def error(self, error: VoicePilotError) -> None:
+        fields = {"errorKind": error.kind.value, "message": error.message, "nextStep": error.next_step}
+        if self._json:
+            self._emit("error", fields, "")
+        else:
+            sys.stderr.write(f"voicepilot: {error.describe()}\n")
+
+
+async def run_talk(args: argparse.Namespace) -> int:
+    observer = TerminalObserver(args.json)
+    params = StartSessionParams(
+        profile=args.profile,
+        input=FileInput(kind="file", path=args.input),
+        tools=list(EDITOR_TOOLS),
+        connection=ConnectionSettings(
+            endpoint=args.endpoint, deployment=args.deployment, api_flavor=args.api_flavor, region=args.region
+        ),
+    )
+    # A terminal has no SecretStorage: the CLI alone reads the key from the environment.
+    api_key = os.environ.get("VOICEPILOT_API_KEY")
+    if api_key:
+        register_secret(api_key)
+    engine = LocalEngineProcess(EngineOptions(key_ttl_s=args.key_ttl, session_limit_s=args.session_limit))
+    session = None
+    try:
+        session = await build_session("talk", params, api_key, engine, observer)
+        await session.start()
+        source = session.track.source
+        finished = getattr(source, "finished", None)
+        if finished is not None:
+            await _until_either(finished.wait(), session.ended.wait())
+        await _until_either(session.turns.quiet.wait(), session.ended.wait())
+        if session.failure is not None:
+            raise session.failure
+        return 0
+    except VoicePilotError as exc:
+        observer.error(exc)
+        return 1
+    finally:
+        if session is not None:
+            await session.close()
+        await engine.stop()
+
+
+async def _until_either(*awaitables: Any) -> None:
+    import asyncio
+
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,119 @@
+"""Bad input gets a clear error, and the sidecar keeps serving."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.integration.engine_process import EngineProcess
+from tests.integration.rpc import RpcError, SidecarClient
+from tests.integration.test_round_trip import start_params
+
+pytestmark = pytest.mark.integration
+
+
+async def still_serving(sidecar: SidecarClient) -> None:
+    result = await sidecar.request("voicepilot/runDiagnostics", {})
+    assert result["checks"][0] == {"name": "sidecar", "ok": True, "detail": result["checks"][0]["detail"]}
+
+
+async def test_unknown_method(sidecar: SidecarClient) -> None:
+    with pytest.raises(RpcError) as error:
+        await sidecar.request("voicepilot/doesNotExist", {})
+    assert error.value.code == -32601
+    assert "voicepilot/doesNotExist" in error.value.message
+    await still_serving(sidecar)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"profile": "cloud"}, "profile"),
+        ({"profile": "local", "input": {"kind": "file"}}, "input.file.path"),
+        ({"profile": "local", "mode": "shouting"}, "mode"),
+        ({"profile": "local", "unexpected": 1}, "unexpected"),
+        ([1, 2], "params must be an object"),
+    ],
+)
+async def test_wrong_params(sidecar: SidecarClient, params: object, expected: str) -> None:
+    with pytest.raises(RpcError) as error:
+        await sidecar.request("voicepilot/startSession", params)
+    assert error.value.code == -32602
+    assert expected in error.value.message
+    await still_serving(sidecar)
+
+
+async def test_push_to_talk_needs_a_boolean(sidecar: SidecarClient) -> None:
+    with pytest.raises(RpcError) as error:
+        await sidecar.request("voicepilot/pushToTalk", {"pressed": "maybe"})
+    assert error.value.code == -32602
+    assert "pressed" in error.value.message
+
+
+async def test_missing_wav(sidecar: SidecarClient, tmp_path: Path) -> None:
+    with pytest.raises(RpcError) as error:
+        await sidecar.request("voicepilot/startSession", start_params(tmp_path / "nope.wav"))
+    assert error.value.data["errorKind"] == "config"
+    assert "nope.wav does not exist" in error.value.message
+    assert sidecar.states() == []
+    await still_serving(sidecar)
+
+
+async def test_unreadable_wav(sidecar: SidecarClient, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"RIFF....WAVEfmt this is not audio" * 10)
+    with pytest.raises(RpcError) as error:
+        await sidecar.request("voicepilot/startSession", start_params(garbage))
+    assert error.value.data["errorKind"] == "media"
+    assert "garbage.wav" in error.value.message
+    await still_serving(sidecar)
+
+
+async def test_engine_not_running(sidecar: SidecarClient, samples: Path) -> None:
+    with socket.socket() as probe:  # a loopback port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    await sidecar.request("voicepilot/setCredentials", {"apiKey": "irrelevant-key"})
+    await sidecar.request(
+        "voicepilot/startSession", start_params(samples / "go_to_line_12.wav", endpoint=f"http://127.0.0.1:{port}")
+    )
+    failed = await sidecar.wait_state("failed")
+    assert failed["errorKind"] == "network"
+    assert f"127.0.0.1:{port}" in failed["reason"]
+    assert sidecar.states() == ["authenticating", "failed"]
+    await still_serving(sidecar)
+
+
+async def test_wrong_api_key(sidecar: SidecarClient, engine: EngineProcess, samples: Path) -> None:
+    await sidecar.request("voicepilot/setCredentials", {"apiKey": "wrong-key-123456"})
+    await sidecar.request("voicepilot/startSession", start_params(samples / "go_to_line_12.wav", engine))
+    failed = await sidecar.wait_state("failed")
+    assert failed["errorKind"] == "auth"
+    assert "401" in failed["reason"]
+    assert "API key" in failed["reason"]
+    assert "wrong-key-123456" not in sidecar.stderr_text()
+    assert (await engine.control())["calls"] == []
+
+
+async def test_expired_ephemeral_key(
+    sidecar: SidecarClient, start_engine: object, samples: Path
+) -> None:
+    engine: EngineProcess = await start_engine("--key-ttl", "0")  # type: ignore[operator]
+    await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
+    await sidecar.request("voicepilot/startSession", start_params(samples / "go_to_line_12.wav", engine))
+    failed = await sidecar.wait_state("failed")
+    assert failed["errorKind"] == "auth"
+    assert "expired" in failed["reason"]
+    assert sidecar.states() == ["authenticating", "connecting", "failed"]
+
+
+async def test_no_key_for_a_cloud_profile(sidecar: SidecarClient, samples: Path) -> None:
+    params = start_params(samples / "go_to_line_12.wav")
+    params.update(profile="azure", connection={"endpoint": "https://example-resource.openai.azure.com"})
+    with pytest.raises(RpcError) as error:
+        await sidecar.request("voicepilot/startSession", params)
+    assert error.value.data["errorKind"] == "auth"
+    assert "Set API Key" in error.value.data["nextStep"]
+    await still_serving(sidecar)

@@ -1,0 +1,50 @@
+"""The editor contract: one definition in pydantic, mirrored in TypeScript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from voicepilot import contract
+from voicepilot.contract_ts import generate
+from voicepilot.editor_tools import EDITOR_TOOLS
+
+CONTRACT_TS = Path(__file__).resolve().parents[2] / "extension" / "src" / "contract.ts"
+
+
+def test_typescript_mirror_is_current() -> None:
+    assert CONTRACT_TS.read_text() == generate(), (
+        "extension/src/contract.ts is stale: run `voicepilot contract-ts > extension/src/contract.ts`"
+    )
+
+
+def test_every_model_appears_in_typescript() -> None:
+    text = CONTRACT_TS.read_text()
+    for model in contract.CONTRACT_MODELS:
+        assert f"export interface {model.__name__} {{" in text
+        for field in model.model_fields.values():
+            assert f"  {field.alias}" in text
+
+
+def test_camel_case_on_the_wire() -> None:
+    params = contract.ConnectionStateParams(state="connected", previous="connecting", session_id="s", error_kind=None)
+    assert params.wire() == {"state": "connected", "previous": "connecting", "sessionId": "s"}
+
+
+def test_input_is_a_discriminated_union() -> None:
+    params = contract.StartSessionParams.model_validate(
+        {"profile": "local", "input": {"kind": "file", "path": "a.wav"}}
+    )
+    assert isinstance(params.input, contract.FileInput)
+    with pytest.raises(ValidationError):
+        contract.StartSessionParams.model_validate({"profile": "local", "input": {"kind": "tape"}})
+
+
+def test_editor_tools_are_valid_realtime_function_tools() -> None:
+    names = [tool.name for tool in EDITOR_TOOLS]
+    assert len(names) == len(set(names))
+    for tool in EDITOR_TOOLS:
+        assert tool.parameters["type"] == "object"
+        assert set(tool.parameters["required"]) <= set(tool.parameters["properties"])
