@@ -1,0 +1,82 @@
+import json
+import wave
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pytest
+
+from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.engine.speech.stt import MIN_CONFIDENCE, Recognizer
+from voicepilot.engine.speech.vad import ServerVad, SpeechStopped
+
+SAMPLES = resources.files("voicepilot") / "samples"
+
+
+def read_wav(name: str) -> bytes:
+    with wave.open(str(SAMPLES / name)) as audio:
+        assert (audio.getframerate(), audio.getnchannels(), audio.getsampwidth()) == (16_000, 1, 2)
+        return bytes(audio.readframes(audio.getnframes()))
+
+
+def editor_tools() -> list[dict[str, Any]]:
+    return [tool.model_dump() for tool in EDITOR_TOOLS]
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer(editor_tools())
+
+
+def sample_utterances() -> list[tuple[bytes, dict[str, Any]]]:
+    """The bundled sample cut into utterances by the VAD, each with its expected result."""
+    listing = json.loads((SAMPLES / "commands.json").read_text(encoding="utf-8"))
+    vad = ServerVad()
+    events = vad.feed(np.frombuffer(read_wav(listing["audio"]), dtype=np.int16)) + vad.flush()
+    cuts = [event.audio for event in events if isinstance(event, SpeechStopped)]
+    return list(zip(cuts, listing["utterances"], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("audio", "expected"),
+    sample_utterances(),
+    ids=lambda value: value["text"] if isinstance(value, dict) else "",
+)
+def test_bundled_utterances_are_recognised(recognizer: Recognizer, audio: bytes, expected: dict[str, Any]) -> None:
+    recognition = recognizer.transcribe(audio)
+    assert recognition.text == expected["transcript"]
+    if expected["tool_call"] is None:
+        assert recognition.tool_call is None
+        assert recognition.source == "free"
+    else:
+        assert recognition.tool_call is not None
+        assert recognition.source == "grammar"
+        assert recognition.confidence >= MIN_CONFIDENCE
+        assert {"name": recognition.tool_call.name, "arguments": recognition.tool_call.arguments} == expected[
+            "tool_call"
+        ]
+
+
+@pytest.mark.parametrize(("name", "line"), [("go_to_line_42.wav", 42), ("go_to_line_12.wav", 12)])
+def test_single_command_samples(recognizer: Recognizer, name: str, line: int) -> None:
+    recognition = recognizer.transcribe(read_wav(name))
+    assert recognition.tool_call is not None
+    assert (recognition.tool_call.name, recognition.tool_call.arguments) == ("go_to_line", {"line": line})
+
+
+@pytest.mark.parametrize("audio", [b"", np.zeros(32_000, dtype=np.int16).tobytes(), b"\x01\x00" * 16_000])
+def test_silence_is_an_empty_transcript(recognizer: Recognizer, audio: bytes) -> None:
+    recognition = recognizer.transcribe(audio)
+    assert (recognition.text, recognition.tool_call, recognition.source) == ("", None, "free")
+
+
+def test_updated_tools_take_effect_on_the_next_utterance() -> None:
+    recognizer = Recognizer([])
+    audio = read_wav("go_to_line_12.wav")
+    before = recognizer.transcribe(audio)
+    assert before.tool_call is None
+    assert before.source == "free"
+    recognizer.update_tools([tool for tool in editor_tools() if tool["name"] == "go_to_line"])
+    after = recognizer.transcribe(audio)
+    assert after.tool_call is not None
+    assert after.tool_call.arguments == {"line": 12}
