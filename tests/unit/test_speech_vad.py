@@ -104,6 +104,15 @@ def test_chunk_size_does_not_change_the_result() -> None:
         assert run(ServerVad(), stream, chunk=chunk) == expected
 
 
+def test_endless_speech_is_cut_into_bounded_utterances() -> None:
+    events = run(ServerVad(), np.concatenate([silence(500), tone(31_000), silence(800)]))
+    assert [type(event) for event in events] == [SpeechStarted, SpeechStopped] * 2
+    first_stop = events[1]
+    assert isinstance(first_stop, SpeechStopped)
+    assert first_stop.audio_end_ms == 200 + 30_000
+    assert len(first_stop.audio) == 30_000 * RATE // 1000 * 2
+
+
 def test_flush_ends_the_utterance_in_progress() -> None:
     vad = ServerVad()
     events = run(vad, np.concatenate([silence(500), tone(400)]))

@@ -1,7 +1,7 @@
 """Speech synthesis with Debian's flite, run as a subprocess so the event loop never waits on it.
 
 flite writes a 16 kHz (8 kHz for ``kal``) mono WAV to its stdout; PyAV decodes and resamples it
-to the rate the caller needs, in a worker thread. A sentence takes about 40 ms to synthesise.
+to the rate the caller needs, in a worker thread. A short sentence takes 40-90 ms in all.
 """
 
 from __future__ import annotations
