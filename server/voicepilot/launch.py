@@ -57,19 +57,10 @@ class LocalEngineProcess:
 
     async def _start(self) -> tuple[str, ApiKeyCredential]:
         api_key = secrets.token_urlsafe(24)
-        args = [
-            sys.executable,
-            "-m",
-            "voicepilot",
-            "engine",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--secrets-stdin",
-            "--key-ttl",
-            str(self.options.key_ttl_s),
-        ]
+        # The child logs at our level, to our stderr (the editor's log channel, or the terminal).
+        level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+        args = [sys.executable, "-m", "voicepilot", "--log-level", level, "engine", "--host", "127.0.0.1",
+                "--port", "0", "--secrets-stdin", "--key-ttl", str(self.options.key_ttl_s)]
         if self.options.session_limit_s is not None:
             args += ["--session-limit", str(self.options.session_limit_s)]
         process = await asyncio.create_subprocess_exec(

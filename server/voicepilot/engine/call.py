@@ -91,6 +91,8 @@ class RealtimeCall:
         self._response_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closed = asyncio.Event()
+        self._closing = False
+        self._closers: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ setup
 
@@ -124,16 +126,25 @@ class RealtimeCall:
         return vad_mod.ServerVad(turn.threshold, turn.prefix_padding_ms, turn.silence_duration_ms, STT_RATE)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        """Idempotent; safe to call from any task, including one this call owns."""
+        if self._closing:
+            await self.closed.wait()
+            return
+        self._closing = True
+        current = asyncio.current_task()
+        owned = [task for task in self._tasks if task is not current]
+        for task in owned:
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*owned, return_exceptions=True)
         await self._pc.close()
         self.closed.set()
 
-    async def _on_connection_state(self) -> None:
-        if self._pc.connectionState in ("failed", "closed"):
-            self._spawn(self.close())
+    def _on_connection_state(self) -> None:
+        if self._pc.connectionState in ("failed", "closed") and not self._closing:
+            # Not one of our own tasks: close() cancels those.
+            task = asyncio.get_running_loop().create_task(self.close())
+            self._closers.add(task)
+            task.add_done_callback(self._closers.discard)
 
     # ------------------------------------------------------------------ events out
 

@@ -125,10 +125,12 @@ class VoicePilotServer(LanguageServer):
         self._handle(contract.PUSH_TO_TALK, contract.PushToTalkParams, self.push_to_talk)
         self._handle(contract.SET_CREDENTIALS, contract.SetCredentialsParams, self.set_credentials)
         self._handle(contract.RUN_DIAGNOSTICS, contract.RunDiagnosticsParams, self.run_diagnostics)
-        self.feature(types.SHUTDOWN)(self._on_shutdown)
 
-    async def _on_shutdown(self, params: Any) -> None:
-        await self.close()
+        async def on_shutdown(params: Any) -> None:
+            await self.close()
+
+        # pygls registers plain functions only (it tags them), hence the closure.
+        self.feature(types.SHUTDOWN)(on_shutdown)
 
     # ------------------------------------------------------------------ handlers
 

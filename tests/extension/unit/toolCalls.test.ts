@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EDITOR_TOOLS } from '../../../extension/src/contract';
+import {
+  RUN_COMMAND_ALLOWLIST,
+  fileSearchGlob,
+  parseToolCall,
+  toolOutput,
+  type ParsedToolCall,
+} from '../../../extension/src/toolCalls';
+
+function errorOf(parsed: ParsedToolCall): string {
+  assert.equal(parsed.ok, false, `expected a refusal, got ${JSON.stringify(parsed)}`);
+  return parsed.ok ? '' : parsed.error;
+}
+
+describe('run_command', () => {
+  it('maps each spoken name to its editor command', () => {
+    assert.deepEqual(RUN_COMMAND_ALLOWLIST, {
+      'format document': 'editor.action.formatDocument',
+      'toggle terminal': 'workbench.action.terminal.toggleTerminal',
+      'close editor': 'workbench.action.closeActiveEditor',
+      'new terminal': 'workbench.action.terminal.new',
+      undo: 'undo',
+    });
+  });
+
+  it('allows exactly the names the tool declares to the model', () => {
+    const declared = EDITOR_TOOLS.find((tool) => tool.name === 'run_command')?.parameters as {
+      properties: { command: { enum: string[] } };
+    };
+
+    assert.deepEqual([...declared.properties.command.enum].sort(), Object.keys(RUN_COMMAND_ALLOWLIST).sort());
+  });
+
+  it('accepts any case and spacing', () => {
+    assert.deepEqual(parseToolCall('run_command', { command: ' Format   Document ' }), {
+      ok: true,
+      call: { tool: 'run_command', spokenName: 'format document', commandId: 'editor.action.formatDocument' },
+    });
+  });
+
+  it('refuses commands that are not allowlisted, including raw command ids', () => {
+    for (const command of ['delete file', 'workbench.action.terminal.kill', 'editor.action.formatDocument', '', 42]) {
+      assert.match(errorOf(parseToolCall('run_command', { command })), /is not an allowlisted command; allowed: /);
+    }
+  });
+});
+
+describe('parseToolCall', () => {
+  it('takes a line number as a number or a numeric string', () => {
+    assert.deepEqual(parseToolCall('go_to_line', { line: 42 }), { ok: true, call: { tool: 'go_to_line', line: 42 } });
+    assert.deepEqual(parseToolCall('go_to_line', { line: ' 7 ' }), { ok: true, call: { tool: 'go_to_line', line: 7 } });
+  });
+
+  it('refuses line numbers below 1, fractions, words and a missing line', () => {
+    for (const args of [{ line: 0 }, { line: -3 }, { line: 4.5 }, { line: 'forty' }, {}]) {
+      assert.match(errorOf(parseToolCall('go_to_line', args)), /needs "line"/, JSON.stringify(args));
+    }
+  });
+
+  it('normalises a file path and refuses patterns', () => {
+    assert.deepEqual(parseToolCall('open_file', { path: './src\\main.py' }), {
+      ok: true,
+      call: { tool: 'open_file', path: 'src/main.py' },
+    });
+    assert.match(errorOf(parseToolCall('open_file', { path: '**/*.py' })), /not a pattern/);
+    assert.match(errorOf(parseToolCall('open_file', { path: '  ' })), /needs "path"/);
+  });
+
+  it('trims a search query but keeps inserted text exactly', () => {
+    assert.deepEqual(parseToolCall('find_in_workspace', { query: ' todo ' }), {
+      ok: true,
+      call: { tool: 'find_in_workspace', query: 'todo' },
+    });
+    assert.deepEqual(parseToolCall('insert_text', { text: '  return x\n' }), {
+      ok: true,
+      call: { tool: 'insert_text', text: '  return x\n' },
+    });
+    assert.match(errorOf(parseToolCall('insert_text', { text: '' })), /needs "text"/);
+    assert.match(errorOf(parseToolCall('find_in_workspace', { query: 3 })), /needs "query"/);
+  });
+
+  it('handles every declared tool and refuses unknown ones', () => {
+    const sampleArguments: Record<string, Record<string, unknown>> = {
+      open_file: { path: 'main.py' },
+      go_to_line: { line: 1 },
+      find_in_workspace: { query: 'main' },
+      run_command: { command: 'undo' },
+      insert_text: { text: 'hello' },
+    };
+    for (const tool of EDITOR_TOOLS) {
+      const parsed = parseToolCall(tool.name, sampleArguments[tool.name] ?? {});
+      assert.equal(parsed.ok, true, `${tool.name}: ${JSON.stringify(parsed)}`);
+    }
+    assert.equal(errorOf(parseToolCall('delete_workspace', {})), 'unknown tool "delete_workspace"');
+  });
+});
+
+describe('fileSearchGlob', () => {
+  it('matches the path at any depth, ignoring the case of letters only', () => {
+    assert.equal(fileSearchGlob('readme.md'), '**/[rR][eE][aA][dD][mM][eE].[mM][dD]');
+    assert.equal(fileSearchGlob('src/a1.py'), '**/[sS][rR][cC]/[aA]1.[pP][yY]');
+  });
+});
+
+describe('toolOutput', () => {
+  it('is JSON the model can read back', () => {
+    assert.deepEqual(JSON.parse(toolOutput({ ok: true, line: 42 })), { ok: true, line: 42 });
+  });
+});
