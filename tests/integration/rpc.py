@@ -47,6 +47,7 @@ class SidecarClient:
     _pending: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _reader_task: asyncio.Task[None] | None = None
+    _answering: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
     async def start(cls, tmp_path: Path, extra_env: dict[str, str] | None = None) -> SidecarClient:
@@ -54,8 +55,16 @@ class SidecarClient:
         env = dict(os.environ, **(extra_env or {}))
         with stderr_path.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "voicepilot", "--log-level", "DEBUG", "sidecar",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=stderr, env=env,
+                sys.executable,
+                "-m",
+                "voicepilot",
+                "--log-level",
+                "DEBUG",
+                "sidecar",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+                env=env,
             )
         client = cls(process, stderr_path)
         client._reader_task = asyncio.ensure_future(client._read_loop())
@@ -104,7 +113,9 @@ class SidecarClient:
                     future.set_result(message.get("result"))
             return
         if "id" in message:  # a request from the sidecar
-            asyncio.ensure_future(self._answer(message))
+            task = asyncio.ensure_future(self._answer(message))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
             return
         async with self._changed:
             self.notifications.append(Notification(message["method"], message.get("params") or {}, time.monotonic()))
@@ -118,8 +129,13 @@ class SidecarClient:
             result = await self.tool_handler(message["params"])
             await self._write({"jsonrpc": "2.0", "id": message["id"], "result": result})
         else:
-            await self._write({"jsonrpc": "2.0", "id": message["id"],
-                               "error": {"code": -32601, "message": "not handled by the test client"}})
+            await self._write(
+                {
+                    "jsonrpc": "2.0",
+                    "id": message["id"],
+                    "error": {"code": -32601, "message": "not handled by the test client"},
+                }
+            )
 
     async def request(self, method: str, params: Any, timeout: float = 30.0) -> Any:
         msg_id = next(self._ids)

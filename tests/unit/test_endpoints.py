@@ -9,7 +9,12 @@ from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime.endpoints import resolve_endpoint
 
 GOOD = [
-    ("local", {}, "http://127.0.0.1:9000/openai/v1/realtime/client_secrets", "http://127.0.0.1:9000/openai/v1/realtime/calls"),
+    (
+        "local",
+        {},
+        "http://127.0.0.1:9000/openai/v1/realtime/client_secrets",
+        "http://127.0.0.1:9000/openai/v1/realtime/calls",
+    ),
     (
         "local",
         {"api_flavor": "preview", "deployment": "dep"},
@@ -30,8 +35,13 @@ GOOD = [
     ),
     (
         "azure",
-        {"endpoint": "https://res.openai.azure.com", "api_flavor": "preview", "region": "swedencentral",
-         "deployment": "d1", "api_version": "2025-04-01-preview"},
+        {
+            "endpoint": "https://res.openai.azure.com",
+            "api_flavor": "preview",
+            "region": "swedencentral",
+            "deployment": "d1",
+            "api_version": "2025-04-01-preview",
+        },
         "https://res.openai.azure.com/openai/realtimeapi/sessions?api-version=2025-04-01-preview",
         "https://swedencentral.realtimeapi-preview.ai.azure.com/v1/realtimertc?model=d1",
     ),
@@ -44,7 +54,7 @@ BAD = [
     ("azure", {"endpoint": "https://evil.example.com"}, "not an Azure OpenAI resource"),
     ("azure", {"endpoint": "https://res.openai.azure.com.evil.example"}, "not an Azure OpenAI resource"),
     ("azure", {"endpoint": "res.openai.azure.com"}, "is not a URL"),
-    ("azure", {"endpoint": "https://res.openai.azure.com", "api_flavor": "preview"}, "voicepilot.azure.region is empty"),
+    ("azure", {"endpoint": "https://res.openai.azure.com", "api_flavor": "preview"}, "azure.region is empty"),
     ("azure", {"endpoint": "https://res.openai.azure.com", "api_flavor": "preview", "region": "westus"}, "westus"),
     ("openai", {"endpoint": "http://api.example.com"}, "plain http"),
     ("local", {"endpoint": "ftp://127.0.0.1"}, "is not a URL"),
