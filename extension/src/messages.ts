@@ -1,0 +1,48 @@
+// Error messages with buttons that lead to the fix (the actions are chosen in presentation.ts).
+import * as vscode from 'vscode';
+import { ResponseError } from 'vscode-languageclient/node';
+import { Commands, EXTENSION_ID } from './ids';
+import { describeRequestFailure, FAILURE_ACTION_LABELS, type FailureAction } from './presentation';
+import { SidecarStartError } from './sidecar';
+
+/** Shows `message` with a button per action and carries out the one the user picks. */
+export async function showErrorWithActions(message: string, actions: readonly FailureAction[]): Promise<void> {
+  const labels = actions.map((action) => FAILURE_ACTION_LABELS[action]);
+  const picked = await vscode.window.showErrorMessage(message, ...labels);
+  const action = actions.find((candidate) => FAILURE_ACTION_LABELS[candidate] === picked);
+  if (action !== undefined) {
+    await runFailureAction(action);
+  }
+}
+
+async function runFailureAction(action: FailureAction): Promise<void> {
+  switch (action) {
+    case 'openSettings':
+      await vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${EXTENSION_ID}`);
+      return;
+    case 'setApiKey':
+      await vscode.commands.executeCommand(Commands.setApiKey);
+      return;
+    case 'runDiagnostics':
+      await vscode.commands.executeCommand(Commands.runDiagnostics);
+      return;
+    case 'restartSidecar':
+      await vscode.commands.executeCommand(Commands.restartSidecar);
+      return;
+    case 'showLogs':
+      await vscode.commands.executeCommand(Commands.showLogs);
+      return;
+  }
+}
+
+/** Reports a failed command, with the buttons that fix what the error says went wrong. */
+export async function reportError(whatFailed: string, error: unknown): Promise<void> {
+  if (error instanceof SidecarStartError) {
+    await showErrorWithActions(error.message, ['openSettings', 'showLogs']);
+    return;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  const data = error instanceof ResponseError ? (error.data as unknown) : undefined;
+  const { message, actions } = describeRequestFailure(whatFailed, reason, data);
+  await showErrorWithActions(message, actions);
+}

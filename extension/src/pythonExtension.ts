@@ -1,0 +1,37 @@
+// The interpreter selected in the Python extension (ms-python.python), through its public API.
+import * as vscode from 'vscode';
+
+const PYTHON_EXTENSION_ID = 'ms-python.python';
+
+/** The part of the Python extension's `environments` API used here (see @vscode/python-extension). */
+interface PythonExtensionApi {
+  readonly environments: {
+    getActiveEnvironmentPath(resource?: vscode.Uri): { readonly path: string };
+    resolveEnvironment(
+      environment: { readonly path: string } | string,
+    ): Promise<{ readonly executable: { readonly uri: vscode.Uri | undefined } } | undefined>;
+  };
+}
+
+/**
+ * The executable of the environment selected for `resource`, or undefined when the extension is not
+ * installed, has nothing selected, or fails: it is one candidate among several, never required.
+ */
+export async function pythonExtensionInterpreter(
+  log: vscode.LogOutputChannel,
+  resource: vscode.Uri | undefined,
+): Promise<string | undefined> {
+  const extension = vscode.extensions.getExtension<PythonExtensionApi>(PYTHON_EXTENSION_ID);
+  if (extension === undefined) {
+    return undefined;
+  }
+  try {
+    const api = extension.isActive ? extension.exports : await extension.activate();
+    const selected = api.environments.getActiveEnvironmentPath(resource);
+    const environment = await api.environments.resolveEnvironment(selected);
+    return environment?.executable.uri?.fsPath;
+  } catch (error) {
+    log.warn(`Could not ask the Python extension for its interpreter: ${String(error)}`);
+    return undefined;
+  }
+}
