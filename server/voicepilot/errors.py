@@ -35,11 +35,15 @@ _DEFAULT_NEXT_STEP: dict[ErrorKind, str] = {
 class VoicePilotError(Exception):
     """A classified, user-presentable error."""
 
-    def __init__(self, kind: ErrorKind, message: str, next_step: str | None = None) -> None:
+    def __init__(
+        self, kind: ErrorKind, message: str, next_step: str | None = None, retry_after_s: float | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.next_step = next_step or _DEFAULT_NEXT_STEP[kind]
+        # The service's Retry-After, when it gave one (429): the earliest sensible retry.
+        self.retry_after_s = retry_after_s
 
     def describe(self) -> str:
         """One line for a person: what happened, then what to do."""
@@ -73,12 +77,22 @@ def quota_error(message: str, next_step: str | None = None) -> VoicePilotError:
     return VoicePilotError(ErrorKind.QUOTA, message, next_step)
 
 
-def classify_http_status(status: int, detail: str) -> VoicePilotError:
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (the delta form; the HTTP-date form is not used by these services)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def classify_http_status(status: int, detail: str, retry_after: str | None = None) -> VoicePilotError:
     """Map an HTTP failure from a key-mint or SDP endpoint to an error class."""
     if status in (401, 403):
         return auth_error(f"The service refused the credentials ({status}: {detail}).")
     if status == 429:
-        return quota_error(f"The service is rate limiting requests ({detail}).")
+        error = quota_error(f"The service is rate limiting requests ({detail}).")
+        error.retry_after_s = parse_retry_after(retry_after)
+        return error
     if status == 404:
         return config_error(
             f"The endpoint was not found ({detail}).",

@@ -42,6 +42,7 @@ class EphemeralKey:
     value: str = field(repr=False)
     expires_at: float
     session: dict[str, Any] = field(default_factory=dict, repr=False)
+    minted_at: float = field(default_factory=time.time)
 
     def seconds_left(self, now: float | None = None) -> float:
         return self.expires_at - (time.time() if now is None else now)
@@ -83,7 +84,7 @@ async def mint_ephemeral_key(
         ) as response:
             body = await response.text()
             if response.status != 200:
-                raise classify_http_status(response.status, error_detail(body))
+                raise classify_http_status(response.status, error_detail(body), response.headers.get("Retry-After"))
     except VoicePilotError:
         raise
     except (aiohttp.ClientError, TimeoutError) as exc:

@@ -89,7 +89,9 @@ class WebRTCTransport:
             ) as response:
                 body = await response.text()
                 if not 200 <= response.status < 300:
-                    raise classify_http_status(response.status, error_detail(body))
+                    raise classify_http_status(
+                        response.status, error_detail(body), response.headers.get("Retry-After")
+                    )
                 location = response.headers.get("Location", "")
                 self.call_id = location.rstrip("/").rsplit("/", 1)[-1] or None
                 return body
