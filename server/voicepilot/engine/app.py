@@ -5,7 +5,9 @@ Paths served (../shared/research/realtime-protocol.md §1-2):
 - Azure preview: ``POST /openai/realtimeapi/sessions?api-version=…``, ``POST /v1/realtimertc?model=…``
 - OpenAI GA: ``POST /v1/realtime/client_secrets``, ``POST /v1/realtime/calls``
 - OpenAI beta: ``POST /v1/realtime/sessions``, ``POST /v1/realtime?model=…``
-- Control (tests only, token-guarded): ``GET /control/calls``
+- Control (tests only, loopback clients with the control token): ``GET /control/calls``,
+  ``POST /control/faults`` (see :class:`FaultSettings`), ``POST /control/actions``
+  (``{"closePeers": true}``, ``{"sendEvents": ["raw", ...]}``)
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
-from voicepilot.engine.call import RealtimeCall
+from voicepilot.engine.conversation import Conversation
+from voicepilot.engine.faults import Faults, FaultSettings
 from voicepilot.engine.keys import IssuedKey, KeyStore
+from voicepilot.engine.webrtc_call import WebRTCCall
 from voicepilot.realtime.endpoints import is_loopback_url
 from voicepilot.realtime.events import new_id
 from voicepilot.realtime.session_config import Flavor, SessionConfig
@@ -52,7 +57,9 @@ class Engine:
         self.keys = KeyStore(key_ttl_s)
         self.loopback = loopback
         self.session_limit_s = session_limit_s
-        self.calls: dict[str, RealtimeCall] = {}
+        self.calls: dict[str, WebRTCCall] = {}
+        self.faults = Faults()
+        self.expired_key_rejections = 0
 
     # ------------------------------------------------------------------ app
 
@@ -67,6 +74,8 @@ class Engine:
         app.router.add_post("/v1/realtimertc", self.call_preview)
         app.router.add_post("/v1/realtime", self.call_preview)
         app.router.add_get("/control/calls", self.control_calls)
+        app.router.add_post("/control/faults", self.control_faults)
+        app.router.add_post("/control/actions", self.control_actions)
         app.on_shutdown.append(self._close_calls)
         return app
 
@@ -91,6 +100,7 @@ class Engine:
         if status == "unknown" or key is None:
             return error_response(401, "invalid_api_key", "Incorrect API key provided.")
         if status == "expired":
+            self.expired_key_rejections += 1
             return error_response(401, "invalid_api_key", "Ephemeral key has expired. Mint a new client secret.")
         return key
 
@@ -119,9 +129,27 @@ class Engine:
             )
         return float(seconds)
 
+    def _injected_mint_failure(self) -> web.Response | None:
+        rejection = self.faults.take_mint_rejection()
+        if rejection is None:
+            return None
+        status, retry_after = rejection
+        codes = {401: "invalid_api_key", 403: "forbidden", 429: "rate_limit_exceeded"}
+        response = error_response(
+            status,
+            codes.get(status, "server_error"),
+            f"Injected failure ({status}).",
+            kind="invalid_request_error" if status < 500 else "server_error",
+        )
+        if retry_after is not None:
+            response.headers["Retry-After"] = f"{retry_after:g}"
+        return response
+
     async def mint_ga(self, request: web.Request) -> web.Response:
         if not self._resource_key_ok(request):
             return error_response(401, "invalid_api_key", "Incorrect API key provided.")
+        if (injected := self._injected_mint_failure()) is not None:
+            return injected
         body = await self._json_body(request)
         if isinstance(body, web.Response):
             return body
@@ -147,6 +175,8 @@ class Engine:
             return error_response(400, "missing_api_version", "Missing required query parameter 'api-version'.")
         if not self._resource_key_ok(request):
             return error_response(401, "invalid_api_key", "Incorrect API key provided.")
+        if (injected := self._injected_mint_failure()) is not None:
+            return injected
         body = await self._json_body(request)
         if isinstance(body, web.Response):
             return body
@@ -183,39 +213,87 @@ class Engine:
         if "m=audio" not in offer:
             return error_response(400, "invalid_offer", "The SDP offer has no audio section.")
         config = SessionConfig().merge_wire(key.session, key.flavor)
-        call = RealtimeCall(new_id("rtc"), flavor, config, self.loopback, self.session_limit_s)
+        conversation = Conversation(flavor, config, self.session_limit_s)
+        call = WebRTCCall(new_id("rtc"), conversation, self.loopback, self.faults)
         try:
             answer = await call.answer(offer)
         except ValueError as exc:
             await call.close()
             return error_response(400, "invalid_offer", f"The SDP offer could not be used: {exc}")
+        self._forget_closed_calls()
         self.calls[call.call_id] = call
         location = f"{request.path.rstrip('/')}/{call.call_id}" if flavor == "ga" else f"/v1/realtimertc/{call.call_id}"
         return web.Response(status=201, text=answer, content_type="application/sdp", headers={"Location": location})
 
     # ------------------------------------------------------------------ control
 
-    async def control_calls(self, request: web.Request) -> web.Response:
+    def _forget_closed_calls(self, keep: int = 200) -> None:
+        closed = [call_id for call_id, call in self.calls.items() if call.closed.is_set()]
+        for call_id in closed[: max(0, len(closed) - keep)]:
+            del self.calls[call_id]
+
+    def _control_refusal(self, request: web.Request) -> web.Response | None:
         if not is_loopback_url(f"http://{request.remote or ''}/"):
             return error_response(403, "forbidden", "The control API answers loopback clients only.")
         token = self.secrets.control_token
         presented = request.headers.get("X-VoicePilot-Control", "")
         if not token or not hmac.compare_digest(presented, token):
             return error_response(401, "invalid_control_token", "Missing or wrong control token.")
+        return None
+
+    async def control_calls(self, request: web.Request) -> web.Response:
+        if (refusal := self._control_refusal(request)) is not None:
+            return refusal
         return web.json_response(
             {
                 "keysMinted": self.keys.minted,
-                "calls": [
-                    {
-                        "callId": call.call_id,
-                        "flavor": call.flavor,
-                        "clientEvents": call.record.client_events,
-                        "functionCallOutputs": call.record.function_call_outputs,
-                        "transcripts": call.record.transcripts,
-                        "invalidEvents": call.record.invalid_events,
-                        "closed": call.closed.is_set(),
-                    }
-                    for call in self.calls.values()
-                ],
+                "expiredKeyRejections": self.expired_key_rejections,
+                "faults": self.faults.snapshot(),
+                "calls": [self._describe(call) for call in self.calls.values()],
             }
         )
+
+    @staticmethod
+    def _describe(call: WebRTCCall) -> dict[str, Any]:
+        conversation = call.conversation
+        record = conversation.record
+        return {
+            "callId": call.call_id,
+            "flavor": conversation.flavor,
+            "createdAt": conversation.created_at,
+            "clientEvents": record.client_events,
+            "functionCallOutputs": record.function_call_outputs,
+            "transcripts": record.transcripts,
+            "invalidEvents": record.invalid_events,
+            "framesReceived": record.frames_received,
+            "soundArrivals": [round(t, 4) for t in record.sound_arrivals],
+            "expired": record.expired,
+            "closed": call.closed.is_set(),
+        }
+
+    async def control_faults(self, request: web.Request) -> web.Response:
+        if (refusal := self._control_refusal(request)) is not None:
+            return refusal
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        try:
+            self.faults.update(FaultSettings.model_validate(body))
+        except ValidationError as exc:
+            return error_response(400, "invalid_value", str(exc))
+        return web.json_response({"faults": self.faults.snapshot()})
+
+    async def control_actions(self, request: web.Request) -> web.Response:
+        if (refusal := self._control_refusal(request)) is not None:
+            return refusal
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        live = [call for call in self.calls.values() if not call.closed.is_set()]
+        for raw in body.get("sendEvents") or []:
+            for call in live:
+                call.send_raw(str(raw))
+        if body.get("closePeers"):
+            for call in live:
+                await call.close()
+        return web.json_response({"liveCalls": len(live)})

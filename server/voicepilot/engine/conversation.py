@@ -1,34 +1,31 @@
-"""One realtime call on the local engine: a peer connection that behaves like the service.
+"""The local engine's conversation: what one realtime session does, whatever carries it.
 
-Audio in is decoded by aiortc, reduced to 16 kHz mono and fed to server VAD (or buffered for
-push-to-talk). Each turn is transcribed offline and answered with the GA event sequence (beta
-names for preview sessions), the reply spoken on the outgoing track.
+Audio in (16 kHz mono) goes to server VAD, or is buffered for push-to-talk. Each turn is
+transcribed offline and answered with the GA event sequence (beta names for preview sessions),
+the reply spoken through the :class:`Link` (an RTP track for WebRTC, audio deltas for WebSocket).
+The session ends like the service's: an ``error`` with code ``session_expired`` at its limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
 
-import av
 import numpy as np
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamTrack
 
-from voicepilot.audio.frames import Pcm, Resampler, frame_to_mono
-from voicepilot.audio.tracks import PacedAudioTrack, drain_track
-from voicepilot.engine.speaker import SpeechSource
+from voicepilot.audio.frames import Pcm, Resampler
 from voicepilot.engine.speech import dialogue, stt, tts
 from voicepilot.engine.speech import vad as vad_mod
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.events import new_id
-from voicepilot.realtime.ice import loopback_ice
 from voicepilot.realtime.session_config import Flavor, SessionConfig
 
 log = logging.getLogger(__name__)
@@ -52,30 +49,38 @@ class CallRecord:
     function_call_outputs: list[dict[str, Any]] = field(default_factory=list)
     transcripts: list[str] = field(default_factory=list)
     invalid_events: int = 0
+    # Arrival times (engine monotonic clock, s) of inbound audio frames that carry sound: gaps
+    # between them show audio lost at a key renewal or a session handover.
+    sound_arrivals: list[float] = field(default_factory=list)
+    frames_received: int = 0
+    expired: bool = False
 
 
-class RealtimeCall:
-    def __init__(
-        self,
-        call_id: str,
-        flavor: Flavor,
-        config: SessionConfig,
-        loopback: bool,
-        session_limit_s: float | None = None,
-    ) -> None:
-        self.call_id = call_id
+class Link(Protocol):
+    """How a conversation reaches its client: WebRTC (RTP + data channel) or a WebSocket."""
+
+    kind: Literal["webrtc", "websocket"]
+
+    def send(self, payload: str) -> None: ...
+
+    def play(self, samples: Pcm, response_id: str, item_id: str) -> None:
+        """Speak 48 kHz mono PCM; call :meth:`Conversation.playback_drained` when it has played."""
+
+    def clear_audio(self) -> bool:
+        """Stop speaking at once; True when something was playing."""
+
+    def hang_up(self) -> None: ...
+
+
+class Conversation:
+    def __init__(self, flavor: Flavor, config: SessionConfig, session_limit_s: float | None = None) -> None:
         self.flavor = flavor
         self.config = config
         self.session_id = new_id("sess")
         self.record = CallRecord()
         self.created_at = time.time()
         self.session_limit_s = session_limit_s
-        self._loopback = loopback
-        self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self._channel: Any = None
-        self._speech = SpeechSource(on_drained=self._on_playback_drained)
-        self._track = PacedAudioTrack(self._speech)
-        self._resampler = Resampler(48_000, STT_RATE)
+        self.link: Link | None = None
         self._vad = self._make_vad()
         self._recognizer: stt.Recognizer | None = None
         self._recognizer_ready: asyncio.Future[stt.Recognizer] | None = None
@@ -92,22 +97,27 @@ class RealtimeCall:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closed = asyncio.Event()
         self._closing = False
-        self._closers: set[asyncio.Task[None]] = set()
+        # WebSocket clients send 24 kHz PCM16; the recognizer wants 16 kHz.
+        self._ws_resampler = Resampler(24_000, STT_RATE)
 
     # ------------------------------------------------------------------ setup
 
-    async def answer(self, offer_sdp: str) -> str:
-        pc = self._pc
-        pc.addTrack(self._track)
-        pc.on("datachannel", self._on_datachannel)
-        pc.on("track", self._on_track)
-        pc.on("connectionstatechange", self._on_connection_state)
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        with loopback_ice(self._loopback):
-            await pc.setLocalDescription(await pc.createAnswer())
+    def attach(self, link: Link) -> None:
+        """Start the conversation on a connected link: load the recognizer, greet, arm the limit."""
+        self.link = link
         self._recognizer_ready = asyncio.get_running_loop().create_future()
         self._spawn(self._load_recognizer())
-        return str(pc.localDescription.sdp)
+        if self.session_limit_s is not None:
+            self._spawn(self._expire_after(self.session_limit_s))
+        self.emit(ev.SessionCreated(session=self.session_object()))
+
+    async def _expire_after(self, limit_s: float) -> None:
+        await asyncio.sleep(limit_s)
+        self.record.expired = True
+        minutes = limit_s / 60
+        self._error("session_expired", f"Your session hit the maximum duration of {minutes:g} minutes.")
+        if self.link is not None:
+            self.link.hang_up()
 
     async def _load_recognizer(self) -> None:
         assert self._recognizer_ready is not None
@@ -126,7 +136,7 @@ class RealtimeCall:
         return vad_mod.ServerVad(turn.threshold, turn.prefix_padding_ms, turn.silence_duration_ms, STT_RATE)
 
     async def close(self) -> None:
-        """Idempotent; safe to call from any task, including one this call owns."""
+        """Idempotent; safe to call from any task, including one the conversation owns."""
         if self._closing:
             await self.closed.wait()
             return
@@ -136,15 +146,7 @@ class RealtimeCall:
         for task in owned:
             task.cancel()
         await asyncio.gather(*owned, return_exceptions=True)
-        await self._pc.close()
         self.closed.set()
-
-    def _on_connection_state(self) -> None:
-        if self._pc.connectionState in ("failed", "closed") and not self._closing:
-            # Not one of our own tasks: close() cancels those.
-            task = asyncio.get_running_loop().create_task(self.close())
-            self._closers.add(task)
-            task.add_done_callback(self._closers.discard)
 
     # ------------------------------------------------------------------ events out
 
@@ -153,8 +155,8 @@ class RealtimeCall:
             return
         if event.event_id is None:
             event.event_id = new_id("event")
-        if self._channel is not None and self._channel.readyState == "open":
-            self._channel.send(event.to_json(beta=self.flavor == "preview"))
+        if self.link is not None and not self._closing:
+            self.link.send(event.to_json(beta=self.flavor == "preview"))
 
     def _error(self, code: str, message: str, event_id: str | None = None, kind: str = "invalid_request_error") -> None:
         self.emit(ev.ErrorEvent(error=ev.ErrorDetail(type=kind, code=code, message=message, event_id=event_id)))
@@ -166,14 +168,9 @@ class RealtimeCall:
             session["expires_at"] = int(self.created_at + self.session_limit_s)
         return session
 
-    def _on_datachannel(self, channel: Any) -> None:
-        self._channel = channel
-        channel.on("message", self._on_message)
-        self.emit(ev.SessionCreated(session=self.session_object()))
-
     # ------------------------------------------------------------------ events in
 
-    def _on_message(self, raw: str | bytes) -> None:
+    def on_message(self, raw: str | bytes) -> None:
         try:
             event = ev.parse_client_event(raw)
         except VoicePilotError as exc:
@@ -196,10 +193,11 @@ class RealtimeCall:
             case ev.ResponseCancel():
                 if not self._cancel_response("client_cancelled"):
                     self._error("response_cancel_not_active", "There is no active response to cancel.", event.event_id)
-            case ev.OutputAudioBufferClear():
-                self._speech.clear()
+            case ev.OutputAudioBufferClear() if self._webrtc:
+                self._clear_output()
                 self.emit(ev.OutputAudioBufferCleared(response_id=self._speaking_response))
-                self._speaking_response = None
+            case ev.InputAudioBufferAppend() if not self._webrtc:
+                self._on_append(event.audio, event.event_id)
             case ev.InputAudioBufferAppend():
                 # Over WebRTC audio arrives on the media track; appends are a WebSocket feature.
                 self._error("invalid_event", "input_audio_buffer.append is not supported over WebRTC.", event.event_id)
@@ -235,12 +233,20 @@ class RealtimeCall:
 
     # ------------------------------------------------------------------ audio in
 
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        if track.kind == "audio":
-            self._spawn(drain_track(track, self._on_audio_frame))
+    @property
+    def _webrtc(self) -> bool:
+        return self.link is not None and self.link.kind == "webrtc"
 
-    def _on_audio_frame(self, frame: av.AudioFrame) -> None:
-        samples = self._resampler.resample(frame_to_mono(frame))
+    def _on_append(self, audio_b64: str, event_id: str | None) -> None:
+        try:
+            pcm24 = np.frombuffer(base64.b64decode(audio_b64, validate=True), dtype="<i2")
+        except (ValueError, binascii.Error):
+            self._error("invalid_value", "input_audio_buffer.append: audio is not base64 PCM16.", event_id)
+            return
+        self.feed_audio(self._ws_resampler.resample(pcm24.astype(np.int16)))
+
+    def feed_audio(self, samples: Pcm) -> None:
+        """16 kHz mono PCM from the client's microphone."""
         if samples.size == 0:
             return
         if self._vad is None:
@@ -432,8 +438,10 @@ class RealtimeCall:
         self.emit(ev.ContentPartAdded(response_id=response_id, item_id=item_id, part=part))
         audio = await tts.synthesize(text, 48_000, self.config.voice)
         self._speaking_response = response_id
-        self._speech.play(audio)
-        self.emit(ev.OutputAudioBufferStarted(response_id=response_id))
+        assert self.link is not None
+        if self._webrtc:
+            self.emit(ev.OutputAudioBufferStarted(response_id=response_id))
+        self.link.play(audio, response_id, item_id)
         words = text.split(" ")
         for index, word in enumerate(words):
             delta = word if index == 0 else " " + word
@@ -463,16 +471,21 @@ class RealtimeCall:
             self._cancel_reason = reason
             self._active_task.cancel()
             cancelled = True
-        if self._speech.playing:
-            self._speech.clear()
-            self.emit(ev.OutputAudioBufferCleared(response_id=self._speaking_response))
-            self._speaking_response = None
+        speaking = self._speaking_response
+        if self._clear_output():
+            if self._webrtc:
+                self.emit(ev.OutputAudioBufferCleared(response_id=speaking))
             cancelled = True
         return cancelled
 
-    def _on_playback_drained(self) -> None:
+    def _clear_output(self) -> bool:
+        self._speaking_response = None
+        return self.link.clear_audio() if self.link is not None else False
+
+    def playback_drained(self) -> None:
         if self._speaking_response is not None:
-            self.emit(ev.OutputAudioBufferStopped(response_id=self._speaking_response))
+            if self._webrtc:
+                self.emit(ev.OutputAudioBufferStopped(response_id=self._speaking_response))
             self._speaking_response = None
 
     # ------------------------------------------------------------------ plumbing

@@ -1,0 +1,68 @@
+"""Faults the engine injects on request, so tests can see the client survive what networks and
+services really do. Set through the control API (``POST /control/faults``)."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from pydantic import Field
+
+from voicepilot.contract import WireModel
+
+
+class FaultSettings(WireModel):
+    """Every field optional: a POST changes only what it names."""
+
+    reject_mints: int | None = Field(default=None, ge=0, description="refuse the next N key mints")
+    reject_status: int | None = Field(default=None, ge=400, le=599)
+    retry_after_s: float | None = Field(default=None, ge=0)
+    inbound_loss: float | None = Field(default=None, ge=0, le=1, description="fraction of client audio dropped")
+    outbound_loss: float | None = Field(default=None, ge=0, le=1, description="fraction of engine audio dropped")
+    delay_outbound_ms: int | None = Field(default=None, ge=0, le=5000)
+    stop_answering: bool | None = Field(default=None, description="no events and no audio: a hung service")
+    tamper_fingerprint: bool | None = Field(default=None, description="corrupt the DTLS fingerprint of answers")
+
+
+class Faults:
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self.reject_mints = 0
+        self.reject_status = 500
+        self.retry_after_s: float | None = None
+        self.inbound_loss = 0.0
+        self.outbound_loss = 0.0
+        self.delay_outbound_ms = 0
+        self.stop_answering = False
+        self.tamper_fingerprint = False
+        self._rng = rng or random.Random()
+
+    def update(self, settings: FaultSettings) -> None:
+        for name, value in settings.model_dump(exclude_none=True).items():
+            setattr(self, name, value)
+
+    def take_mint_rejection(self) -> tuple[int, float | None] | None:
+        if self.reject_mints <= 0:
+            return None
+        self.reject_mints -= 1
+        return self.reject_status, self.retry_after_s
+
+    def drop_inbound(self) -> bool:
+        return self.stop_answering or (self.inbound_loss > 0 and self._rng.random() < self.inbound_loss)
+
+    def drop_outbound(self) -> bool:
+        return self.stop_answering or (self.outbound_loss > 0 and self._rng.random() < self.outbound_loss)
+
+    def snapshot(self) -> dict[str, object]:
+        return {name: value for name, value in vars(self).items() if not name.startswith("_")}
+
+
+_FINGERPRINT = re.compile(r"^(a=fingerprint:\S+ )([0-9A-Fa-f]{2})", re.MULTILINE)
+
+
+def tamper_fingerprint(sdp: str) -> str:
+    """Flip the first byte of every DTLS fingerprint: the client must refuse the handshake."""
+
+    def flip(match: re.Match[str]) -> str:
+        return match.group(1) + f"{int(match.group(2), 16) ^ 0xFF:02X}"
+
+    return _FINGERPRINT.sub(flip, sdp)

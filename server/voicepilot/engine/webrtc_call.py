@@ -1,0 +1,153 @@
+"""A conversation carried over WebRTC: one aiortc peer, Opus both ways and the events channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Literal
+
+import av
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, frame_to_mono, rms_dbfs
+from voicepilot.audio.tracks import PacedAudioTrack, drain_track
+from voicepilot.engine.conversation import STT_RATE, Conversation
+from voicepilot.engine.faults import Faults, tamper_fingerprint
+from voicepilot.engine.speaker import SpeechSource
+from voicepilot.realtime.ice import loopback_ice
+
+log = logging.getLogger(__name__)
+
+# Opus-decoded digital silence stays far below this; any real sound (even a -60 dBFS floor) is above.
+SOUND_FLOOR_DBFS = -80.0
+
+
+class FaultyTrack(MediaStreamTrack):
+    """The engine's outgoing audio, through the injected faults (loss, delay, a hung service)."""
+
+    kind = "audio"
+
+    def __init__(self, inner: PacedAudioTrack, faults: Faults) -> None:
+        super().__init__()
+        self._inner = inner
+        self._faults = faults
+        self._started: float | None = None
+
+    async def recv(self) -> av.AudioFrame:
+        while True:
+            frame = await self._inner.recv()
+            if self._started is None:
+                self._started = time.monotonic()
+            if self._faults.delay_outbound_ms:
+                # Release each frame a fixed time after it was due: a constant added latency.
+                due = self._started + (frame.pts or 0) / SAMPLE_RATE + self._faults.delay_outbound_ms / 1000
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+            if not self._faults.drop_outbound():
+                return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self._inner.stop()
+
+
+class WebRTCCall:
+    kind: Literal["webrtc", "websocket"] = "webrtc"
+
+    def __init__(self, call_id: str, conversation: Conversation, loopback: bool, faults: Faults) -> None:
+        self.call_id = call_id
+        self.conversation = conversation
+        self._loopback = loopback
+        self._faults = faults
+        self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self._channel: Any = None
+        self._speech = SpeechSource(on_drained=conversation.playback_drained)
+        self._track = FaultyTrack(PacedAudioTrack(self._speech), faults)
+        self._resampler = Resampler(SAMPLE_RATE, STT_RATE)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
+        self.closed = asyncio.Event()
+
+    async def answer(self, offer_sdp: str) -> str:
+        pc = self._pc
+        pc.addTrack(self._track)
+        pc.on("datachannel", self._on_datachannel)
+        pc.on("track", self._on_track)
+        pc.on("connectionstatechange", self._on_connection_state)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        with loopback_ice(self._loopback):
+            await pc.setLocalDescription(await pc.createAnswer())
+        answer = str(pc.localDescription.sdp)
+        return tamper_fingerprint(answer) if self._faults.tamper_fingerprint else answer
+
+    # ------------------------------------------------------------------ Link
+
+    def send(self, payload: str) -> None:
+        if self._faults.stop_answering:
+            return
+        if self._channel is not None and self._channel.readyState == "open":
+            self._channel.send(payload)
+
+    def send_raw(self, payload: str) -> None:
+        """For injected malformed or unknown events: bypasses nothing but the conversation."""
+        if self._channel is not None and self._channel.readyState == "open":
+            self._channel.send(payload)
+
+    def play(self, samples: Pcm, response_id: str, item_id: str) -> None:
+        self._speech.play(samples)
+
+    def clear_audio(self) -> bool:
+        playing = self._speech.playing
+        self._speech.clear()
+        return playing
+
+    def hang_up(self) -> None:
+        self._spawn(self.close())
+
+    # ------------------------------------------------------------------ peer events
+
+    def _on_datachannel(self, channel: Any) -> None:
+        self._channel = channel
+        channel.on("message", self.conversation.on_message)
+        self.conversation.attach(self)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio":
+            self._spawn(drain_track(track, self._on_frame))
+
+    def _on_frame(self, frame: av.AudioFrame) -> None:
+        record = self.conversation.record
+        record.frames_received += 1
+        if self._faults.drop_inbound():
+            return
+        mono = frame_to_mono(frame)
+        if rms_dbfs(mono) > SOUND_FLOOR_DBFS:
+            record.sound_arrivals.append(time.monotonic())
+        self.conversation.feed_audio(self._resampler.resample(mono))
+
+    def _on_connection_state(self) -> None:
+        if self._pc.connectionState in ("failed", "closed"):
+            self.hang_up()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def close(self) -> None:
+        """Idempotent; safe from any task, including one this call owns."""
+        if self._closing:
+            await self.closed.wait()
+            return
+        self._closing = True
+        await self.conversation.close()
+        current = asyncio.current_task()
+        owned = [task for task in self._tasks if task is not current]
+        for task in owned:
+            task.cancel()
+        await asyncio.gather(*owned, return_exceptions=True)
+        await self._pc.close()
+        self.closed.set()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
