@@ -39,6 +39,8 @@ export interface ConnectionSettings {
   apiVersion?: string;
   apiFlavor?: "ga" | "preview";
   region?: string;
+  renewIntervalS?: number;
+  maxSessionS?: number;
   voice?: string;
   instructions?: string;
 }

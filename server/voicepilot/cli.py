@@ -11,7 +11,8 @@ from voicepilot import logs
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicepilot", description="Talk to your editor.")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", default=None, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="stderr log level (default: INFO; WARNING for talk, whose stdout is the output)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("sidecar", help="serve the editor over JSON-RPC on stdio (started by the extension)")
@@ -35,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     talk.add_argument("--deployment", help="deployment or model name")
     talk.add_argument("--api-flavor", choices=["ga", "preview"], default=None)
     talk.add_argument("--region", help="Azure preview region")
+    talk.add_argument("--renew-interval", type=float, default=None, metavar="S", help="renew the key every S seconds")
+    talk.add_argument("--max-session", type=float, default=None, metavar="S", help="hand over every S seconds")
     talk.add_argument("--key-ttl", type=float, default=60.0, help="key lifetime for the engine talk starts")
     talk.add_argument("--session-limit", type=float, default=None, help="session limit for the engine talk starts")
 
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(generate())
         return 0
-    logs.configure(args.log_level if args.command != "talk" else "WARNING")
+    logs.configure(args.log_level or ("WARNING" if args.command == "talk" else "INFO"))
     if args.command == "sidecar":
         from voicepilot.sidecar.stdio import main as sidecar_main
 

@@ -77,6 +77,8 @@ class ConnectionSettings(WireModel):
     api_version: str | None = None
     api_flavor: ApiFlavor | None = None
     region: str | None = None
+    renew_interval_s: float | None = Field(default=None, ge=1, le=3000)
+    max_session_s: float | None = Field(default=None, ge=2, le=7200)
     voice: str | None = None
     instructions: str | None = None
 

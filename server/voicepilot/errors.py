@@ -36,12 +36,19 @@ class VoicePilotError(Exception):
     """A classified, user-presentable error."""
 
     def __init__(
-        self, kind: ErrorKind, message: str, next_step: str | None = None, retry_after_s: float | None = None
+        self,
+        kind: ErrorKind,
+        message: str,
+        next_step: str | None = None,
+        retry_after_s: float | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.next_step = next_step or _DEFAULT_NEXT_STEP[kind]
+        # A finer cause within the class (e.g. "dtls_failed", "session_expired") for recovery.
+        self.code = code
         # The service's Retry-After, when it gave one (429): the earliest sensible retry.
         self.retry_after_s = retry_after_s
 
@@ -53,28 +60,28 @@ class VoicePilotError(Exception):
         return f"{self.kind.value}: {self.message}"
 
 
-def auth_error(message: str, next_step: str | None = None) -> VoicePilotError:
-    return VoicePilotError(ErrorKind.AUTH, message, next_step)
+def auth_error(message: str, next_step: str | None = None, code: str | None = None) -> VoicePilotError:
+    return VoicePilotError(ErrorKind.AUTH, message, next_step, code=code)
 
 
-def config_error(message: str, next_step: str | None = None) -> VoicePilotError:
-    return VoicePilotError(ErrorKind.CONFIG, message, next_step)
+def config_error(message: str, next_step: str | None = None, code: str | None = None) -> VoicePilotError:
+    return VoicePilotError(ErrorKind.CONFIG, message, next_step, code=code)
 
 
-def network_error(message: str, next_step: str | None = None) -> VoicePilotError:
-    return VoicePilotError(ErrorKind.NETWORK, message, next_step)
+def network_error(message: str, next_step: str | None = None, code: str | None = None) -> VoicePilotError:
+    return VoicePilotError(ErrorKind.NETWORK, message, next_step, code=code)
 
 
-def media_error(message: str, next_step: str | None = None) -> VoicePilotError:
-    return VoicePilotError(ErrorKind.MEDIA, message, next_step)
+def media_error(message: str, next_step: str | None = None, code: str | None = None) -> VoicePilotError:
+    return VoicePilotError(ErrorKind.MEDIA, message, next_step, code=code)
 
 
-def protocol_error(message: str, next_step: str | None = None) -> VoicePilotError:
-    return VoicePilotError(ErrorKind.PROTOCOL, message, next_step)
+def protocol_error(message: str, next_step: str | None = None, code: str | None = None) -> VoicePilotError:
+    return VoicePilotError(ErrorKind.PROTOCOL, message, next_step, code=code)
 
 
-def quota_error(message: str, next_step: str | None = None) -> VoicePilotError:
-    return VoicePilotError(ErrorKind.QUOTA, message, next_step)
+def quota_error(message: str, next_step: str | None = None, code: str | None = None) -> VoicePilotError:
+    return VoicePilotError(ErrorKind.QUOTA, message, next_step, code=code)
 
 
 def parse_retry_after(value: str | None) -> float | None:

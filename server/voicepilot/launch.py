@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.tracks import FileFrameSource, FrameSource
-from voicepilot.contract import StartSessionParams
+from voicepilot.contract import ConnectionSettings, StartSessionParams
 from voicepilot.errors import auth_error, config_error, network_error
 from voicepilot.realtime.endpoints import Endpoint, resolve_endpoint
 from voicepilot.realtime.keys import ApiKeyCredential, Credential
-from voicepilot.realtime.session import RealtimeSession, SessionObserver
+from voicepilot.realtime.session import RealtimeSession, SessionObserver, SessionOptions
 from voicepilot.realtime.session_config import DEFAULT_INSTRUCTIONS, SessionConfig, TurnDetection
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,21 @@ class LocalEngineProcess:
         api_key = secrets.token_urlsafe(24)
         # The child logs at our level, to our stderr (the editor's log channel, or the terminal).
         level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
-        args = [sys.executable, "-m", "voicepilot", "--log-level", level, "engine", "--host", "127.0.0.1",
-                "--port", "0", "--secrets-stdin", "--key-ttl", str(self.options.key_ttl_s)]
+        args = [
+            sys.executable,
+            "-m",
+            "voicepilot",
+            "--log-level",
+            level,
+            "engine",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--secrets-stdin",
+            "--key-ttl",
+            str(self.options.key_ttl_s),
+        ]
         if self.options.session_limit_s is not None:
             args += ["--session-limit", str(self.options.session_limit_s)]
         process = await asyncio.create_subprocess_exec(
@@ -145,4 +158,15 @@ async def build_session(
     """Everything up to (not including) connecting. Raises a classified error on bad input."""
     source = await open_input(params)
     endpoint, credential = await resolve(params, api_key, engine)
-    return RealtimeSession(session_id, endpoint, credential, session_config_for(params), observer, source)
+    return RealtimeSession(
+        session_id, endpoint, credential, session_config_for(params), observer, source, session_options_for(params)
+    )
+
+
+def session_options_for(params: StartSessionParams) -> SessionOptions:
+    connection = params.connection or ConnectionSettings()
+    defaults = SessionOptions()
+    return SessionOptions(
+        renew_interval_s=connection.renew_interval_s or defaults.renew_interval_s,
+        max_session_s=connection.max_session_s,
+    )

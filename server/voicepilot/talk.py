@@ -26,6 +26,7 @@ from voicepilot.editor_tools import EDITOR_TOOLS
 from voicepilot.errors import VoicePilotError
 from voicepilot.launch import EngineOptions, LocalEngineProcess, build_session
 from voicepilot.logs import register_secret
+from voicepilot.realtime.session import LifecycleEvent
 
 NO_EDITOR_OUTPUT = json.dumps({"ok": True, "note": "voicepilot talk has no editor attached; not carried out"})
 
@@ -57,6 +58,10 @@ class TerminalObserver:
         if diagnostics.message:
             self._emit("diagnostics", diagnostics.wire(), f"[diagnostics] {diagnostics.message}")
 
+    def on_lifecycle(self, event: LifecycleEvent) -> None:
+        described = ", ".join(f"{name}={value:g}" for name, value in event.fields.items())
+        self._emit(event.kind, dict(event.fields), f"[{event.kind.replace('_', ' ')}] {described}")
+
     async def run_tool(self, call: RunToolParams) -> str:
         self._emit("tool_call", call.wire(), f"[tool] {call.name}({json.dumps(call.arguments)})")
         return NO_EDITOR_OUTPUT
@@ -76,7 +81,12 @@ async def run_talk(args: argparse.Namespace) -> int:
         input=FileInput(kind="file", path=args.input),
         tools=list(EDITOR_TOOLS),
         connection=ConnectionSettings(
-            endpoint=args.endpoint, deployment=args.deployment, api_flavor=args.api_flavor, region=args.region
+            endpoint=args.endpoint,
+            deployment=args.deployment,
+            api_flavor=args.api_flavor,
+            region=args.region,
+            renew_interval_s=args.renew_interval,
+            max_session_s=args.max_session,
         ),
     )
     # A terminal has no SecretStorage: the CLI alone reads the key from the environment.
@@ -88,11 +98,10 @@ async def run_talk(args: argparse.Namespace) -> int:
     try:
         session = await build_session("talk", params, api_key, engine, observer)
         await session.start()
-        source = session.track.source
-        finished = getattr(source, "finished", None)
+        finished = getattr(session.source, "finished", None)
         if finished is not None:
             await _until_either(finished.wait(), session.ended.wait())
-        await _until_either(session.turns.quiet.wait(), session.ended.wait())
+        await _until_either(session.quiet.wait(), session.ended.wait())
         if session.failure is not None:
             raise session.failure
         return 0

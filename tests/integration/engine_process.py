@@ -27,8 +27,17 @@ class EngineProcess:
         stderr_path = tmp_path / f"engine-{secrets.token_hex(3)}.stderr.log"
         with stderr_path.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "voicepilot", "engine", "--port", "0", "--secrets-stdin", *extra_args,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=stderr,
+                sys.executable,
+                "-m",
+                "voicepilot",
+                "engine",
+                "--port",
+                "0",
+                "--secrets-stdin",
+                *extra_args,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
             )
         assert process.stdin is not None
         assert process.stdout is not None
@@ -39,9 +48,10 @@ class EngineProcess:
         return cls(process, json.loads(line)["url"], api_key, token, stderr_path)
 
     async def control(self) -> dict[str, Any]:
-        async with aiohttp.ClientSession() as http, http.get(
-            f"{self.url}/control/calls", headers={"X-VoicePilot-Control": self.control_token}
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{self.url}/control/calls", headers={"X-VoicePilot-Control": self.control_token}) as response,
+        ):
             assert response.status == 200, await response.text()
             payload: dict[str, Any] = await response.json()
             return payload

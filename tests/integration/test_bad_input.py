@@ -97,9 +97,7 @@ async def test_wrong_api_key(sidecar: SidecarClient, engine: EngineProcess, samp
     assert (await engine.control())["calls"] == []
 
 
-async def test_expired_ephemeral_key(
-    sidecar: SidecarClient, start_engine: object, samples: Path
-) -> None:
+async def test_expired_ephemeral_key(sidecar: SidecarClient, start_engine: object, samples: Path) -> None:
     engine: EngineProcess = await start_engine("--key-ttl", "0")  # type: ignore[operator]
     await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
     await sidecar.request("voicepilot/startSession", start_params(samples / "go_to_line_12.wav", engine))

@@ -79,6 +79,10 @@ class KeyService:
         lifetime = max(0.0, key.expires_at - key.minted_at)
         return key.seconds_left() >= min(self.min_remaining_s, lifetime / 3)
 
+    def discard(self) -> None:
+        """Forget the key at hand (the service refused it): the next request mints a new one."""
+        self._key = None
+
     async def fresh_key(self) -> EphemeralKey:
         """A key with enough life left to connect with; mints (with retries) when needed."""
         async with self._lock:

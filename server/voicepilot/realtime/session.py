@@ -1,9 +1,11 @@
-"""The session manager: one voice conversation, from key mint to close.
+"""The session manager: one voice conversation, across as many service sessions as it takes.
 
-It owns the connection state machine, turns service events into editor-level callbacks
-(transcripts, tool calls, state changes) and sends the tool results back. It knows nothing of
-JSON-RPC or terminals: the sidecar and ``voicepilot talk`` both drive it through a
-:class:`SessionObserver`.
+It owns the connection state machine, keeps an ephemeral key at hand (:class:`KeyService`), hands
+the conversation over to a fresh service session before the current one expires (make-before-
+break, switching the microphone while the user is quiet), notices a dead peer within seconds, and
+recovers with a strategy picked by the error's class. It turns service events into editor-level
+callbacks (transcripts, tool calls, states) through a :class:`SessionObserver`, and knows nothing
+of JSON-RPC or terminals.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
+import time
+from collections import deque
 from collections.abc import Coroutine
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 import aiohttp
 
-from voicepilot.audio.tracks import FrameSource, PacedAudioTrack
+from voicepilot.audio.tracks import FrameSource
 from voicepilot.contract import (
     ConnectionStateName,
     ConnectionStateParams,
@@ -25,12 +31,14 @@ from voicepilot.contract import (
     RunToolParams,
     TranscriptParams,
 )
-from voicepilot.errors import VoicePilotError, media_error, protocol_error
+from voicepilot.errors import ErrorKind, VoicePilotError, media_error, network_error, protocol_error
 from voicepilot.realtime import events as ev
+from voicepilot.realtime.connection import Connection, seconds_until
 from voicepilot.realtime.endpoints import Endpoint
-from voicepilot.realtime.keys import Credential, mint_ephemeral_key
+from voicepilot.realtime.key_service import Backoff, KeyService
+from voicepilot.realtime.keys import Credential, EphemeralKey, mint_ephemeral_key
+from voicepilot.realtime.router import MicRouter
 from voicepilot.realtime.session_config import SessionConfig
-from voicepilot.realtime.webrtc import TransportCallbacks, WebRTCTransport
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +46,38 @@ log = logging.getLogger(__name__)
 _TRANSITIONS: dict[ConnectionStateName, frozenset[ConnectionStateName]] = {
     "idle": frozenset({"authenticating", "closed"}),
     "authenticating": frozenset({"connecting", "failed", "closed"}),
-    "connecting": frozenset({"connected", "failed", "closed"}),
+    "connecting": frozenset({"connected", "reconnecting", "failed", "closed"}),
     "connected": frozenset({"renewing", "reconnecting", "failed", "closed"}),
     "renewing": frozenset({"connected", "reconnecting", "failed", "closed"}),
-    "reconnecting": frozenset({"authenticating", "connecting", "connected", "failed", "closed"}),
+    "reconnecting": frozenset({"connected", "failed", "closed"}),
     "failed": frozenset({"authenticating", "closed"}),
     "closed": frozenset(),
 }
 
 # Service errors that are part of normal operation and need no user attention.
 BENIGN_ERROR_CODES = frozenset({"response_cancel_not_active", "conversation_already_has_active_response"})
+# Causes that another attempt cannot fix.
+FATAL_KINDS = frozenset({ErrorKind.CONFIG, ErrorKind.PROTOCOL})
+FATAL_CODES = frozenset({"dtls_failed"})
+HISTORY_ITEMS = 20
+HISTORY_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    renew_interval_s: float = 50.0
+    # End service sessions after this long even if the service would allow more (None: its limit).
+    max_session_s: float | None = None
+    # A peer that sends no audio for this long is dead (aiortc alone notices after ~30 s).
+    dead_after_s: float = 2.5
+    backoff: Backoff = field(default_factory=Backoff)
+    supervise_every_s: float = 0.1
+
+
+@dataclass(frozen=True)
+class LifecycleEvent:
+    kind: Literal["key_renewed", "handover", "reconnected"]
+    fields: dict[str, float]
 
 
 class SessionObserver(Protocol):
@@ -57,46 +87,9 @@ class SessionObserver(Protocol):
 
     def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None: ...
 
+    def on_lifecycle(self, event: LifecycleEvent) -> None: ...
+
     async def run_tool(self, call: RunToolParams) -> str: ...
-
-
-class TurnTracker:
-    """Knows when the conversation is quiet: no speech, no pending reply, no tool in flight.
-
-    ``voicepilot talk`` uses it to exit after the reply to the last utterance.
-    """
-
-    def __init__(self) -> None:
-        self.speaking = False
-        self.unanswered_commits = 0
-        self.own_response_requests = 0
-        self.active_response: str | None = None
-        self.tools_in_flight = 0
-        self.audio_playing = False
-        self.responses_done = 0
-        self.quiet = asyncio.Event()
-        self.quiet.set()
-
-    def update(self) -> None:
-        busy = (
-            self.speaking
-            or self.unanswered_commits > 0
-            or self.own_response_requests > 0
-            or self.active_response is not None
-            or self.tools_in_flight > 0
-            or self.audio_playing
-        )
-        if busy:
-            self.quiet.clear()
-        else:
-            self.quiet.set()
-
-    def on_response_created(self, response_id: str) -> None:
-        self.active_response = response_id
-        if self.own_response_requests > 0:
-            self.own_response_requests -= 1
-        elif self.unanswered_commits > 0:
-            self.unanswered_commits -= 1
 
 
 class RealtimeSession:
@@ -108,47 +101,69 @@ class RealtimeSession:
         config: SessionConfig,
         observer: SessionObserver,
         source: FrameSource | None = None,
+        options: SessionOptions | None = None,
     ) -> None:
         self.session_id = session_id
         self.endpoint = endpoint
         self.config = config
+        self.options = options or SessionOptions()
         self._credential = credential
         self._observer = observer
-        self.track = PacedAudioTrack(source)
+        self.router = MicRouter(source, on_switched=self._on_switched)
         self.state: ConnectionStateName = "idle"
-        self.turns = TurnTracker()
         self.counters: dict[str, int] = {
             "events": 0,
             "protocol_errors": 0,
             "unknown_events": 0,
             "service_errors": 0,
+            "handovers": 0,
+            "reconnects": 0,
         }
-        self._transport: WebRTCTransport | None = None
+        self.active: Connection | None = None
+        self._draining: list[Connection] = []
+        self._numbers = 0
         self._http: aiohttp.ClientSession | None = None
+        self.keys: KeyService | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._user_text: dict[str, str] = {}
         self._assistant_text: dict[str, str] = {}
         self._handled_calls: set[str] = set()
+        self._history: deque[tuple[Role, str]] = deque(maxlen=HISTORY_ITEMS)
+        self._handover_due_at: float | None = None
+        self._handing_over = False
+        self._started_at = time.monotonic()
+        self._rng = random.Random()
         self.failure: VoicePilotError | None = None
         self.ended = asyncio.Event()
+        self.quiet = asyncio.Event()
+        self.quiet.set()
+
+    @property
+    def source(self) -> FrameSource | None:
+        return self.router.source
+
+    @property
+    def beta(self) -> bool:
+        return self.endpoint.flavor == "preview"
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Mint a key, connect and configure the session. Raises (after state ``failed``) on error."""
+        """Mint a key, connect and configure. Raises (after state ``failed``) on error."""
         self._http = aiohttp.ClientSession()
+        http = self._http
+        self.keys = KeyService(
+            lambda: mint_ephemeral_key(http, self.endpoint, self._credential, self.config),
+            renew_interval_s=self.options.renew_interval_s,
+            backoff=self.options.backoff,
+            on_renewed=self._on_key_renewed,
+        )
         try:
             self._set_state("authenticating")
-            key = await mint_ephemeral_key(self._http, self.endpoint, self._credential, self.config)
+            key = await self.keys.fresh_key()
             self._set_state("connecting")
-            transport = WebRTCTransport(
-                self.endpoint,
-                self.track,
-                TransportCallbacks(on_message=self._on_message, on_closed=self._on_transport_closed),
-            )
-            self._transport = transport
-            await transport.connect(key, self._http)
-            self._send(ev.SessionUpdate(session=self.config.to_wire(self.endpoint.flavor)))
+            self.active = await self._open_connection(key)
+            self.router.activate(self.active.routed)
             self._set_state("connected")
         except VoicePilotError as exc:
             await self._fail(exc)
@@ -157,26 +172,33 @@ class RealtimeSession:
             error = media_error(f"Unexpected failure while connecting: {exc.__class__.__name__}: {exc}")
             await self._fail(error)
             raise error from exc
+        self.keys.start()
+        self._spawn(self._supervise())
 
     async def close(self, reason: str | None = None) -> None:
         if self.state == "closed":
             return
-        for task in list(self._tasks):
+        current = asyncio.current_task()
+        owned = [task for task in self._tasks if task is not current]
+        for task in owned:
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._transport is not None:
-            await self._transport.close()
+        await asyncio.gather(*owned, return_exceptions=True)
+        await self._close_connections()
+        if self.keys is not None:
+            await self.keys.close()
         if self._http is not None:
             await self._http.close()
         self._set_state("closed", reason)
         self.ended.set()
 
+    async def _close_connections(self) -> None:
+        connections = [c for c in [self.active, *self._draining] if c is not None]
+        self.active, self._draining = None, []
+        await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
+
     async def _fail(self, error: VoicePilotError) -> None:
         self.failure = error
-        if self._transport is not None:
-            await self._transport.close()
-            self._transport = None
+        await self._close_connections()
         if self.state not in ("failed", "closed"):
             self._set_state("failed", error.describe(), error.kind.value)
         self.ended.set()
@@ -199,19 +221,198 @@ class RealtimeSession:
             )
         )
 
+    # ------------------------------------------------------------------ connections
+
+    async def _open_connection(self, key: EphemeralKey) -> Connection:
+        assert self._http is not None
+        self._numbers += 1
+        track, routed = self.router.new_track()
+        connection = Connection(self._numbers, self.endpoint, track, routed, self._on_message, self._on_lost)
+        try:
+            await connection.open(key, self._http)
+        except BaseException:
+            await connection.close()
+            raise
+        connection.send(ev.SessionUpdate(session=self.config.to_wire(self.endpoint.flavor)), self.beta)
+        for role, text in self._history:
+            connection.send(ev.ConversationItemCreate(item=self._history_item(role, text)), self.beta)
+        if self.options.max_session_s is not None:
+            self._handover_due_at = time.monotonic() + self._handover_at(self.options.max_session_s)
+        return connection
+
+    def _history_item(self, role: Role, text: str) -> dict[str, Any]:
+        if role == "user":
+            content = {"type": "input_text", "text": text}
+        else:
+            content = {"type": "text" if self.beta else "output_text", "text": text}
+        return {"type": "message", "role": role, "content": [content]}
+
+    @staticmethod
+    def _handover_at(session_length_s: float) -> float:
+        """When to start handing over, from the session's start.
+
+        The next session comes up at once, but the microphone moves only at the first pause, so
+        the window must be wide enough to hold one, and leave the old session time to finish the
+        turn in flight: the last minute of an hour-long session, the last 3 s of a 4 s one.
+        """
+        lead = min(60.0, 0.75 * session_length_s)
+        return max(0.0, session_length_s - lead)
+
+    def _on_lost(self, connection: Connection, reason: str) -> None:
+        connection.lost_reason = connection.lost_reason or reason
+
+    # ------------------------------------------------------------------ supervision
+
+    async def _supervise(self) -> None:
+        """Watchdog, handover scheduler and drain collector, in one place so they never race."""
+        while True:
+            await asyncio.sleep(self.options.supervise_every_s)
+            active = self.active
+            if active is None:
+                continue
+            problem = self._connection_problem(active)
+            if problem is not None:
+                await self._recover(problem)
+                continue
+            if self._handover_due() and not self._handing_over:
+                await self._handover()
+            await self._collect_drained()
+
+    def _connection_problem(self, connection: Connection) -> VoicePilotError | None:
+        if connection.expired:
+            return network_error("The service session reached its time limit.", code="session_expired")
+        if connection.lost_reason is not None:
+            return network_error(f"The connection to the realtime service was lost: {connection.lost_reason}.")
+        silent = connection.media_silent_for()
+        if silent > self.options.dead_after_s:
+            return network_error(f"The realtime service stopped sending audio ({silent:.1f} s of nothing).")
+        return None
+
+    def _handover_due(self) -> bool:
+        if self._handover_due_at is not None and time.monotonic() >= self._handover_due_at:
+            return True
+        active = self.active
+        if active is not None and active.service_expires_at is not None:
+            length = active.service_expires_at - active.opened_unix
+            return time.time() - active.opened_unix >= self._handover_at(length)
+        return False
+
+    async def _handover(self) -> None:
+        """Make-before-break: bring up the next session while the current one still streams."""
+        old = self.active
+        assert old is not None
+        assert self.keys is not None
+        self._handing_over = True
+        try:
+            key = await self.keys.fresh_key()
+            new = await self._open_connection(key)
+        except VoicePilotError as exc:
+            log.warning("handover failed (%s); the current session goes on", exc.message)
+            self._handover_due_at = time.monotonic() + 0.5
+            return
+        finally:
+            self._handing_over = False
+        deadline = self._deadline_of(old)
+        # Switch the microphone only while the user is quiet, so no utterance is cut in two.
+        await self.router.wait_quiet(max(0.0, deadline - 0.3) if deadline is not None else 5.0)
+        self.router.activate(new.routed)
+        old.deactivated_at = time.monotonic()
+        self.active = new
+        self._draining.append(old)
+        self.counters["handovers"] += 1
+
+    def _deadline_of(self, connection: Connection) -> float | None:
+        """Seconds left before the connection's session ends, or None if unknown."""
+        candidates = []
+        if connection.service_expires_at is not None:
+            candidates.append(seconds_until(connection.service_expires_at))
+        if self.options.max_session_s is not None:
+            candidates.append(self.options.max_session_s - (time.monotonic() - connection.opened_at))
+        return min(candidates) if candidates else None
+
+    async def _collect_drained(self) -> None:
+        for connection in list(self._draining):
+            # The old connection finishes its turn (reply, tool round trip); its track already sends
+            # silence, which flushes the far end's jitter buffer before we close.
+            settled = connection.turns.quiet and time.monotonic() - (connection.deactivated_at or 0) > 0.2
+            deadline = self._deadline_of(connection)
+            if settled or connection.expired or connection.lost_reason or (deadline is not None and deadline < 0):
+                self._draining.remove(connection)
+                await connection.close()
+                self._update_quiet()
+
+    def _on_switched(self, gap_ms: float) -> None:
+        self._observer.on_lifecycle(LifecycleEvent("handover", {"gapMs": round(gap_ms, 1)}))
+
+    def _on_key_renewed(self, key: EphemeralKey) -> None:
+        self._observer.on_lifecycle(LifecycleEvent("key_renewed", {"expiresAt": key.expires_at}))
+
+    # ------------------------------------------------------------------ recovery
+
+    async def _recover(self, problem: VoicePilotError) -> None:
+        """Replace a failed active connection, with backoff; give up with a clear message."""
+        failed = self.active
+        self.active = None
+        if failed is not None:
+            await failed.close()
+        self._set_state("reconnecting", problem.message, problem.kind.value)
+        assert self.keys is not None
+        backoff = self.options.backoff
+        auth_retried = False
+        last: VoicePilotError = problem
+        attempt = 0
+        while attempt < backoff.attempts:
+            if attempt > 0 or problem.code != "session_expired":
+                delay = backoff.delay(attempt, self._rng)
+                await asyncio.sleep(max(delay, last.retry_after_s or 0.0))
+            attempt += 1
+            try:
+                key = await self.keys.fresh_key()
+                connection = await self._open_connection(key)
+            except VoicePilotError as exc:
+                last = exc
+                log.warning("reconnect attempt %d failed: %s", attempt, exc)
+                if exc.kind in FATAL_KINDS or exc.code in FATAL_CODES:
+                    break
+                if exc.kind is ErrorKind.AUTH:
+                    if auth_retried:  # a 401 is retried once, with a fresh key, and never again
+                        break
+                    auth_retried = True
+                    self.keys.discard()
+                continue
+            self.active = connection
+            self.router.activate(connection.routed)
+            self.counters["reconnects"] += 1
+            self._set_state("connected", f"reconnected after {attempt} attempt(s)")
+            self._observer.on_lifecycle(LifecycleEvent("reconnected", {"attempts": float(attempt)}))
+            return
+        await self._fail(
+            last
+            if last is not problem
+            else network_error(
+                f"Could not reconnect to the realtime service after {attempt} attempts: {problem.message}"
+            )
+        )
+
     # ------------------------------------------------------------------ push-to-talk
 
     def commit_and_respond(self) -> None:
         """Push-to-talk release: the buffered audio becomes a turn, and a reply is requested."""
-        self._send(ev.InputAudioBufferCommit())
-        self._request_response()
+        connection = self._require_active()
+        connection.send(ev.InputAudioBufferCommit(), self.beta)
+        self._request_response(connection)
 
     def clear_input(self) -> None:
-        self._send(ev.InputAudioBufferClear())
+        self._require_active().send(ev.InputAudioBufferClear(), self.beta)
+
+    def _require_active(self) -> Connection:
+        if self.active is None:
+            raise protocol_error("The session is not connected.")
+        return self.active
 
     # ------------------------------------------------------------------ events in
 
-    def _on_message(self, raw: str) -> None:
+    def _on_message(self, connection: Connection, raw: str) -> None:
         self.counters["events"] += 1
         try:
             event = ev.parse_server_event(raw)
@@ -220,12 +421,23 @@ class RealtimeSession:
             self.counters["protocol_errors"] += 1
             log.warning("ignored a malformed event: %s", exc.message)
             return
-        self._dispatch(event)
-        self.turns.update()
+        self._dispatch(connection, event)
+        self._update_quiet()
 
-    def _dispatch(self, event: ev.Event) -> None:
-        turns = self.turns
+    def _update_quiet(self) -> None:
+        connections = [c for c in [self.active, *self._draining] if c is not None]
+        if all(c.turns.quiet for c in connections):
+            self.quiet.set()
+        else:
+            self.quiet.clear()
+
+    def _dispatch(self, connection: Connection, event: ev.Event) -> None:
+        turns = connection.turns
         match event:
+            case ev.SessionCreated(session=session) | ev.SessionUpdated(session=session):
+                expires_at = session.get("expires_at")
+                if isinstance(expires_at, int | float) and expires_at > 0:
+                    connection.service_expires_at = float(expires_at)
             case ev.SpeechStarted():
                 # Still "speaking" after speech_stopped, until the commit that follows it, so the
                 # conversation never looks quiet between the two.
@@ -251,7 +463,7 @@ class RealtimeSession:
                 self._assistant_text.pop(item_id, None)
                 self._transcript("assistant", item_id, text, final=True)
             case ev.FunctionCallArgumentsDone():
-                self._start_tool_call(event.call_id, event.name, event.arguments)
+                self._start_tool_call(connection, event.call_id, event.name, event.arguments)
             case ev.ResponseDone(response=response):
                 turns.responses_done += 1
                 if turns.active_response == response.id:
@@ -260,111 +472,108 @@ class RealtimeSession:
                 for item in response.output:
                     if item.get("type") == "function_call" and item.get("call_id"):
                         self._start_tool_call(
-                            str(item["call_id"]), str(item.get("name", "")), str(item.get("arguments", "{}"))
+                            connection,
+                            str(item["call_id"]),
+                            str(item.get("name", "")),
+                            str(item.get("arguments", "{}")),
                         )
             case ev.OutputAudioBufferStarted():
                 turns.audio_playing = True
             case ev.OutputAudioBufferStopped() | ev.OutputAudioBufferCleared():
                 turns.audio_playing = False
             case ev.ErrorEvent(error=error):
-                self._on_service_error(error)
+                self._on_service_error(connection, error)
             case ev.UnknownEvent():
                 self.counters["unknown_events"] += 1
             case _:
                 pass
 
     def _transcript(self, role: Role, item_id: str, text: str, final: bool) -> None:
+        if final and text:
+            self._history.append((role, text[:HISTORY_CHARS]))
         self._observer.on_transcript(
-            TranscriptParams(
-                role=role,
-                item_id=item_id,
-                text=text,
-                final=final,
-                session_id=self.session_id,
-            )
+            TranscriptParams(role=role, item_id=item_id, text=text, final=final, session_id=self.session_id)
         )
 
-    def _on_service_error(self, error: ev.ErrorDetail) -> None:
+    def _on_service_error(self, connection: Connection, error: ev.ErrorDetail) -> None:
         if error.code in BENIGN_ERROR_CODES:
+            return
+        if error.code == "session_expired":
+            connection.expired = True
             return
         self.counters["service_errors"] += 1
         log.warning("service error %s: %s", error.code, error.message)
         self._observer.on_diagnostics(
             DiagnosticsParams(
-                session_id=self.session_id,
-                message=f"The service reported: {error.message}",
-                error_kind="protocol",
-            )
-        )
-
-    def _on_transport_closed(self, reason: str) -> None:
-        if self.state in ("closed", "failed"):
-            return
-        self._spawn(
-            self._fail(
-                media_error(
-                    f"The connection to the realtime service was lost: {reason}.",
-                    "VoicePilot will need a new session: start the conversation again.",
-                )
+                session_id=self.session_id, message=f"The service reported: {error.message}", error_kind="protocol"
             )
         )
 
     # ------------------------------------------------------------------ tools
 
-    def _start_tool_call(self, call_id: str, name: str, arguments: str) -> None:
+    def _start_tool_call(self, connection: Connection, call_id: str, name: str, arguments: str) -> None:
         if call_id in self._handled_calls:
             return
         self._handled_calls.add(call_id)
-        self.turns.tools_in_flight += 1
-        self._spawn(self._run_tool(call_id, name, arguments))
+        connection.turns.tools_in_flight += 1
+        self._spawn(self._run_tool(connection, call_id, name, arguments))
 
-    async def _run_tool(self, call_id: str, name: str, raw_arguments: str) -> None:
+    async def _run_tool(self, connection: Connection, call_id: str, name: str, raw_arguments: str) -> None:
         try:
-            try:
-                arguments = json.loads(raw_arguments or "{}")
-                if not isinstance(arguments, dict):
-                    raise ValueError("arguments are not an object")
-            except ValueError as exc:
-                self.counters["protocol_errors"] += 1
-                output = json.dumps({"ok": False, "error": f"invalid arguments: {exc}"})
-            else:
-                try:
-                    output = await self._observer.run_tool(
-                        RunToolParams(call_id=call_id, name=name, arguments=arguments, session_id=self.session_id)
-                    )
-                except Exception as exc:  # the editor failed: tell the model rather than hang the turn
-                    log.warning("tool %s failed: %s", name, exc)
-                    output = json.dumps({"ok": False, "error": str(exc) or exc.__class__.__name__})
-            self._send(
-                ev.ConversationItemCreate(item={"type": "function_call_output", "call_id": call_id, "output": output})
+            output = await self._tool_output(call_id, name, raw_arguments)
+            # The result goes back to the session that asked for it: it holds the call's context.
+            connection.send(
+                ev.ConversationItemCreate(item={"type": "function_call_output", "call_id": call_id, "output": output}),
+                self.beta,
             )
-            self._request_response()
+            self._request_response(connection)
         except VoicePilotError as exc:
             log.warning("could not return the result of %s: %s", name, exc.message)
         finally:
-            self.turns.tools_in_flight -= 1
-            self.turns.update()
+            connection.turns.tools_in_flight -= 1
+            self._update_quiet()
 
-    def _request_response(self) -> None:
-        self.turns.own_response_requests += 1
-        self.turns.update()
-        self._send(ev.ResponseCreate())
+    async def _tool_output(self, call_id: str, name: str, raw_arguments: str) -> str:
+        try:
+            arguments = json.loads(raw_arguments or "{}")
+            if not isinstance(arguments, dict):
+                raise ValueError("arguments are not an object")
+        except ValueError as exc:
+            self.counters["protocol_errors"] += 1
+            return json.dumps({"ok": False, "error": f"invalid arguments: {exc}"})
+        try:
+            return await self._observer.run_tool(
+                RunToolParams(call_id=call_id, name=name, arguments=arguments, session_id=self.session_id)
+            )
+        except Exception as exc:  # the editor failed: tell the model rather than hang the turn
+            log.warning("tool %s failed: %s", name, exc)
+            return json.dumps({"ok": False, "error": str(exc) or exc.__class__.__name__})
+
+    def _request_response(self, connection: Connection) -> None:
+        connection.turns.own_response_requests += 1
+        self._update_quiet()
+        connection.send(ev.ResponseCreate(), self.beta)
 
     # ------------------------------------------------------------------ plumbing
-
-    def _send(self, event: ev.Event) -> None:
-        if self._transport is None:
-            raise protocol_error("The session is not connected.")
-        self._transport.send(event.to_json(beta=self.endpoint.flavor == "preview"))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def stats(self) -> dict[str, float]:
+    async def stats(self) -> dict[str, float]:
         stats: dict[str, float] = {name: float(value) for name, value in self.counters.items()}
-        if self._transport is not None:
-            stats["frames_received"] = float(self._transport.frames_received)
-        stats["frames_sent"] = float(self.track.frames_sent)
+        stats["sessionAgeS"] = round(time.monotonic() - self._started_at, 1)
+        stats["framesSent"] = float(self.router.frames_routed)
+        if self.keys is not None and self.keys.current is not None:
+            stats["keyExpiresInS"] = round(self.keys.current.seconds_left(), 1)
+            if self.keys.last_mint_ms is not None:
+                stats["keyMintMs"] = round(self.keys.last_mint_ms, 1)
+        active = self.active
+        if active is not None:
+            stats["framesReceived"] = float(active.transport.frames_received)
+            deadline = self._deadline_of(active)
+            if deadline is not None:
+                stats["serviceSessionEndsInS"] = round(deadline, 1)
+            stats.update(await active.transport.stats())
         return stats

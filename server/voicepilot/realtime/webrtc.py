@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,6 +49,9 @@ class WebRTCTransport:
         self._closed = False
         self.call_id: str | None = None
         self.frames_received = 0
+        self.last_media_at: float | None = None
+        self._failed = asyncio.Event()
+        self._bytes_sent_at: tuple[float, int] | None = None
 
     async def connect(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -69,13 +73,32 @@ class WebRTCTransport:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         except ValueError as exc:
             raise media_error(f"The service's SDP answer was not usable ({exc}).") from exc
+        await self._wait_open(opened)
+
+    async def _wait_open(self, opened: asyncio.Event) -> None:
+        """Wait for the events channel, failing fast when ICE or DTLS fails instead of timing out."""
+        waiters = [asyncio.ensure_future(opened.wait()), asyncio.ensure_future(self._failed.wait())]
         try:
-            await asyncio.wait_for(opened.wait(), OPEN_TIMEOUT_S)
-        except TimeoutError as exc:
+            await asyncio.wait(waiters, timeout=OPEN_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        if opened.is_set():
+            return
+        pc = self._pc
+        if pc is not None and pc.iceConnectionState == "completed":
+            # ICE worked, so the secure handshake did not: never fall back from that silently.
             raise media_error(
-                f"The media connection did not come up within {OPEN_TIMEOUT_S:.0f} s (ICE/DTLS).",
-                "Check that UDP traffic to the service is allowed, or use the WebSocket transport.",
-            ) from exc
+                "The secure media handshake (DTLS) with the service failed: its certificate did not match "
+                "the fingerprint in its answer.",
+                "Do not retry on this network: something may be intercepting the connection.",
+                code="dtls_failed",
+            )
+        raise media_error(
+            f"The media connection did not come up within {OPEN_TIMEOUT_S:.0f} s (ICE).",
+            "Check that UDP traffic to the service is allowed, or use the WebSocket transport.",
+            code="ice_failed",
+        )
 
     async def _exchange_sdp(self, offer: str, key: EphemeralKey, http: aiohttp.ClientSession) -> str:
         headers = {"Authorization": f"Bearer {key.value}", "Content-Type": "application/sdp"}
@@ -89,9 +112,7 @@ class WebRTCTransport:
             ) as response:
                 body = await response.text()
                 if not 200 <= response.status < 300:
-                    raise classify_http_status(
-                        response.status, error_detail(body), response.headers.get("Retry-After")
-                    )
+                    raise classify_http_status(response.status, error_detail(body), response.headers.get("Retry-After"))
                 location = response.headers.get("Location", "")
                 self.call_id = location.rstrip("/").rsplit("/", 1)[-1] or None
                 return body
@@ -120,6 +141,7 @@ class WebRTCTransport:
 
     def _on_remote_frame(self, frame: av.AudioFrame) -> None:
         self.frames_received += 1
+        self.last_media_at = time.monotonic()
         if self._callbacks.on_remote_frame is not None:
             self._callbacks.on_remote_frame(frame)
 
@@ -127,12 +149,35 @@ class WebRTCTransport:
         state = self._pc.connectionState if self._pc else "closed"
         log.debug("peer connection state: %s", state)
         if state in ("failed", "closed"):
+            self._failed.set()
             self._report_closed(f"the peer connection {state}")
 
     def _report_closed(self, reason: str) -> None:
         if not self._closed:
             self._closed = True
             self._callbacks.on_closed(reason)
+
+    async def stats(self) -> dict[str, float]:
+        """Round-trip time, jitter, loss and send bitrate from aiortc's getStats."""
+        if self._pc is None:
+            return {}
+        report = await self._pc.getStats()
+        stats: dict[str, float] = {}
+        for entry in report.values():
+            if entry.type == "remote-inbound-rtp":
+                stats["rttMs"] = float(entry.roundTripTime) * 1000
+                stats["fractionLost"] = float(entry.fractionLost)
+            elif entry.type == "inbound-rtp":
+                stats["jitterMs"] = float(entry.jitter) / 48  # RTP timestamp units at 48 kHz
+                stats["packetsLost"] = float(entry.packetsLost)
+                stats["packetsReceived"] = float(entry.packetsReceived)
+            elif entry.type == "outbound-rtp":
+                now = time.monotonic()
+                if self._bytes_sent_at is not None and now > self._bytes_sent_at[0]:
+                    elapsed = now - self._bytes_sent_at[0]
+                    stats["bitrateKbps"] = (entry.bytesSent - self._bytes_sent_at[1]) * 8 / elapsed / 1000
+                self._bytes_sent_at = (now, int(entry.bytesSent))
+        return stats
 
     async def close(self) -> None:
         self._closed = True

@@ -31,7 +31,7 @@ from voicepilot.contract import (
 from voicepilot.errors import VoicePilotError
 from voicepilot.launch import LocalEngineProcess, build_session
 from voicepilot.logs import register_secret
-from voicepilot.realtime.session import RealtimeSession
+from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
 from voicepilot.sidecar.protocol import raw_params_converter
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,10 @@ class EditorObserver:
 
     def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None:
         self._server.notify(contract.DIAGNOSTICS, diagnostics)
+
+    def on_lifecycle(self, event: LifecycleEvent) -> None:
+        # Renewals and handovers are invisible by design; the diagnostics panel shows them.
+        self._server.notify(contract.DIAGNOSTICS, DiagnosticsParams(message=event.kind, stats=event.fields))
 
     async def run_tool(self, call: RunToolParams) -> str:
         result = await self._server.protocol.send_request_async(contract.RUN_TOOL, call.wire())
@@ -156,7 +160,8 @@ class VoicePilotServer(LanguageServer):
     async def _push_stats(self, session: RealtimeSession) -> None:
         while session.state not in ("closed", "failed"):
             await asyncio.sleep(STATS_INTERVAL_S)
-            self.notify(contract.DIAGNOSTICS, DiagnosticsParams(session_id=session.session_id, stats=session.stats()))
+            stats = await session.stats()
+            self.notify(contract.DIAGNOSTICS, DiagnosticsParams(session_id=session.session_id, stats=stats))
 
     async def end_session(self, params: contract.EndSessionParams) -> contract.EndSessionResult:
         targets = (

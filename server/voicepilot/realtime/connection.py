@@ -1,0 +1,103 @@
+"""One service session on one transport, with what the manager needs to know about it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import aiohttp
+
+from voicepilot.audio.tracks import PacedAudioTrack
+from voicepilot.realtime import events as ev
+from voicepilot.realtime.endpoints import Endpoint
+from voicepilot.realtime.keys import EphemeralKey
+from voicepilot.realtime.router import RoutedSource
+from voicepilot.realtime.webrtc import TransportCallbacks, WebRTCTransport
+
+
+class TurnTracker:
+    """Knows when a connection is quiet: no speech, no pending reply, no tool in flight."""
+
+    def __init__(self) -> None:
+        self.speaking = False
+        self.unanswered_commits = 0
+        self.own_response_requests = 0
+        self.active_response: str | None = None
+        self.tools_in_flight = 0
+        self.audio_playing = False
+        self.responses_done = 0
+
+    @property
+    def quiet(self) -> bool:
+        return not (
+            self.speaking
+            or self.unanswered_commits > 0
+            or self.own_response_requests > 0
+            or self.active_response is not None
+            or self.tools_in_flight > 0
+            or self.audio_playing
+        )
+
+    def on_response_created(self, response_id: str) -> None:
+        self.active_response = response_id
+        if self.own_response_requests > 0:
+            self.own_response_requests -= 1
+        elif self.unanswered_commits > 0:
+            self.unanswered_commits -= 1
+
+
+class Connection:
+    def __init__(
+        self,
+        number: int,
+        endpoint: Endpoint,
+        track: PacedAudioTrack,
+        routed: RoutedSource,
+        on_message: Callable[[Connection, str], None],
+        on_lost: Callable[[Connection, str], None],
+    ) -> None:
+        self.number = number
+        self.routed = routed
+        self.track = track
+        self.turns = TurnTracker()
+        self.opened_at = time.monotonic()
+        self.opened_unix = time.time()
+        self.deactivated_at: float | None = None
+        # Unix time when the service will end this session (session.created's expires_at).
+        self.service_expires_at: float | None = None
+        self.expired = False
+        self.lost_reason: str | None = None
+        self.transport = WebRTCTransport(
+            endpoint,
+            track,
+            TransportCallbacks(on_message=lambda raw: on_message(self, raw), on_closed=lambda r: on_lost(self, r)),
+        )
+
+    async def open(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:
+        await self.transport.connect(key, http)
+        self.opened_at, self.opened_unix = time.monotonic(), time.time()
+
+    def send(self, event: ev.Event, beta: bool) -> None:
+        self.transport.send(event.to_json(beta=beta))
+
+    def media_silent_for(self) -> float:
+        """Seconds since the last remote audio frame (since opening, if none came yet)."""
+        last = self.transport.last_media_at or self.opened_at
+        return time.monotonic() - last
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+
+def seconds_until(unix_time: float) -> float:
+    return unix_time - time.time()
+
+
+async def first_of(*events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
