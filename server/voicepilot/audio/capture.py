@@ -1,0 +1,139 @@
+"""The microphone: a PortAudio input stream as a :class:`~voicepilot.audio.tracks.FrameSource`.
+
+PortAudio calls back on its own thread with 20 ms blocks at the device's native rate. The
+callback only copies the block into a small bounded queue (full: the oldest block is dropped and
+counted) and, if none is pending, schedules one wake-up on the event loop. On the loop the blocks
+are resampled to 48 kHz and cut into 960-sample frames for the paced track.
+
+Two clocks meet here: the device's and the track's (wall time). A device that runs slightly fast
+slowly fills the frame queue, which would add latency for ever; when the queue stays deeper
+than ``target_frames`` for a second, the oldest frame is dropped (counted as ``frames_trimmed``).
+A slow device leaves the track short now and then: it sends silence for that frame.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from voicepilot.audio.devices import Device
+from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Pcm, Resampler
+from voicepilot.audio.levels import LevelMeter
+from voicepilot.audio.stream import DeviceStream
+
+BLOCK_QUEUE = 25  # 500 ms of blocks between PortAudio's thread and the loop
+MAX_FRAMES = 10  # 200 ms of frames waiting for the track
+TARGET_FRAMES = 2  # the steady-state depth above which frames are stale
+TRIM_AFTER = 50  # consecutive pulls (1 s) above the target before one frame is dropped
+
+
+class Microphone(DeviceStream):
+    """Captured audio as 20 ms, 48 kHz mono frames. ``gate`` decides whether they are sent.
+
+    ``next_frame`` returns None (the track sends silence) while the gate is closed: captured audio
+    is discarded, never delayed, so opening the gate sends what is said from then on.
+    """
+
+    def __init__(
+        self,
+        device: Device,
+        gate: Callable[[], bool] | None = None,
+        max_frames: int = MAX_FRAMES,
+        target_frames: int = TARGET_FRAMES,
+    ) -> None:
+        super().__init__(device)
+        self.gate = gate
+        self.level = LevelMeter()
+        self.blocks_dropped = 0
+        self.frames_dropped = 0
+        self.frames_trimmed = 0
+        self.frames_captured = 0
+        self.frames_sent = 0  # frames handed to the track with the gate open
+        self.on_frame: Callable[[Pcm], None] | None = None
+        self._blocks: deque[Pcm] = deque(maxlen=BLOCK_QUEUE)
+        self._wake_pending = False
+        self._frames: deque[Pcm] = deque(maxlen=max_frames)
+        self._target = target_frames
+        self._over_target = 0
+        self._pending = np.zeros(0, dtype=np.int16)
+        self._resampler: Resampler | None = None
+
+    def _stream_class(self, sd: Any) -> Any:
+        return sd.InputStream
+
+    # ------------------------------------------------------------------ PortAudio's thread
+
+    def _callback(self, data: Any, frames: int, time_info: Any, status: Any) -> None:
+        blocks = self._blocks
+        if len(blocks) == blocks.maxlen:
+            self.blocks_dropped += 1
+        blocks.append(np.array(data[:, 0], dtype=np.int16))
+        if not self._wake_pending:
+            self._wake_pending = True
+            self.call_on_loop(self._take_blocks)
+
+    # ------------------------------------------------------------------ the loop
+
+    def _take_blocks(self) -> None:
+        self._wake_pending = False
+        while self._blocks:
+            self.feed(self._blocks.popleft())
+
+    def feed(self, block: Pcm) -> None:
+        """Add captured samples at the stream's rate (the loop side of the callback)."""
+        if self.rate != SAMPLE_RATE:
+            if self._resampler is None:
+                self._resampler = Resampler(self.rate, SAMPLE_RATE)
+            block = self._resampler.resample(block)
+        pending = np.concatenate([self._pending, block]) if self._pending.size else block
+        whole = pending.size // FRAME_SAMPLES * FRAME_SAMPLES
+        for start in range(0, whole, FRAME_SAMPLES):
+            frame = pending[start : start + FRAME_SAMPLES]
+            self.level.update(frame)
+            self.frames_captured += 1
+            if len(self._frames) == self._frames.maxlen:
+                self.frames_dropped += 1
+            self._frames.append(frame)
+            if self.on_frame is not None:
+                self.on_frame(frame)
+        self._pending = pending[whole:]
+
+    def next_frame(self) -> Pcm | None:
+        frames = self._frames
+        if len(frames) > self._target:
+            self._over_target += 1
+            if self._over_target >= TRIM_AFTER:
+                frames.popleft()
+                self.frames_trimmed += 1
+                self._over_target = 0
+        else:
+            self._over_target = 0
+        if not frames:
+            return None
+        frame = frames.popleft()
+        if self.gate is not None and not self.gate():
+            return None
+        self.frames_sent += 1
+        return frame
+
+    def discard(self) -> None:
+        """Forget what is queued (before the gate opens: only what is said from now on is sent)."""
+        self._frames.clear()
+
+    @property
+    def queued(self) -> int:
+        return len(self._frames)
+
+    def stats(self) -> dict[str, float]:
+        return {
+            "micCallbacks": float(self.callbacks),
+            "micFramesCaptured": float(self.frames_captured),
+            "micFramesSent": float(self.frames_sent),
+            "micBlocksDropped": float(self.blocks_dropped),
+            "micFramesDropped": float(self.frames_dropped),
+            "micFramesTrimmed": float(self.frames_trimmed),
+            "micStatusFlags": float(self.status_flags),
+        }

@@ -1,0 +1,134 @@
+"""The microphone's path from PortAudio's thread to 48 kHz frames, without a sound card."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from tests.unit.audio_fakes import FakeSounddevice, device, dominant_hz, tone
+from voicepilot.audio import capture
+from voicepilot.audio.capture import Microphone
+from voicepilot.audio.devices import find_device
+from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE
+from voicepilot.audio.stream import FIRST_CALLBACK_S, STALL_S
+
+
+async def open_mic(fake: FakeSounddevice, rate: float = 48_000.0) -> Microphone:
+    fake.devices[0] = device("Built-in Microphone", 1, 0, rate)
+    mic = Microphone(find_device("input", None))
+    await mic.open()
+    return mic
+
+
+async def settle() -> None:
+    """Let the loop run the wake-up PortAudio's thread already queued (call_soon_threadsafe)."""
+    await asyncio.sleep(0)
+
+
+async def test_opens_the_default_device_at_its_native_rate_mono_in_20ms_blocks(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd, 44_100.0)
+    stream = fake_sd.last("input")
+    assert (stream.samplerate, stream.channels, stream.dtype, stream.blocksize) == (44_100, 1, "int16", 882)
+    assert stream.started
+    assert mic.rate == 44_100
+    await mic.close()
+    assert stream.closed
+    assert mic.problem() is None  # closing is not a failure
+
+
+async def test_blocks_from_portaudios_thread_become_48k_frames(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd, 44_100.0)
+    frames: list[np.ndarray] = []
+    mic.on_frame = frames.append
+    stream = fake_sd.last("input")
+    for i in range(50):  # one second at 44.1 kHz, 882-sample blocks
+        stream.capture(tone(1000, 882, 44_100, start=i * 882))
+        await settle()
+        assert not mic._blocks
+    assert 48 <= len(frames) <= 50  # the resampler holds back a few samples
+    assert {f.size for f in frames} == {FRAME_SAMPLES}
+    assert dominant_hz(np.concatenate(frames), SAMPLE_RATE) == pytest.approx(1000, abs=2)
+    assert mic.blocks_dropped == 0
+    await mic.close()
+
+
+async def test_handoff_queue_is_bounded_drops_oldest_and_counts(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    stream = fake_sd.last("input")
+    # The loop does not run between these callbacks (same thread, no await): blocks pile up.
+    for i in range(capture.BLOCK_QUEUE + 5):
+        stream.capture(np.full(960, i), from_thread=False)
+    assert mic.blocks_dropped == 5
+    await settle()
+    assert not mic._blocks
+    assert mic.frames_captured == capture.BLOCK_QUEUE
+    assert mic.frames_dropped == capture.BLOCK_QUEUE - capture.MAX_FRAMES
+    # What is left is the newest audio.
+    oldest_kept = capture.BLOCK_QUEUE + 5 - capture.MAX_FRAMES
+    assert [int(mic.next_frame()[0]) for _ in range(2)] == [oldest_kept, oldest_kept + 1]
+    await mic.close()
+
+
+async def test_a_fast_device_cannot_build_up_latency(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    for i in range(capture.TARGET_FRAMES + 3):
+        mic.feed(np.full(960, i, dtype=np.int16))
+    for i in range(capture.TRIM_AFTER):
+        mic.feed(np.full(960, 100 + i, dtype=np.int16))  # the device delivers one frame per pull...
+        mic.next_frame()  # ...but it started with a backlog: the queue stays deep
+    assert mic.frames_trimmed == 1
+    assert mic.queued == capture.TARGET_FRAMES + 2
+    await mic.close()
+
+
+async def test_a_closed_gate_sends_silence_and_discards_what_was_said(fake_sd: FakeSounddevice) -> None:
+    gate = {"open": False}
+    mic = await open_mic(fake_sd)
+    mic.gate = lambda: gate["open"]
+    mic.feed(np.full(960, 7, dtype=np.int16))
+    assert mic.next_frame() is None
+    assert mic.next_frame() is None  # the frame was consumed, not kept for later
+    gate["open"] = True
+    mic.feed(np.full(960, 8, dtype=np.int16))
+    frame = mic.next_frame()
+    assert frame is not None
+    assert int(frame[0]) == 8
+    assert mic.frames_sent == 1
+    await mic.close()
+
+
+async def test_a_stream_the_device_ended_or_that_stalls_is_a_problem(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    opened = mic._opened_at
+    assert opened is not None
+    assert mic.problem(opened + FIRST_CALLBACK_S - 0.1) is None
+    assert "no audio arrived" in (mic.problem(opened + FIRST_CALLBACK_S + 0.1) or "")
+    fake_sd.last("input").capture(np.zeros(960))
+    last = mic.last_callback_at
+    assert last is not None
+    assert mic.problem(last + STALL_S - 0.1) is None
+    assert "stopped delivering" in (mic.problem(last + STALL_S + 0.1) or "")
+    fake_sd.last("input").die()
+    assert mic.problem(last) == "the device stopped the stream"
+    await mic.close()
+
+
+async def test_falls_back_to_48k_when_the_native_rate_is_refused(fake_sd: FakeSounddevice) -> None:
+    fake_sd.devices[0] = device("Built-in Microphone", 1, 0, 22_050.0)
+    opened: list[int] = []
+    real_open = fake_sd._open
+
+    def picky(kind: str, **kwargs: object) -> object:
+        opened.append(int(kwargs["samplerate"]))  # type: ignore[call-overload]
+        if kwargs["samplerate"] != SAMPLE_RATE:
+            raise fake_sd.PortAudioError("Invalid sample rate", -9997)
+        return real_open(kind, **kwargs)
+
+    fake_sd._open = picky  # type: ignore[method-assign]
+    mic = Microphone(find_device("input", None))
+    await mic.open()
+    assert opened == [22_050, 48_000]
+    assert mic.rate == SAMPLE_RATE
+    await mic.close()

@@ -1,0 +1,230 @@
+"""Push-to-talk, mute, barge-in, the echo gate and device recovery, with fake devices and session."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from tests.unit.audio_fakes import FakeSounddevice, PortAudioError, device, tone
+from voicepilot.audio import voice as voice_mod
+from voicepilot.audio.frames import FRAME_SAMPLES, Pcm
+from voicepilot.audio.tracks import FrameSource
+from voicepilot.audio.voice import AudioOptions, LevelReport, VoiceAudio, open_microphone, open_speaker
+from voicepilot.realtime import events as ev
+
+
+@dataclass
+class FakeSession:
+    calls: list[str] = field(default_factory=list)
+    responding: bool = False
+
+    def clear_input(self) -> None:
+        self.calls.append("clear")
+
+    def commit_and_respond(self) -> None:
+        self.calls.append("commit")
+
+    def interrupt(self) -> bool:
+        if self.responding:
+            self.calls.append("interrupt")
+        return self.responding
+
+
+@dataclass
+class Reporter:
+    levels: list[LevelReport] = field(default_factory=list)
+    messages: list[tuple[str, bool]] = field(default_factory=list)
+
+    def on_level(self, report: LevelReport) -> None:
+        self.levels.append(report)
+
+    def on_device_message(self, message: str, problem: bool) -> None:
+        self.messages.append((message, problem))
+
+
+@dataclass
+class Harness:
+    audio: VoiceAudio
+    session: FakeSession
+    reporter: Reporter
+    sources: list[FrameSource | None]
+
+    def speak(self, frames: int, value: int = 3000) -> list[Pcm | None]:
+        """The user says something for ``frames`` x 20 ms; returns what the track would send."""
+        mic = self.audio.mic
+        assert mic is not None
+        sent = []
+        for _ in range(frames):
+            mic.feed(np.full(FRAME_SAMPLES, value, dtype=np.int16))
+            sent.append(mic.next_frame())
+        return sent
+
+
+async def make(fake: FakeSounddevice, **options: object) -> Harness:
+    session, reporter, sources = FakeSession(), Reporter(), []
+    audio = VoiceAudio(
+        session,
+        sources.append,
+        reporter,
+        AudioOptions(**options),  # type: ignore[arg-type]
+        await open_microphone(None),
+        await open_speaker(None),
+    )
+    return Harness(audio, session, reporter, sources)
+
+
+async def test_push_to_talk_opens_the_mic_only_while_pressed_and_commits_after_the_tail(
+    fake_sd: FakeSounddevice,
+) -> None:
+    h = await make(fake_sd, push_to_talk=True, release_tail_ms=50)
+    assert h.sources == [h.audio.mic]
+    assert h.speak(3) == [None, None, None]  # not pressed: silence
+    await h.audio.press()
+    assert h.session.calls == ["clear"]
+    assert all(frame is not None for frame in h.speak(10))
+    assert h.audio.release() is True
+    assert h.speak(1) == [None]
+    assert h.session.calls == ["clear"]  # the commit waits for the tail...
+    await h.audio._release  # type: ignore[misc]
+    assert h.session.calls == ["clear", "commit"]  # ...then commits and asks for a response
+    await h.audio.close()
+
+
+async def test_a_press_shorter_than_100ms_is_dropped_without_a_commit(fake_sd: FakeSounddevice) -> None:
+    h = await make(fake_sd, push_to_talk=True)
+    await h.audio.press()
+    h.speak(3)  # 60 ms
+    assert h.audio.release() is False
+    assert h.session.calls == ["clear", "clear"]
+    assert h.audio.short_presses == 1
+    assert h.audio.release() is False  # a second release is ignored
+    await h.audio.close()
+
+
+async def test_pressing_again_during_the_tail_commits_the_first_turn_at_once(fake_sd: FakeSounddevice) -> None:
+    h = await make(fake_sd, push_to_talk=True, release_tail_ms=10_000)
+    await h.audio.press()
+    h.speak(10)
+    h.audio.release()
+    await h.audio.press()
+    assert h.session.calls == ["clear", "commit", "clear"]
+    await h.audio.close()
+
+
+async def test_mute_is_separate_from_push_to_talk(fake_sd: FakeSounddevice) -> None:
+    h = await make(fake_sd, push_to_talk=True)
+    h.audio.set_muted(True)
+    await h.audio.press()
+    assert h.speak(2) == [None, None]
+    h.audio.set_muted(False)
+    assert all(frame is not None for frame in h.speak(2))
+    assert h.audio.pressed
+    await h.audio.close()
+
+
+async def test_pressing_while_the_assistant_speaks_barges_in_and_stops_playback_at_once(
+    fake_sd: FakeSounddevice,
+) -> None:
+    h = await make(fake_sd, push_to_talk=True)
+    speaker = h.audio.speaker
+    assert speaker is not None
+    output = fake_sd.last("output")
+    h.audio.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
+    for _ in range(10):
+        speaker.write(tone(300, FRAME_SAMPLES, 48_000))
+    assert output.render(960).any()
+    h.session.responding = True
+    await h.audio.press()
+    assert h.session.calls == ["interrupt", "clear"]
+    assert not output.render(960).any()  # the next callback is already silent
+    assert h.audio.barge_ins == 1
+    await h.audio.close()
+
+
+async def test_echo_gate_closes_the_mic_while_the_assistant_speaks(fake_sd: FakeSounddevice) -> None:
+    h = await make(fake_sd, echo_tail_ms=0)
+    assert h.speak(1)[0] is not None
+    h.audio.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
+    assert h.speak(2) == [None, None]
+    h.audio.on_event(ev.OutputAudioBufferStopped(response_id="resp_1"))
+    assert h.speak(1)[0] is not None
+    # Audio still playing locally keeps the gate closed, whatever the service says.
+    assert h.audio.speaker is not None
+    h.audio.speaker.write(tone(300, FRAME_SAMPLES * 5, 48_000))
+    assert h.speak(1) == [None]
+    await h.audio.close()
+
+
+async def test_with_barge_in_the_mic_stays_open_and_speech_stops_playback(fake_sd: FakeSounddevice) -> None:
+    h = await make(fake_sd, barge_in=True)
+    speaker = h.audio.speaker
+    assert speaker is not None
+    h.audio.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
+    speaker.write(tone(300, FRAME_SAMPLES * 10, 48_000))
+    assert h.speak(1)[0] is not None
+    h.audio.on_event(ev.SpeechStarted(audio_start_ms=100, item_id="item_1"))
+    assert speaker.buffered_ms == 0
+    assert h.audio.barge_ins == 1
+    await h.audio.close()
+
+
+async def test_the_service_clearing_its_output_buffer_flushes_local_playback(fake_sd: FakeSounddevice) -> None:
+    h = await make(fake_sd)
+    assert h.audio.speaker is not None
+    h.audio.speaker.write(tone(300, FRAME_SAMPLES * 10, 48_000))
+    h.audio.on_event(ev.OutputAudioBufferCleared(response_id="resp_1"))
+    assert h.audio.speaker.buffered_ms == 0
+    await h.audio.close()
+
+
+async def test_a_failed_microphone_is_replaced_by_the_default_then_paused_then_resumed(
+    fake_sd: FakeSounddevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_sd.devices = [device("Built-in", 1, 2), device("USB Mic", 1, 0)]
+    session, reporter, sources = FakeSession(), Reporter(), []
+    audio = VoiceAudio(
+        session, sources.append, reporter, AudioOptions(), await open_microphone("USB Mic"), None, "USB Mic"
+    )
+    fake_sd.last("input").die()
+    await audio._check_devices(0.0)
+    assert audio.mic is not None
+    assert audio.mic.device.name == "Built-in"
+    assert sources[-1] is audio.mic
+    assert reporter.messages == [
+        ("The microphone 'USB Mic' failed: the device stopped the stream. Using the microphone 'Built-in' now.", False)
+    ]
+    # The replacement fails too, soon after: pause (silence is sent) rather than flap.
+    fake_sd.refuse = {"Built-in": PortAudioError("Device unavailable", -9985), "USB Mic": PortAudioError("x", -9985)}
+    fake_sd.last("input").die()
+    await audio._check_devices(0.0)
+    assert audio.mic is None
+    assert sources[-1] is None
+    assert reporter.messages[-1][1] is True
+    assert "paused" in reporter.messages[-1][0]
+    # Retried later: the preferred device first.
+    fake_sd.refuse = {}
+    monkeypatch.setattr(voice_mod.time, "monotonic", lambda: 1e9)
+    await audio._check_devices(1e9)
+    assert audio.mic is not None
+    assert audio.mic.device.name == "USB Mic"
+    assert reporter.messages[-1] == ("Using the microphone 'USB Mic' now.", False)
+    await audio.close()
+
+
+async def test_levels_are_reported_at_most_ten_times_a_second(fake_sd: FakeSounddevice) -> None:
+    h = await make(fake_sd)
+    h.audio.start()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for i in range(25):  # half a second of speech at rising levels
+        assert h.audio.mic is not None
+        h.audio.mic.feed(np.full(FRAME_SAMPLES, 100 * (i + 1), dtype=np.int16))
+        await asyncio.sleep(0.02)
+    elapsed = loop.time() - started
+    await h.audio.close()
+    assert 2 <= len(h.reporter.levels) <= elapsed * 10 + 1
+    assert h.reporter.levels[-1].input_dbfs > -60
+    assert h.reporter.levels[-1].input_device == "Built-in Microphone"
