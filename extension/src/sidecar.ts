@@ -6,7 +6,6 @@ import {
   CloseAction,
   ErrorAction,
   LanguageClient,
-  TransportKind,
   type ErrorHandler,
   type LanguageClientOptions,
   type ServerOptions,
@@ -143,6 +142,10 @@ export class Sidecar implements vscode.Disposable {
     this.phase = 'starting';
     try {
       await client.start();
+      // start() resolves without an error when the process exits before answering `initialize`.
+      if (!client.isRunning()) {
+        throw new Error('the sidecar exited while starting');
+      }
     } catch (error) {
       this.phase = 'stopped';
       this.client = undefined;
@@ -187,7 +190,7 @@ export class Sidecar implements vscode.Disposable {
     const serverOptions: ServerOptions = {
       command: interpreter.command,
       args: ['-m', 'voicepilot', 'sidecar'],
-      transport: TransportKind.stdio,
+      // No `transport`: stdio is the default, and TransportKind.stdio would append `--stdio`.
       options: {
         env: {
           ...process.env,
