@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from voicepilot.engine.conversation import Conversation
 from voicepilot.engine.faults import Faults, FaultSettings
 from voicepilot.engine.keys import IssuedKey, KeyStore
+from voicepilot.engine.recognizers import RecognizerPool
 from voicepilot.engine.webrtc_call import WebRTCCall
 from voicepilot.realtime.endpoints import is_loopback_url
 from voicepilot.realtime.events import new_id
@@ -58,8 +59,11 @@ class Engine:
         self.loopback = loopback
         self.session_limit_s = session_limit_s
         self.calls: dict[str, WebRTCCall] = {}
+        self.recognizers = RecognizerPool()
         self.faults = Faults()
         self.expired_key_rejections = 0
+        self.mint_requests = 0
+        self.call_requests = 0
 
     # ------------------------------------------------------------------ app
 
@@ -76,12 +80,17 @@ class Engine:
         app.router.add_get("/control/calls", self.control_calls)
         app.router.add_post("/control/faults", self.control_faults)
         app.router.add_post("/control/actions", self.control_actions)
+        app.on_startup.append(self._warm_up)
         app.on_shutdown.append(self._close_calls)
         return app
+
+    async def _warm_up(self, _app: web.Application) -> None:
+        self.recognizers.start_warming()
 
     async def _close_calls(self, _app: web.Application) -> None:
         for call in list(self.calls.values()):
             await call.close()
+        await self.recognizers.close()
 
     # ------------------------------------------------------------------ auth
 
@@ -130,6 +139,7 @@ class Engine:
         return float(seconds)
 
     def _injected_mint_failure(self) -> web.Response | None:
+        self.mint_requests += 1
         rejection = self.faults.take_mint_rejection()
         if rejection is None:
             return None
@@ -204,6 +214,11 @@ class Engine:
         return await self._call(request, "preview")
 
     async def _call(self, request: web.Request, flavor: Flavor) -> web.Response:
+        self.call_requests += 1
+        if (status := self.faults.take_call_rejection()) is not None:
+            return error_response(
+                status, "invalid_api_key" if status == 401 else "server_error", f"Injected failure ({status})."
+            )
         key = self._ephemeral_key(request)
         if isinstance(key, web.Response):
             return key
@@ -213,7 +228,7 @@ class Engine:
         if "m=audio" not in offer:
             return error_response(400, "invalid_offer", "The SDP offer has no audio section.")
         config = SessionConfig().merge_wire(key.session, key.flavor)
-        conversation = Conversation(flavor, config, self.session_limit_s)
+        conversation = Conversation(flavor, config, self.recognizers, self.session_limit_s)
         call = WebRTCCall(new_id("rtc"), conversation, self.loopback, self.faults)
         try:
             answer = await call.answer(offer)
@@ -248,6 +263,8 @@ class Engine:
             {
                 "keysMinted": self.keys.minted,
                 "expiredKeyRejections": self.expired_key_rejections,
+                "mintRequests": self.mint_requests,
+                "callRequests": self.call_requests,
                 "faults": self.faults.snapshot(),
                 "calls": [self._describe(call) for call in self.calls.values()],
             }

@@ -13,24 +13,25 @@ import base64
 import binascii
 import json
 import logging
+import math
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from voicepilot.audio.frames import Pcm, Resampler
+from voicepilot.engine.recognizers import STT_RATE, RecognizerPool
 from voicepilot.engine.speech import dialogue, stt, tts
 from voicepilot.engine.speech import vad as vad_mod
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.events import new_id
 from voicepilot.realtime.session_config import Flavor, SessionConfig
+from voicepilot.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 
-STT_RATE = 16_000
 MIN_COMMIT_MS = 100
 MAX_BUFFER_S = 300  # push-to-talk input buffer bound (the service caps an append at 15 MiB)
 
@@ -73,8 +74,11 @@ class Link(Protocol):
 
 
 class Conversation:
-    def __init__(self, flavor: Flavor, config: SessionConfig, session_limit_s: float | None = None) -> None:
+    def __init__(
+        self, flavor: Flavor, config: SessionConfig, recognizers: RecognizerPool, session_limit_s: float | None = None
+    ) -> None:
         self.flavor = flavor
+        self._recognizers = recognizers
         self.config = config
         self.session_id = new_id("sess")
         self.record = CallRecord()
@@ -94,7 +98,7 @@ class Conversation:
         self._current_item: str | None = None
         self._cancel_reason: str | None = None
         self._response_lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskGroup("engine conversation")
         self.closed = asyncio.Event()
         self._closing = False
         # WebSocket clients send 24 kHz PCM16; the recognizer wants 16 kHz.
@@ -106,13 +110,21 @@ class Conversation:
         """Start the conversation on a connected link: load the recognizer, greet, arm the limit."""
         self.link = link
         self._recognizer_ready = asyncio.get_running_loop().create_future()
-        self._spawn(self._load_recognizer())
+        self._tasks.spawn(self._load_recognizer())
         if self.session_limit_s is not None:
-            self._spawn(self._expire_after(self.session_limit_s))
+            self._tasks.spawn(self._expire_after(self.session_limit_s))
         self.emit(ev.SessionCreated(session=self.session_object()))
 
+    @property
+    def expires_at(self) -> int | None:
+        """The end of the session, as announced (whole seconds, like the service's) and enforced."""
+        if self.session_limit_s is None:
+            return None
+        return math.ceil(self.created_at + self.session_limit_s)
+
     async def _expire_after(self, limit_s: float) -> None:
-        await asyncio.sleep(limit_s)
+        assert self.expires_at is not None
+        await asyncio.sleep(max(0.0, self.expires_at - time.time()))
         self.record.expired = True
         minutes = limit_s / 60
         self._error("session_expired", f"Your session hit the maximum duration of {minutes:g} minutes.")
@@ -122,7 +134,7 @@ class Conversation:
     async def _load_recognizer(self) -> None:
         assert self._recognizer_ready is not None
         try:
-            recognizer = await asyncio.to_thread(stt.Recognizer, list(self.config.tools), STT_RATE)
+            recognizer = await self._recognizers.acquire(self.config.tools)
         except Exception as exc:  # surfaced to the client as a transcription failure per turn
             self._recognizer_ready.set_exception(exc)
             return
@@ -141,11 +153,10 @@ class Conversation:
             await self.closed.wait()
             return
         self._closing = True
-        current = asyncio.current_task()
-        owned = [task for task in self._tasks if task is not current]
-        for task in owned:
-            task.cancel()
-        await asyncio.gather(*owned, return_exceptions=True)
+        await self._tasks.close()
+        if self._recognizer is not None:
+            self._recognizers.release(self._recognizer)
+            self._recognizer = None
         self.closed.set()
 
     # ------------------------------------------------------------------ events out
@@ -164,8 +175,8 @@ class Conversation:
     def session_object(self) -> dict[str, Any]:
         session = self.config.to_wire(self.flavor)
         session.update(id=self.session_id, object="realtime.session")
-        if self.session_limit_s is not None:
-            session["expires_at"] = int(self.created_at + self.session_limit_s)
+        if self.expires_at is not None:
+            session["expires_at"] = self.expires_at
         return session
 
     # ------------------------------------------------------------------ events in
@@ -189,7 +200,7 @@ class Conversation:
             case ev.ConversationItemCreate(item=item):
                 self._create_item(item, event.event_id)
             case ev.ResponseCreate():
-                self._spawn(self._respond())
+                self._tasks.spawn(self._respond())
             case ev.ResponseCancel():
                 if not self._cancel_response("client_cancelled"):
                     self._error("response_cancel_not_active", "There is no active response to cancel.", event.event_id)
@@ -282,7 +293,7 @@ class Conversation:
         self._start_turn(item_id, audio)
         turn = self.config.turn_detection
         if turn is not None and turn.create_response:
-            self._spawn(self._respond())
+            self._tasks.spawn(self._respond())
 
     def _commit(self, event_id: str | None) -> None:
         audio = np.concatenate(self._input).tobytes() if self._input else b""
@@ -313,7 +324,7 @@ class Conversation:
         )
         future: asyncio.Future[stt.Recognition] = asyncio.get_running_loop().create_future()
         self._pending_turns.append(UserTurn(item_id, future))
-        self._spawn(self._transcribe(item_id, audio, future))
+        self._tasks.spawn(self._transcribe(item_id, audio, future))
 
     async def _transcribe(self, item_id: str, audio: bytes, future: asyncio.Future[stt.Recognition]) -> None:
         try:
@@ -489,8 +500,3 @@ class Conversation:
             self._speaking_response = None
 
     # ------------------------------------------------------------------ plumbing
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

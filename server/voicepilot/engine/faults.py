@@ -17,6 +17,8 @@ class FaultSettings(WireModel):
     reject_mints: int | None = Field(default=None, ge=0, description="refuse the next N key mints")
     reject_status: int | None = Field(default=None, ge=400, le=599)
     retry_after_s: float | None = Field(default=None, ge=0)
+    reject_calls: int | None = Field(default=None, ge=0, description="refuse the next N SDP offers")
+    reject_calls_status: int | None = Field(default=None, ge=400, le=599)
     inbound_loss: float | None = Field(default=None, ge=0, le=1, description="fraction of client audio dropped")
     outbound_loss: float | None = Field(default=None, ge=0, le=1, description="fraction of engine audio dropped")
     delay_outbound_ms: int | None = Field(default=None, ge=0, le=5000)
@@ -29,6 +31,8 @@ class Faults:
         self.reject_mints = 0
         self.reject_status = 500
         self.retry_after_s: float | None = None
+        self.reject_calls = 0
+        self.reject_calls_status = 401
         self.inbound_loss = 0.0
         self.outbound_loss = 0.0
         self.delay_outbound_ms = 0
@@ -45,6 +49,12 @@ class Faults:
             return None
         self.reject_mints -= 1
         return self.reject_status, self.retry_after_s
+
+    def take_call_rejection(self) -> int | None:
+        if self.reject_calls <= 0:
+            return None
+        self.reject_calls -= 1
+        return self.reject_calls_status
 
     def drop_inbound(self) -> bool:
         return self.stop_answering or (self.inbound_loss > 0 and self._rng.random() < self.inbound_loss)

@@ -13,10 +13,12 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, frame_to_mono, rms_dbfs
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
-from voicepilot.engine.conversation import STT_RATE, Conversation
+from voicepilot.engine.conversation import Conversation
 from voicepilot.engine.faults import Faults, tamper_fingerprint
+from voicepilot.engine.recognizers import STT_RATE
 from voicepilot.engine.speaker import SpeechSource
 from voicepilot.realtime.ice import loopback_ice
+from voicepilot.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class WebRTCCall:
         self._speech = SpeechSource(on_drained=conversation.playback_drained)
         self._track = FaultyTrack(PacedAudioTrack(self._speech), faults)
         self._resampler = Resampler(SAMPLE_RATE, STT_RATE)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskGroup(f"engine call {call_id}")
         self._closing = False
         self.closed = asyncio.Event()
 
@@ -103,7 +105,7 @@ class WebRTCCall:
         return playing
 
     def hang_up(self) -> None:
-        self._spawn(self.close())
+        self._tasks.spawn(self.close())
 
     # ------------------------------------------------------------------ peer events
 
@@ -114,7 +116,7 @@ class WebRTCCall:
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "audio":
-            self._spawn(drain_track(track, self._on_frame))
+            self._tasks.spawn(drain_track(track, self._on_frame))
 
     def _on_frame(self, frame: av.AudioFrame) -> None:
         record = self.conversation.record
@@ -139,15 +141,6 @@ class WebRTCCall:
             return
         self._closing = True
         await self.conversation.close()
-        current = asyncio.current_task()
-        owned = [task for task in self._tasks if task is not current]
-        for task in owned:
-            task.cancel()
-        await asyncio.gather(*owned, return_exceptions=True)
+        await self._tasks.close()
         await self._pc.close()
         self.closed.set()
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 import aiohttp
+import av
 
 from voicepilot.audio.tracks import PacedAudioTrack
 from voicepilot.realtime import events as ev
@@ -56,6 +57,7 @@ class Connection:
         routed: RoutedSource,
         on_message: Callable[[Connection, str], None],
         on_lost: Callable[[Connection, str], None],
+        on_frame: Callable[[Connection, av.AudioFrame], None] | None = None,
     ) -> None:
         self.number = number
         self.routed = routed
@@ -71,7 +73,11 @@ class Connection:
         self.transport = WebRTCTransport(
             endpoint,
             track,
-            TransportCallbacks(on_message=lambda raw: on_message(self, raw), on_closed=lambda r: on_lost(self, r)),
+            TransportCallbacks(
+                on_message=lambda raw: on_message(self, raw),
+                on_closed=lambda r: on_lost(self, r),
+                on_remote_frame=(lambda frame: on_frame(self, frame)) if on_frame is not None else None,
+            ),
         )
 
     async def open(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:

@@ -16,11 +16,12 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import aiohttp
+import av
 
 from voicepilot.audio.tracks import FrameSource
 from voicepilot.contract import (
@@ -39,6 +40,7 @@ from voicepilot.realtime.key_service import Backoff, KeyService
 from voicepilot.realtime.keys import Credential, EphemeralKey, mint_ephemeral_key
 from voicepilot.realtime.router import MicRouter
 from voicepilot.realtime.session_config import SessionConfig
+from voicepilot.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +126,7 @@ class RealtimeSession:
         self._numbers = 0
         self._http: aiohttp.ClientSession | None = None
         self.keys: KeyService | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskGroup(f"session {session_id}")
         self._user_text: dict[str, str] = {}
         self._assistant_text: dict[str, str] = {}
         self._handled_calls: set[str] = set()
@@ -137,6 +139,10 @@ class RealtimeSession:
         self.ended = asyncio.Event()
         self.quiet = asyncio.Event()
         self.quiet.set()
+        # Hooks for the audio layer (voicepilot.audio.voice): every service event, and the remote
+        # audio to play. Called on the loop; they must not raise.
+        self.on_event: Callable[[ev.Event], None] | None = None
+        self.on_remote_frame: Callable[[av.AudioFrame], None] | None = None
 
     @property
     def source(self) -> FrameSource | None:
@@ -173,16 +179,12 @@ class RealtimeSession:
             await self._fail(error)
             raise error from exc
         self.keys.start()
-        self._spawn(self._supervise())
+        self._tasks.spawn(self._supervise())
 
     async def close(self, reason: str | None = None) -> None:
         if self.state == "closed":
             return
-        current = asyncio.current_task()
-        owned = [task for task in self._tasks if task is not current]
-        for task in owned:
-            task.cancel()
-        await asyncio.gather(*owned, return_exceptions=True)
+        await self._tasks.close()
         await self._close_connections()
         if self.keys is not None:
             await self.keys.close()
@@ -227,7 +229,9 @@ class RealtimeSession:
         assert self._http is not None
         self._numbers += 1
         track, routed = self.router.new_track()
-        connection = Connection(self._numbers, self.endpoint, track, routed, self._on_message, self._on_lost)
+        connection = Connection(
+            self._numbers, self.endpoint, track, routed, self._on_message, self._on_lost, self._on_remote_frame
+        )
         try:
             await connection.open(key, self._http)
         except BaseException:
@@ -298,10 +302,18 @@ class RealtimeSession:
         return False
 
     async def _handover(self) -> None:
-        """Make-before-break: bring up the next session while the current one still streams."""
+        """Make-before-break: bring up the next session while the current one still streams.
+
+        The microphone moves only in a pause, so no utterance is cut in two. The next session is
+        opened once the pause has begun (connecting takes tens of milliseconds), not before:
+        a standby session would age while the user talks, and its own limit would come sooner.
+        """
         old = self.active
         assert old is not None
         assert self.keys is not None
+        deadline = self._deadline_of(old)
+        budget = max(0.0, deadline - 1.0) if deadline is not None else 5.0
+        await self.router.wait_quiet(budget)
         self._handing_over = True
         try:
             key = await self.keys.fresh_key()
@@ -313,8 +325,7 @@ class RealtimeSession:
         finally:
             self._handing_over = False
         deadline = self._deadline_of(old)
-        # Switch the microphone only while the user is quiet, so no utterance is cut in two.
-        await self.router.wait_quiet(max(0.0, deadline - 0.3) if deadline is not None else 5.0)
+        await self.router.wait_quiet(max(0.0, deadline - 0.3) if deadline is not None else 1.0)
         self.router.activate(new.routed)
         old.deactivated_at = time.monotonic()
         self.active = new
@@ -405,6 +416,32 @@ class RealtimeSession:
     def clear_input(self) -> None:
         self._require_active().send(ev.InputAudioBufferClear(), self.beta)
 
+    def interrupt(self) -> bool:
+        """Barge-in: stop the assistant. ``response.cancel`` where a response is in progress, then
+        ``output_audio_buffer.clear`` (WebRTC) where one is or its audio is playing. A cancel that
+        races the response's end gets ``response_cancel_not_active``, which is benign. Returns
+        whether there was anything to stop."""
+        stopped = False
+        for connection in [c for c in [self.active, *self._draining] if c is not None]:
+            turns = connection.turns
+            try:
+                if turns.active_response is not None:
+                    connection.send(ev.ResponseCancel(), self.beta)
+                if turns.active_response is not None or turns.audio_playing:
+                    connection.send(ev.OutputAudioBufferClear(), self.beta)
+                    stopped = True
+            except VoicePilotError as exc:
+                log.warning("barge-in on connection %d failed: %s", connection.number, exc.message)
+        return stopped
+
+    def _on_remote_frame(self, connection: Connection, frame: av.AudioFrame) -> None:
+        # One voice at a time: during a handover the old session may still be finishing its reply.
+        if self.on_remote_frame is None:
+            return
+        speaking = [c for c in [self.active, *self._draining] if c is not None and c.turns.audio_playing]
+        if (connection in speaking) if speaking else connection is self.active:
+            self.on_remote_frame(frame)
+
     def _require_active(self) -> Connection:
         if self.active is None:
             raise protocol_error("The session is not connected.")
@@ -422,6 +459,8 @@ class RealtimeSession:
             log.warning("ignored a malformed event: %s", exc.message)
             return
         self._dispatch(connection, event)
+        if self.on_event is not None:
+            self.on_event(event)
         self._update_quiet()
 
     def _update_quiet(self) -> None:
@@ -516,7 +555,7 @@ class RealtimeSession:
             return
         self._handled_calls.add(call_id)
         connection.turns.tools_in_flight += 1
-        self._spawn(self._run_tool(connection, call_id, name, arguments))
+        self._tasks.spawn(self._run_tool(connection, call_id, name, arguments))
 
     async def _run_tool(self, connection: Connection, call_id: str, name: str, raw_arguments: str) -> None:
         try:
@@ -555,11 +594,6 @@ class RealtimeSession:
         connection.send(ev.ResponseCreate(), self.beta)
 
     # ------------------------------------------------------------------ plumbing
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def stats(self) -> dict[str, float]:
         stats: dict[str, float] = {name: float(value) for name, value in self.counters.items()}

@@ -164,14 +164,15 @@ class WebRTCTransport:
         report = await self._pc.getStats()
         stats: dict[str, float] = {}
         for entry in report.values():
-            if entry.type == "remote-inbound-rtp":
+            # Fields stay None until the first RTCP reports arrive.
+            if entry.type == "remote-inbound-rtp" and entry.roundTripTime is not None:
                 stats["rttMs"] = float(entry.roundTripTime) * 1000
-                stats["fractionLost"] = float(entry.fractionLost)
-            elif entry.type == "inbound-rtp":
-                stats["jitterMs"] = float(entry.jitter) / 48  # RTP timestamp units at 48 kHz
-                stats["packetsLost"] = float(entry.packetsLost)
+                stats["fractionLost"] = float(entry.fractionLost or 0)
+            elif entry.type == "inbound-rtp" and entry.packetsReceived is not None:
+                stats["jitterMs"] = float(entry.jitter or 0) / 48  # RTP timestamp units at 48 kHz
+                stats["packetsLost"] = float(entry.packetsLost or 0)
                 stats["packetsReceived"] = float(entry.packetsReceived)
-            elif entry.type == "outbound-rtp":
+            elif entry.type == "outbound-rtp" and entry.bytesSent is not None:
                 now = time.monotonic()
                 if self._bytes_sent_at is not None and now > self._bytes_sent_at[0]:
                     elapsed = now - self._bytes_sent_at[0]
@@ -183,5 +184,7 @@ class WebRTCTransport:
         self._closed = True
         if self._pc is not None:
             await self._pc.close()
-        if self._drains:
-            await asyncio.gather(*self._drains, return_exceptions=True)
+        # A remote track whose receiver never started (DTLS failed) never ends on its own.
+        for drain in self._drains:
+            drain.cancel()
+        await asyncio.gather(*self._drains, return_exceptions=True)

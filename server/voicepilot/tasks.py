@@ -1,0 +1,43 @@
+"""Owned background tasks: every task has an owner that keeps it, cancels it and hears its failure."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class TaskGroup:
+    """A set of tasks that log unexpected failures and are cancelled together on close.
+
+    (asyncio.TaskGroup would cancel every sibling when one fails, and needs Python 3.11.)
+    """
+
+    def __init__(self, owner: str) -> None:
+        self._owner = owner
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("%s: background task failed", self._owner, exc_info=error)
+
+    async def close(self) -> None:
+        """Cancel every task but the caller's own, and wait for them to end."""
+        current = asyncio.current_task()
+        owned = [task for task in self._tasks if task is not current]
+        for task in owned:
+            task.cancel()
+        await asyncio.gather(*owned, return_exceptions=True)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
