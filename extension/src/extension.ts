@@ -43,11 +43,15 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     },
     onExited: () => state.reset('The VoicePilot sidecar stopped unexpectedly.'),
-    onGaveUp: () =>
-      void showErrorWithActions('VoicePilot: the sidecar keeps stopping, so it is not restarted again.', [
-        'showLogs',
-        'restartSidecar',
-      ]),
+    onStopped: (reason, gaveUp) => {
+      state.markSidecarStopped(reason);
+      if (gaveUp) {
+        void showErrorWithActions('VoicePilot: the sidecar keeps stopping, so it is not restarted again.', [
+          'showLogs',
+          'restartSidecar',
+        ]);
+      }
+    },
   });
 
   const controller = { sidecar, state, apiKey, log };

@@ -12,7 +12,16 @@ export interface StatusBarLook {
   readonly tooltip: string;
   /** A theme colour id; undefined keeps the status bar's own colour. */
   readonly background: StatusBarBackground | undefined;
-  readonly command: typeof Commands.pushToTalk | typeof Commands.startConversation;
+  readonly command: typeof Commands.pushToTalk | typeof Commands.startConversation | typeof Commands.restartSidecar;
+}
+
+/** What the status bar shows. */
+export interface StatusView {
+  readonly status: ConnectionStateParams;
+  /** The push-to-talk button is held (only meaningful while connected). */
+  readonly talking: boolean;
+  /** Why the sidecar is down with no automatic restart coming; undefined while it runs or restarts. */
+  readonly sidecarStopped: string | undefined;
 }
 
 interface StateLook {
@@ -46,11 +55,16 @@ const ERROR_KIND_NAMES: Readonly<Record<ErrorKind, string>> = {
   config: 'configuration problem',
 };
 
-/**
- * The status-bar item for a connection state. `talking` is the push-to-talk button being held
- * (only meaningful while connected).
- */
-export function describeStatusBar(status: ConnectionStateParams, talking: boolean): StatusBarLook {
+/** The status-bar item: the sidecar's health first, then the connection state. */
+export function describeStatusBar({ status, talking, sidecarStopped }: StatusView): StatusBarLook {
+  if (sidecarStopped !== undefined) {
+    return {
+      text: '$(error) VoicePilot: sidecar stopped',
+      tooltip: `VoicePilot: the sidecar is not running.\n${sidecarStopped}\nClick to restart it.`,
+      background: 'statusBarItem.errorBackground',
+      command: Commands.restartSidecar,
+    };
+  }
   const look = STATE_LOOKS[status.state];
   const connected = status.state === 'connected';
   const talkingNow = connected && talking;

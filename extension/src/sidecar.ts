@@ -25,7 +25,7 @@ import type {
 } from './contract';
 import type { PythonInterpreter } from './python';
 import { redactSecrets } from './redact';
-import { RestartGuard } from './restartGuard';
+import { RestartGuard, type RestartDecision } from './restartGuard';
 
 /** The editor → sidecar requests: method → [params, result]. */
 interface SidecarRequests {
@@ -57,8 +57,11 @@ export interface SidecarOptions {
   onStarted(request: SidecarRequest): Promise<void>;
   /** The sidecar exited without being asked to; a restart follows unless the budget is spent. */
   onExited(): void;
-  /** Automatic restarts have stopped: the sidecar died too often. */
-  onGaveUp(): void;
+  /**
+   * The sidecar is down and no automatic restart is coming: a start failed (the caller of
+   * start() gets the error), or it died too often (`gaveUp`, which nobody else reports).
+   */
+  onStopped(reason: string, gaveUp: boolean): void;
 }
 
 /** The sidecar could not be started; the message says with which interpreter and why. */
@@ -67,6 +70,15 @@ export class SidecarStartError extends Error {
 }
 
 type Phase = 'stopped' | 'starting' | 'running' | 'stopping';
+
+/** The end of the log line that reports a crash. */
+const RESTART_DECISIONS: Readonly<Record<RestartDecision, string>> = {
+  scheduled: 'restarting it.',
+  coalesced: 'a restart is already pending.',
+  queued: 'it is restarted once the restart in progress is over.',
+  gaveUp: 'it stopped too often, so it is not restarted: run VoicePilot: Restart Sidecar.',
+  disposed: 'VoicePilot is shutting down.',
+};
 
 /** How long a sidecar gets to answer `shutdown` before vscode-languageclient kills it. */
 const STOP_TIMEOUT_MS = 2_000;
@@ -77,15 +89,15 @@ export class Sidecar implements vscode.Disposable {
   /** Start, stop and restart run one after the other, never interleaved. */
   private lifecycle: Promise<unknown> = Promise.resolve();
   private readonly restartGuard: RestartGuard;
-  private readonly traceChannel: vscode.OutputChannel;
+  private readonly traceChannel: RedactingChannel;
 
   constructor(private readonly options: SidecarOptions) {
     this.restartGuard = new RestartGuard({
-      // start() leaves a sidecar that the user started meanwhile alone.
-      restart: () => this.start(),
-      onGiveUp: () => options.onGaveUp(),
+      // A sidecar that the user started meanwhile is left alone.
+      restart: () => this.serialized(() => (this.phase === 'running' ? Promise.resolve() : this.launch(true))),
+      onGiveUp: () => options.onStopped('It stopped 3 times within a minute.', true),
     });
-    this.traceChannel = redactingChannel(options.log);
+    this.traceChannel = new RedactingChannel(options.log);
   }
 
   get isRunning(): boolean {
@@ -94,13 +106,13 @@ export class Sidecar implements vscode.Disposable {
 
   /** Starts the sidecar unless it is running; rejects with a SidecarStartError. */
   start(): Promise<void> {
-    return this.serialized(() => (this.phase === 'running' ? Promise.resolve() : this.launch()));
+    return this.serialized(() => (this.phase === 'running' ? Promise.resolve() : this.launch(false)));
   }
 
   /** A restart the user asked for: the old sidecar is stopped, and crashes get a fresh budget. */
   restart(): Promise<void> {
     this.restartGuard.reset();
-    return this.serialized(() => this.launch());
+    return this.serialized(() => this.launch(false));
   }
 
   stop(): Promise<void> {
@@ -131,13 +143,15 @@ export class Sidecar implements vscode.Disposable {
     return result;
   }
 
-  private async launch(): Promise<void> {
+  /** `automatic`: a restart after a crash, whose failure RestartGuard handles. */
+  private async launch(automatic: boolean): Promise<void> {
     // A running sidecar (on a restart) or the remains of a crashed one.
     await this.shutdown();
     const interpreter = await this.options.findInterpreter();
     const { log } = this.options;
     log.info(`Starting the sidecar: ${interpreter.command} -m voicepilot sidecar (interpreter from ${interpreter.source})`);
-    const client = this.createClient(interpreter);
+    const stderr = new StderrChannel(log);
+    const client = this.createClient(interpreter, stderr);
     this.client = client;
     this.phase = 'starting';
     try {
@@ -151,10 +165,18 @@ export class Sidecar implements vscode.Disposable {
       this.client = undefined;
       // A client whose start failed refuses to stop; its process, if any, has already exited.
       client.dispose().catch(() => undefined);
-      throw new SidecarStartError(
+      // The sidecar's last words (a ModuleNotFoundError, say) explain more than the client's error.
+      const cause = stderr.lastLine ?? errorMessage(error);
+      const failure = new SidecarStartError(
         `Could not start the VoicePilot sidecar with ${interpreter.command} (from ${interpreter.source}): ` +
-          `${errorMessage(error)}. The interpreter needs the sidecar's Python dependencies; see the log for details.`,
+          `${cause.replace(/\.$/, '')}. Set voicepilot.python.path to an interpreter that has the sidecar's ` +
+          'dependencies; the log has the details.',
       );
+      log.error(failure.message);
+      if (!automatic) {
+        this.options.onStopped(failure.message, false);
+      }
+      throw failure;
     }
     this.phase = 'running';
     const serverInfo = client.initializeResult?.serverInfo;
@@ -185,7 +207,7 @@ export class Sidecar implements vscode.Disposable {
     }
   }
 
-  private createClient(interpreter: PythonInterpreter): LanguageClient {
+  private createClient(interpreter: PythonInterpreter, stderr: StderrChannel): LanguageClient {
     const serverDirectory = path.join(this.options.extensionPath, 'server');
     const serverOptions: ServerOptions = {
       command: interpreter.command,
@@ -205,7 +227,7 @@ export class Sidecar implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       // Not a language server: no documents are synchronised.
       documentSelector: [],
-      outputChannel: this.options.log,
+      outputChannel: stderr,
       traceOutputChannel: this.traceChannel,
       connectionOptions: { maxRestartCount: 0 },
       errorHandler: this.errorHandler(() => client),
@@ -236,7 +258,7 @@ export class Sidecar implements vscode.Disposable {
           this.phase = 'stopped';
           this.options.onExited();
           const decision = this.restartGuard.requestRestart();
-          this.options.log.warn(`The sidecar exited unexpectedly; restart ${decision}.`);
+          this.options.log.warn(`The sidecar exited unexpectedly; ${RESTART_DECISIONS[decision]}`);
         }
         return { action: CloseAction.DoNotRestart, handled: true };
       },
@@ -261,19 +283,53 @@ class SidecarClient extends LanguageClient {
   }
 }
 
-/** Writes to `target` with API keys redacted: the verbose JSON-RPC trace logs request parameters. */
-function redactingChannel(target: vscode.OutputChannel): vscode.OutputChannel {
-  return {
-    name: target.name,
-    append: (value) => target.append(redactSecrets(value)),
-    appendLine: (value) => target.appendLine(redactSecrets(value)),
-    replace: (value) => target.replace(redactSecrets(value)),
-    clear: () => target.clear(),
-    show: (preserveFocus?: unknown) => target.show(preserveFocus === true),
-    hide: () => target.hide(),
-    // The target belongs to the extension, which disposes it.
-    dispose: () => undefined,
-  };
+/** Writes to the log with API keys redacted: the verbose JSON-RPC trace logs request parameters. */
+class RedactingChannel implements vscode.OutputChannel {
+  constructor(private readonly target: vscode.OutputChannel) {}
+
+  get name(): string {
+    return this.target.name;
+  }
+
+  append(value: string): void {
+    this.target.append(redactSecrets(value));
+  }
+
+  appendLine(value: string): void {
+    this.target.appendLine(redactSecrets(value));
+  }
+
+  replace(value: string): void {
+    this.target.replace(redactSecrets(value));
+  }
+
+  clear(): void {
+    this.target.clear();
+  }
+
+  show(columnOrPreserveFocus?: vscode.ViewColumn | boolean, preserveFocus?: boolean): void {
+    this.target.show(typeof columnOrPreserveFocus === 'boolean' ? columnOrPreserveFocus : preserveFocus);
+  }
+
+  hide(): void {
+    this.target.hide();
+  }
+
+  dispose(): void {
+    // The log belongs to the extension, which disposes it.
+  }
+}
+
+/** The client's output channel: it gets the sidecar's stderr through append(), its own lines through appendLine(). */
+class StderrChannel extends RedactingChannel {
+  /** The sidecar's latest non-empty stderr line, redacted. */
+  lastLine: string | undefined;
+
+  override append(value: string): void {
+    const lines = value.split(/\r?\n/).filter((line) => line.trim() !== '');
+    this.lastLine = lines.length > 0 ? redactSecrets(lines[lines.length - 1].trim()) : this.lastLine;
+    super.append(value);
+  }
 }
 
 function errorMessage(error: unknown): string {

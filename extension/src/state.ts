@@ -9,8 +9,9 @@ export class ConnectionStateStore implements vscode.Disposable {
   private status: ConnectionStateParams = { state: 'idle', previous: 'idle' };
   private sessionIdValue: string | undefined;
   private talking = false;
+  private sidecarStoppedReason: string | undefined;
   private readonly changed = new vscode.EventEmitter<ConnectionStateParams>();
-  /** Fires on every state the sidecar reports, and when push-to-talk is pressed or released. */
+  /** Fires on every state the sidecar reports, on push-to-talk, and when the sidecar stops for good. */
   readonly onDidChange = this.changed.event;
 
   constructor() {
@@ -39,6 +40,11 @@ export class ConnectionStateStore implements vscode.Disposable {
     return this.talking;
   }
 
+  /** Why the sidecar is down with no automatic restart coming; undefined while it runs or restarts. */
+  get sidecarStopped(): string | undefined {
+    return this.sidecarStoppedReason;
+  }
+
   /** Takes a voicepilot/connectionState notification. */
   update(status: ConnectionStateParams): void {
     this.status = status;
@@ -55,7 +61,15 @@ export class ConnectionStateStore implements vscode.Disposable {
   /** Back to idle: a new sidecar has no conversation, and a dead one has ended it. */
   reset(reason?: string): void {
     this.sessionIdValue = undefined;
+    this.sidecarStoppedReason = undefined;
     this.update({ state: this.conversationActive ? 'closed' : 'idle', previous: this.status.state, reason });
+  }
+
+  /** The sidecar is down and stays down until the user restarts it. */
+  markSidecarStopped(reason: string): void {
+    this.reset(reason);
+    this.sidecarStoppedReason = reason;
+    this.changed.fire(this.status);
   }
 
   setTalking(talking: boolean): void {

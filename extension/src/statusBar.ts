@@ -20,7 +20,11 @@ export class ConnectionStatusBar implements vscode.Disposable {
   }
 
   private render(): void {
-    const look = describeStatusBar(this.state.current, this.state.isTalking);
+    const look = describeStatusBar({
+      status: this.state.current,
+      talking: this.state.isTalking,
+      sidecarStopped: this.state.sidecarStopped,
+    });
     this.item.text = look.text;
     this.item.tooltip = look.tooltip;
     this.item.backgroundColor = look.background === undefined ? undefined : new vscode.ThemeColor(look.background);

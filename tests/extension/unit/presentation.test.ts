@@ -8,6 +8,7 @@ import {
   describeRequestFailure,
   describeStatusBar,
   type ErrorKind,
+  type StatusView,
 } from '../../../extension/src/presentation';
 
 const EXPECTED_ICONS: Record<ConnectionState, string> = {
@@ -27,10 +28,15 @@ function status(state: ConnectionState, extra: Partial<ConnectionStateParams> = 
   return { state, previous: 'idle', ...extra };
 }
 
+/** The status bar of a running sidecar in `state`. */
+function view(state: ConnectionState, extra: Partial<ConnectionStateParams> = {}, talking = false): StatusView {
+  return { status: status(state, extra), talking, sidecarStopped: undefined };
+}
+
 describe('describeStatusBar', () => {
   for (const state of CONNECTION_STATES) {
     it(`shows ${state} with its icon and name`, () => {
-      const look = describeStatusBar(status(state), false);
+      const look = describeStatusBar(view(state));
 
       assert.equal(look.text, `${EXPECTED_ICONS[state]} VoicePilot: ${state}`);
       assert.match(look.tooltip, /^VoicePilot: /);
@@ -39,7 +45,7 @@ describe('describeStatusBar', () => {
 
   it('colours failed as an error and reconnecting as a warning, nothing else', () => {
     const backgrounds = Object.fromEntries(
-      CONNECTION_STATES.map((state) => [state, describeStatusBar(status(state), false).background]),
+      CONNECTION_STATES.map((state) => [state, describeStatusBar(view(state)).background]),
     );
 
     assert.deepEqual(backgrounds, {
@@ -57,22 +63,37 @@ describe('describeStatusBar', () => {
   it('pushes to talk on click when connected, starts a conversation otherwise', () => {
     for (const state of CONNECTION_STATES) {
       const expected = state === 'connected' ? Commands.pushToTalk : Commands.startConversation;
-      assert.equal(describeStatusBar(status(state), false).command, expected, state);
+      assert.equal(describeStatusBar(view(state)).command, expected, state);
     }
   });
 
   it('shows talking only while connected', () => {
-    assert.equal(describeStatusBar(status('connected'), true).text, '$(record) VoicePilot: talking');
-    assert.equal(describeStatusBar(status('reconnecting'), true).text, '$(sync~spin) VoicePilot: reconnecting');
+    assert.equal(describeStatusBar(view('connected', {}, true)).text, '$(record) VoicePilot: talking');
+    assert.equal(describeStatusBar(view('reconnecting', {}, true)).text, '$(sync~spin) VoicePilot: reconnecting');
   });
 
   it('puts the reason and the kind of error in the tooltip', () => {
-    const look = describeStatusBar(status('failed', { reason: 'The key was refused (401).', errorKind: 'auth' }), false);
+    const look = describeStatusBar(view('failed', { reason: 'The key was refused (401).', errorKind: 'auth' }));
 
     assert.equal(
       look.tooltip,
       'VoicePilot: The conversation failed.\nThe key was refused (401).\nCause: sign-in problem.\nClick to start a conversation.',
     );
+  });
+
+  it('shows a stopped sidecar above any connection state, and restarts it on click', () => {
+    const look = describeStatusBar({
+      status: status('connected'),
+      talking: true,
+      sidecarStopped: 'It stopped 3 times within a minute.',
+    });
+
+    assert.deepEqual(look, {
+      text: '$(error) VoicePilot: sidecar stopped',
+      tooltip: 'VoicePilot: the sidecar is not running.\nIt stopped 3 times within a minute.\nClick to restart it.',
+      background: 'statusBarItem.errorBackground',
+      command: Commands.restartSidecar,
+    });
   });
 });
 
