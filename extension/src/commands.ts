@@ -89,7 +89,8 @@ async function pushToTalk({ sidecar, state }: Controller): Promise<void> {
     if (result?.accepted === true) {
       state.setTalking(pressed);
     } else {
-      vscode.window.setStatusBarMessage('VoicePilot: push to talk works only during a conversation', 4_000);
+      // Refused without a conversation, and in one that detects speech turns by itself.
+      vscode.window.setStatusBarMessage('VoicePilot: push to talk is not in use right now', 4_000);
     }
   } catch (error) {
     await reportError('switch the microphone', error);
