@@ -12,6 +12,10 @@ export const Methods = {
   transcript: "voicepilot/transcript",
   diagnostics: "voicepilot/diagnostics",
   runTool: "voicepilot/runTool",
+  listDevices: "voicepilot/listDevices",
+  selectDevices: "voicepilot/selectDevices",
+  setMute: "voicepilot/setMute",
+  audioLevel: "voicepilot/audioLevel",
 } as const;
 
 export const CONNECTION_STATES = ["idle", "authenticating", "connecting", "connected", "renewing", "reconnecting", "failed", "closed"] as const;
@@ -25,6 +29,15 @@ export interface DeviceInput {
 export interface FileInput {
   kind: "file";
   path: string;
+}
+
+export interface DeviceOutput {
+  kind: "device";
+  name?: string;
+}
+
+export interface NoOutput {
+  kind: "none";
 }
 
 export interface ToolSpec {
@@ -41,6 +54,7 @@ export interface ConnectionSettings {
   region?: string;
   renewIntervalS?: number;
   maxSessionS?: number;
+  transport?: "auto" | "webrtc" | "websocket";
   voice?: string;
   instructions?: string;
 }
@@ -48,6 +62,9 @@ export interface ConnectionSettings {
 export interface StartSessionParams {
   profile: "local" | "azure" | "openai";
   input?: DeviceInput | FileInput;
+  output?: DeviceOutput | NoOutput;
+  turnTaking?: "vad" | "pushToTalk";
+  bargeIn?: boolean;
   mode?: "conversation" | "dictation";
   tools?: Array<ToolSpec>;
   connection?: ConnectionSettings;
@@ -71,6 +88,43 @@ export interface PushToTalkParams {
 
 export interface PushToTalkResult {
   accepted: boolean;
+}
+
+export interface SetMuteParams {
+  muted: boolean;
+}
+
+export interface SetMuteResult {
+  muted: boolean;
+}
+
+export interface AudioDevice {
+  name: string;
+  description: string;
+  hostApi: string;
+  channels: number;
+  sampleRate: number;
+  isDefault: boolean;
+}
+
+export interface ListDevicesParams {
+}
+
+export interface ListDevicesResult {
+  inputs: Array<AudioDevice>;
+  outputs: Array<AudioDevice>;
+  selectedInput?: string;
+  selectedOutput?: string;
+}
+
+export interface SelectDevicesParams {
+  input?: string;
+  output?: string;
+}
+
+export interface SelectDevicesResult {
+  selectedInput?: string;
+  selectedOutput?: string;
 }
 
 export interface SetCredentialsParams {
@@ -129,7 +183,19 @@ export interface RunToolResult {
   output: string;
 }
 
+export interface AudioLevelParams {
+  sessionId?: string;
+  inputDbfs: number;
+  outputDbfs: number;
+  micOpen: boolean;
+  muted: boolean;
+  assistantSpeaking: boolean;
+  inputDevice?: string;
+  outputDevice?: string;
+}
+
 export type AudioInput = DeviceInput | FileInput;
+export type AudioOutput = DeviceOutput | NoOutput;
 
 export const EDITOR_TOOLS: ReadonlyArray<ToolSpec> = [
   {

@@ -11,8 +11,12 @@ from voicepilot import logs
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicepilot", description="Talk to your editor.")
-    parser.add_argument("--log-level", default=None, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="stderr log level (default: INFO; WARNING for talk, whose stdout is the output)")
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="stderr log level (default: INFO; WARNING for talk, whose stdout is the output)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("sidecar", help="serve the editor over JSON-RPC on stdio (started by the extension)")
@@ -38,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     talk.add_argument("--region", help="Azure preview region")
     talk.add_argument("--renew-interval", type=float, default=None, metavar="S", help="renew the key every S seconds")
     talk.add_argument("--max-session", type=float, default=None, metavar="S", help="hand over every S seconds")
+    talk.add_argument(
+        "--transport",
+        choices=["auto", "webrtc", "websocket"],
+        default=None,
+        help="auto: WebRTC, falling back to WebSocket when WebRTC cannot connect",
+    )
     talk.add_argument("--key-ttl", type=float, default=60.0, help="key lifetime for the engine talk starts")
     talk.add_argument("--session-limit", type=float, default=None, help="session limit for the engine talk starts")
 

@@ -34,6 +34,10 @@ CONNECTION_STATE = "voicepilot/connectionState"
 TRANSCRIPT = "voicepilot/transcript"
 DIAGNOSTICS = "voicepilot/diagnostics"
 RUN_TOOL = "voicepilot/runTool"
+LIST_DEVICES = "voicepilot/listDevices"
+SELECT_DEVICES = "voicepilot/selectDevices"
+SET_MUTE = "voicepilot/setMute"
+AUDIO_LEVEL = "voicepilot/audioLevel"
 
 Profile = Literal["local", "azure", "openai"]
 Mode = Literal["conversation", "dictation"]
@@ -43,6 +47,8 @@ ConnectionStateName = Literal[
 ErrorKindName = Literal["auth", "quota", "network", "media", "device", "protocol", "config"]
 Role = Literal["user", "assistant"]
 ApiFlavor = Literal["ga", "preview"]
+# How turns end: the service's voice activity detection, or the user releasing push-to-talk.
+TurnTaking = Literal["vad", "pushToTalk"]
 
 
 # ---------------------------------------------------------------- editor -> sidecar
@@ -59,6 +65,18 @@ class FileInput(WireModel):
 
 
 AudioInput = Annotated[DeviceInput | FileInput, Field(discriminator="kind")]
+
+
+class DeviceOutput(WireModel):
+    kind: Literal["device"]
+    name: str | None = None
+
+
+class NoOutput(WireModel):
+    kind: Literal["none"]
+
+
+AudioOutput = Annotated[DeviceOutput | NoOutput, Field(discriminator="kind")]
 
 
 class ToolSpec(WireModel):
@@ -79,6 +97,7 @@ class ConnectionSettings(WireModel):
     region: str | None = None
     renew_interval_s: float | None = Field(default=None, ge=1, le=3000)
     max_session_s: float | None = Field(default=None, ge=2, le=7200)
+    transport: Literal["auto", "webrtc", "websocket"] | None = None
     voice: str | None = None
     instructions: str | None = None
 
@@ -86,6 +105,12 @@ class ConnectionSettings(WireModel):
 class StartSessionParams(WireModel):
     profile: Profile
     input: AudioInput | None = None
+    # Where the assistant's voice goes. Default: the speaker for device input, nowhere for a file.
+    output: AudioOutput | None = None
+    turn_taking: TurnTaking = "vad"
+    # Let the user interrupt the assistant by speaking (VAD). Off, the microphone is muted while the
+    # assistant speaks, so its voice cannot come back through the microphone (no headset).
+    barge_in: bool = False
     mode: Mode = "conversation"
     tools: list[ToolSpec] = Field(default_factory=list)
     connection: ConnectionSettings | None = None
@@ -109,6 +134,47 @@ class PushToTalkParams(WireModel):
 
 class PushToTalkResult(WireModel):
     accepted: bool
+
+
+class SetMuteParams(WireModel):
+    muted: bool
+
+
+class SetMuteResult(WireModel):
+    muted: bool
+
+
+class AudioDevice(WireModel):
+    name: str
+    description: str
+    host_api: str
+    channels: int
+    sample_rate: int
+    is_default: bool
+
+
+class ListDevicesParams(WireModel):
+    pass
+
+
+class ListDevicesResult(WireModel):
+    inputs: list[AudioDevice]
+    outputs: list[AudioDevice]
+    # The remembered choices (by name); omitted: the system default.
+    selected_input: str | None = None
+    selected_output: str | None = None
+
+
+class SelectDevicesParams(WireModel):
+    """A device name for each kind to change; ``""`` means the system default; omitted: unchanged."""
+
+    input: str | None = None
+    output: str | None = None
+
+
+class SelectDevicesResult(WireModel):
+    selected_input: str | None = None
+    selected_output: str | None = None
 
 
 class SetCredentialsParams(WireModel):
@@ -171,6 +237,20 @@ class RunToolResult(WireModel):
     output: str
 
 
+class AudioLevelParams(WireModel):
+    """Input and output levels (loudest 20 ms RMS since the last report), at most 10 a second."""
+
+    session_id: str | None = None
+    input_dbfs: float
+    output_dbfs: float
+    mic_open: bool
+    muted: bool
+    assistant_speaking: bool
+    # The devices in use; omitted while one is paused (it failed and none could replace it).
+    input_device: str | None = None
+    output_device: str | None = None
+
+
 # ---------------------------------------------------------------- the catalogue
 
 # method -> (params model, result model or None for a notification)
@@ -180,11 +260,15 @@ EDITOR_REQUESTS: dict[str, tuple[type[WireModel], type[WireModel]]] = {
     PUSH_TO_TALK: (PushToTalkParams, PushToTalkResult),
     SET_CREDENTIALS: (SetCredentialsParams, SetCredentialsResult),
     RUN_DIAGNOSTICS: (RunDiagnosticsParams, RunDiagnosticsResult),
+    LIST_DEVICES: (ListDevicesParams, ListDevicesResult),
+    SELECT_DEVICES: (SelectDevicesParams, SelectDevicesResult),
+    SET_MUTE: (SetMuteParams, SetMuteResult),
 }
 SIDECAR_NOTIFICATIONS: dict[str, type[WireModel]] = {
     CONNECTION_STATE: ConnectionStateParams,
     TRANSCRIPT: TranscriptParams,
     DIAGNOSTICS: DiagnosticsParams,
+    AUDIO_LEVEL: AudioLevelParams,
 }
 SIDECAR_REQUESTS: dict[str, tuple[type[WireModel], type[WireModel]]] = {
     RUN_TOOL: (RunToolParams, RunToolResult),
@@ -193,6 +277,8 @@ SIDECAR_REQUESTS: dict[str, tuple[type[WireModel], type[WireModel]]] = {
 CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     DeviceInput,
     FileInput,
+    DeviceOutput,
+    NoOutput,
     ToolSpec,
     ConnectionSettings,
     StartSessionParams,
@@ -201,6 +287,13 @@ CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     EndSessionResult,
     PushToTalkParams,
     PushToTalkResult,
+    SetMuteParams,
+    SetMuteResult,
+    AudioDevice,
+    ListDevicesParams,
+    ListDevicesResult,
+    SelectDevicesParams,
+    SelectDevicesResult,
     SetCredentialsParams,
     SetCredentialsResult,
     RunDiagnosticsParams,
@@ -211,4 +304,5 @@ CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     DiagnosticsParams,
     RunToolParams,
     RunToolResult,
+    AudioLevelParams,
 )

@@ -82,6 +82,10 @@ def generate() -> str:
         "transcript": contract.TRANSCRIPT,
         "diagnostics": contract.DIAGNOSTICS,
         "runTool": contract.RUN_TOOL,
+        "listDevices": contract.LIST_DEVICES,
+        "selectDevices": contract.SELECT_DEVICES,
+        "setMute": contract.SET_MUTE,
+        "audioLevel": contract.AUDIO_LEVEL,
     }
     out.extend(f'  {key}: "{value}",' for key, value in names.items())
     out.append("} as const;\n")
@@ -94,6 +98,7 @@ def generate() -> str:
         out.append(_interface(model.__name__, schema, defs))
         out.append("")
     out.append("export type AudioInput = DeviceInput | FileInput;")
+    out.append("export type AudioOutput = DeviceOutput | NoOutput;")
     return "\n".join(out) + "\n" + generate_tools()
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.tracks import FileFrameSource, FrameSource
 from voicepilot.contract import ConnectionSettings, StartSessionParams
-from voicepilot.errors import auth_error, config_error, network_error
+from voicepilot.errors import auth_error, network_error
 from voicepilot.realtime.endpoints import Endpoint, resolve_endpoint
 from voicepilot.realtime.keys import ApiKeyCredential, Credential
 from voicepilot.realtime.session import RealtimeSession, SessionObserver, SessionOptions
@@ -117,18 +117,22 @@ def session_config_for(params: StartSessionParams) -> SessionConfig:
         model=(connection.deployment if connection and connection.deployment else "gpt-realtime"),
         instructions=(connection.instructions if connection and connection.instructions else DEFAULT_INSTRUCTIONS),
         voice=(connection.voice if connection and connection.voice else "marin"),
-        turn_detection=TurnDetection(),
+        turn_detection=None if params.turn_taking == "pushToTalk" else TurnDetection(),
         tools=tuple(tool.model_dump(mode="json") for tool in params.tools),
     )
     return config
 
 
 async def open_input(params: StartSessionParams) -> FrameSource | None:
+    """The session's audio: a file, or the microphone (named, else the default), opened and running.
+
+    Device errors (no PortAudio, no microphone, busy, permission denied) are raised here, so they
+    answer the startSession request. PortAudio is loaded only for a device.
+    """
     if params.input is None or params.input.kind == "device":
-        raise config_error(
-            "Live microphone input is not available in this build.",
-            "Set voicepilot.input.file to a WAV file to talk from a recording.",
-        )
+        from voicepilot.audio.voice import open_microphone
+
+        return await open_microphone(params.input.name if params.input else None)
     return FileFrameSource(await load_audio_file(params.input.path))
 
 
@@ -157,7 +161,13 @@ async def build_session(
 ) -> RealtimeSession:
     """Everything up to (not including) connecting. Raises a classified error on bad input."""
     source = await open_input(params)
-    endpoint, credential = await resolve(params, api_key, engine)
+    try:
+        endpoint, credential = await resolve(params, api_key, engine)
+    except BaseException:
+        close = getattr(source, "close", None)  # a microphone holds its device open
+        if close is not None:
+            await close()
+        raise
     return RealtimeSession(
         session_id, endpoint, credential, session_config_for(params), observer, source, session_options_for(params)
     )
@@ -169,4 +179,5 @@ def session_options_for(params: StartSessionParams) -> SessionOptions:
     return SessionOptions(
         renew_interval_s=connection.renew_interval_s or defaults.renew_interval_s,
         max_session_s=connection.max_session_s,
+        transport=connection.transport or defaults.transport,
     )

@@ -87,6 +87,7 @@ async def run_talk(args: argparse.Namespace) -> int:
             region=args.region,
             renew_interval_s=args.renew_interval,
             max_session_s=args.max_session,
+            transport=args.transport,
         ),
     )
     # A terminal has no SecretStorage: the CLI alone reads the key from the environment.

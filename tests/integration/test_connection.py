@@ -226,3 +226,46 @@ async def test_tampered_dtls_fingerprint_is_refused(
     assert "DTLS" in failed["reason"]
     assert sidecar.states() == ["authenticating", "connecting", "failed"]
     assert sidecar.tool_requests == []
+
+
+# ----------------------------------------------------------------------------- WebSocket
+
+
+async def test_websocket_transport_round_trip(engine: EngineProcess, samples: Path) -> None:
+    lines = await talk(engine, samples / "go_to_line_42.wav", "--transport", "websocket")
+    assert user_transcripts(lines) == ["go to line forty two"]
+    assert [line["arguments"] for line in lines if line["type"] == "tool_call"] == [{"line": 42}]
+    assert any(line["type"] == "transcript" and line["role"] == "assistant" and line["final"] for line in lines)
+    (call,) = (await engine.control())["calls"]
+    assert call["transport"] == "websocket"
+    assert "input_audio_buffer.append" in call["clientEvents"]
+    assert call["functionCallOutputs"]
+
+
+async def test_falls_back_to_websocket_when_webrtc_cannot_connect(
+    sidecar: SidecarClient, engine: EngineProcess, samples: Path
+) -> None:
+    await engine.faults(blackholeIce=True)
+    await connected_session(sidecar, engine, samples)
+    await sidecar.wait_for(lambda: sidecar.tool_requests, timeout=20)
+    assert sidecar.tool_requests[0]["arguments"] == {"line": 12}
+    calls = (await engine.control())["calls"]
+    assert [(c["transport"], c["closed"]) for c in calls] == [("webrtc", True), ("websocket", False)]
+    messages = [d.get("message", "") for d in sidecar.of("voicepilot/diagnostics")]
+    assert any("using the WebSocket transport" in m for m in messages)
+    assert sidecar.states() == ["authenticating", "connecting", "connected"]
+
+
+async def test_websocket_dead_peer_is_detected_within_three_seconds(
+    sidecar: SidecarClient, engine: EngineProcess, samples: Path
+) -> None:
+    sidecar.tool_handler = ok_tool
+    await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
+    params = start_params(samples / "go_to_line_12.wav", engine, transport="websocket")
+    await sidecar.request("voicepilot/startSession", params)
+    await sidecar.wait_state("connected")
+    engine.kill()
+    killed_at = time.monotonic()
+    await sidecar.wait_state("reconnecting", timeout=10)
+    detected = next(n.at for n in sidecar.notifications if n.params.get("state") == "reconnecting")
+    assert detected - killed_at < 3.0

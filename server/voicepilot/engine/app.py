@@ -25,6 +25,7 @@ from voicepilot.engine.faults import Faults, FaultSettings
 from voicepilot.engine.keys import IssuedKey, KeyStore
 from voicepilot.engine.recognizers import RecognizerPool
 from voicepilot.engine.webrtc_call import WebRTCCall
+from voicepilot.engine.websocket_call import WebSocketCall
 from voicepilot.realtime.endpoints import is_loopback_url
 from voicepilot.realtime.events import new_id
 from voicepilot.realtime.session_config import Flavor, SessionConfig
@@ -58,7 +59,7 @@ class Engine:
         self.keys = KeyStore(key_ttl_s)
         self.loopback = loopback
         self.session_limit_s = session_limit_s
-        self.calls: dict[str, WebRTCCall] = {}
+        self.calls: dict[str, WebRTCCall | WebSocketCall] = {}
         self.recognizers = RecognizerPool()
         self.faults = Faults()
         self.expired_key_rejections = 0
@@ -77,6 +78,9 @@ class Engine:
         app.router.add_post("/v1/realtime/calls", self.call_ga)
         app.router.add_post("/v1/realtimertc", self.call_preview)
         app.router.add_post("/v1/realtime", self.call_preview)
+        app.router.add_get("/openai/v1/realtime", self.websocket)
+        app.router.add_get("/openai/realtime", self.websocket)
+        app.router.add_get("/v1/realtime", self.websocket)
         app.router.add_get("/control/calls", self.control_calls)
         app.router.add_post("/control/faults", self.control_faults)
         app.router.add_post("/control/actions", self.control_actions)
@@ -240,6 +244,34 @@ class Engine:
         location = f"{request.path.rstrip('/')}/{call.call_id}" if flavor == "ga" else f"/v1/realtimertc/{call.call_id}"
         return web.Response(status=201, text=answer, content_type="application/sdp", headers={"Location": location})
 
+    # ------------------------------------------------------------------ WebSocket
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        """The WebSocket form of a session: resource key (or an ephemeral key), then events."""
+        flavor: Flavor = "ga"
+        if request.path == "/openai/realtime":
+            if not request.query.get("api-version") or not request.query.get("deployment"):
+                return error_response(400, "missing_parameter", "Expected api-version and deployment query parameters.")
+            flavor = "preview"
+        elif request.path == "/openai/v1/realtime" and "api-version" in request.query:
+            # As documented for Azure's v1 API: an api-version on a v1 URL is refused.
+            return error_response(401, "invalid_api_version", "api-version is not supported on the v1 API.")
+        elif request.headers.get("OpenAI-Beta") == "realtime=v1":
+            flavor = "preview"
+        session: dict[str, Any] = {}
+        if not self._resource_key_ok(request):
+            key = self._ephemeral_key(request)
+            if isinstance(key, web.Response):
+                return key
+            session = key.session if key.flavor == flavor else {}
+        config = SessionConfig().merge_wire(session, flavor)
+        call = WebSocketCall(
+            new_id("ws"), Conversation(flavor, config, self.recognizers, self.session_limit_s), self.faults
+        )
+        self._forget_closed_calls()
+        self.calls[call.call_id] = call
+        return await call.serve(request)
+
     # ------------------------------------------------------------------ control
 
     def _forget_closed_calls(self, keep: int = 200) -> None:
@@ -271,12 +303,13 @@ class Engine:
         )
 
     @staticmethod
-    def _describe(call: WebRTCCall) -> dict[str, Any]:
+    def _describe(call: WebRTCCall | WebSocketCall) -> dict[str, Any]:
         conversation = call.conversation
         record = conversation.record
         return {
             "callId": call.call_id,
             "flavor": conversation.flavor,
+            "transport": call.kind,
             "createdAt": conversation.created_at,
             "clientEvents": record.client_events,
             "functionCallOutputs": record.function_call_outputs,

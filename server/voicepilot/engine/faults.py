@@ -24,6 +24,7 @@ class FaultSettings(WireModel):
     delay_outbound_ms: int | None = Field(default=None, ge=0, le=5000)
     stop_answering: bool | None = Field(default=None, description="no events and no audio: a hung service")
     tamper_fingerprint: bool | None = Field(default=None, description="corrupt the DTLS fingerprint of answers")
+    blackhole_ice: bool | None = Field(default=None, description="answer, then drop ICE: UDP as if blocked")
 
 
 class Faults:
@@ -38,6 +39,7 @@ class Faults:
         self.delay_outbound_ms = 0
         self.stop_answering = False
         self.tamper_fingerprint = False
+        self.blackhole_ice = False
         self._rng = rng or random.Random()
 
     def update(self, settings: FaultSettings) -> None:

@@ -81,6 +81,9 @@ class WebRTCCall:
         with loopback_ice(self._loopback):
             await pc.setLocalDescription(await pc.createAnswer())
         answer = str(pc.localDescription.sdp)
+        if self._faults.blackhole_ice:
+            # Answer, then drop our ICE agent: the client's checks go nowhere, as if UDP were blocked.
+            await pc.close()
         return tamper_fingerprint(answer) if self._faults.tamper_fingerprint else answer
 
     # ------------------------------------------------------------------ Link

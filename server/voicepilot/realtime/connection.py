@@ -12,9 +12,10 @@ import av
 from voicepilot.audio.tracks import PacedAudioTrack
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.endpoints import Endpoint
-from voicepilot.realtime.keys import EphemeralKey
+from voicepilot.realtime.keys import Credential, EphemeralKey
 from voicepilot.realtime.router import RoutedSource
 from voicepilot.realtime.webrtc import TransportCallbacks, WebRTCTransport
+from voicepilot.realtime.websocket import WebSocketTransport
 
 
 class TurnTracker:
@@ -58,6 +59,7 @@ class Connection:
         on_message: Callable[[Connection, str], None],
         on_lost: Callable[[Connection, str], None],
         on_frame: Callable[[Connection, av.AudioFrame], None] | None = None,
+        websocket_credential: Credential | None = None,
     ) -> None:
         self.number = number
         self.routed = routed
@@ -70,14 +72,20 @@ class Connection:
         self.service_expires_at: float | None = None
         self.expired = False
         self.lost_reason: str | None = None
-        self.transport = WebRTCTransport(
-            endpoint,
-            track,
-            TransportCallbacks(
-                on_message=lambda raw: on_message(self, raw),
-                on_closed=lambda r: on_lost(self, r),
-                on_remote_frame=(lambda frame: on_frame(self, frame)) if on_frame is not None else None,
-            ),
+        # WebSocket playback bookkeeping, for truncating an interrupted answer.
+        self.audio_item: str | None = None
+        self._audio_started_at = 0.0
+        self._audio_bytes = 0
+        callbacks = TransportCallbacks(
+            on_message=lambda raw: on_message(self, raw),
+            on_closed=lambda r: on_lost(self, r),
+            on_remote_frame=(lambda frame: on_frame(self, frame)) if on_frame is not None else None,
+        )
+        # A credential means the WebSocket transport (it authenticates with the long-lived one).
+        self.transport: WebRTCTransport | WebSocketTransport = (
+            WebSocketTransport(endpoint, track, callbacks, websocket_credential)
+            if websocket_credential is not None
+            else WebRTCTransport(endpoint, track, callbacks)
         )
 
     async def open(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:
@@ -87,8 +95,27 @@ class Connection:
     def send(self, event: ev.Event, beta: bool) -> None:
         self.transport.send(event.to_json(beta=beta))
 
+    def note_audio(self, item_id: str, pcm_bytes: int) -> None:
+        if item_id != self.audio_item:
+            self.audio_item, self._audio_started_at, self._audio_bytes = item_id, time.monotonic(), 0
+        self._audio_bytes += pcm_bytes
+
+    def audio_heard(self) -> tuple[str, int]:
+        """The answer being played and how much of it has been heard (played in real time)."""
+        assert self.audio_item is not None
+        received_ms = self._audio_bytes // 2 * 1000 // 24_000
+        played_ms = int((time.monotonic() - self._audio_started_at) * 1000)
+        item, self.audio_item = self.audio_item, None
+        return item, min(received_ms, played_ms)
+
+    @property
+    def kind(self) -> str:
+        return self.transport.kind
+
     def media_silent_for(self) -> float:
         """Seconds since the last remote audio frame (since opening, if none came yet)."""
+        if isinstance(self.transport, WebSocketTransport):
+            return self.transport.media_silent_for()
         last = self.transport.last_media_at or self.opened_at
         return time.monotonic() - last
 

@@ -34,6 +34,9 @@ class Endpoint:
     # header (or a bearer Entra token), OpenAI a bearer key.
     auth_style: AuthStyle
     deployment: str
+    # The WebSocket form of the same session (the fallback transport); authenticated with the
+    # long-lived credential, as the services document.
+    websocket_url: str = ""
 
     @property
     def loopback(self) -> bool:
@@ -90,6 +93,7 @@ def resolve_endpoint(
         return _azure_style(profile, base, flavor, deployment, settings, calls_base=base)
     if profile == "openai":
         base = _base(settings.endpoint or OPENAI_BASE, "voicepilot.openai.endpoint")
+        websocket = f"{_ws(base)}/v1/realtime?model={quote(deployment)}"
         if flavor == "preview":
             return Endpoint(
                 profile,
@@ -98,6 +102,7 @@ def resolve_endpoint(
                 f"{base}/v1/realtime?model={quote(deployment)}",
                 "bearer",
                 deployment,
+                websocket,
             )
         return Endpoint(
             profile,
@@ -106,6 +111,7 @@ def resolve_endpoint(
             f"{base}/v1/realtime/calls",
             "bearer",
             deployment,
+            websocket,
         )
     endpoint = _require(settings.endpoint, "voicepilot.azure.endpoint", "https://my-resource.openai.azure.com")
     base = _base(endpoint, "voicepilot.azure.endpoint")
@@ -144,6 +150,7 @@ def _azure_style(
             f"{calls_base}/v1/realtimertc?model={quote(deployment)}",
             "api-key",
             deployment,
+            f"{_ws(base)}/openai/realtime?api-version={quote(version)}&deployment={quote(deployment)}",
         )
     return Endpoint(
         profile,
@@ -152,4 +159,9 @@ def _azure_style(
         f"{calls_base}/openai/v1/realtime/calls",
         "api-key",
         deployment,
+        f"{_ws(base)}/openai/v1/realtime?model={quote(deployment)}",
     )
+
+
+def _ws(base: str) -> str:
+    return "ws" + base[len("http") :]

@@ -224,6 +224,25 @@ class AudioTranscriptDone(Event):
     transcript: str
 
 
+class AudioDelta(Event):
+    """WebSocket only: a chunk of the assistant's voice, base64 PCM16."""
+
+    type: Literal["response.output_audio.delta"] = "response.output_audio.delta"
+    response_id: str
+    item_id: str
+    output_index: int = 0
+    content_index: int = 0
+    delta: str
+
+
+class AudioDone(Event):
+    type: Literal["response.output_audio.done"] = "response.output_audio.done"
+    response_id: str
+    item_id: str
+    output_index: int = 0
+    content_index: int = 0
+
+
 class TextDelta(Event):
     type: Literal["response.output_text.delta"] = "response.output_text.delta"
     response_id: str
@@ -299,6 +318,8 @@ ServerEvent = (
     | ContentPartDone
     | AudioTranscriptDelta
     | AudioTranscriptDone
+    | AudioDelta
+    | AudioDone
     | TextDelta
     | TextDone
     | FunctionCallArgumentsDelta
@@ -350,6 +371,15 @@ class OutputAudioBufferClear(Event):
     type: Literal["output_audio_buffer.clear"] = "output_audio_buffer.clear"
 
 
+class ConversationItemTruncate(Event):
+    """WebSocket barge-in: the model forgets the part of its answer the user never heard."""
+
+    type: Literal["conversation.item.truncate"] = "conversation.item.truncate"
+    item_id: str
+    content_index: int = 0
+    audio_end_ms: int
+
+
 ClientEvent = (
     SessionUpdate
     | InputAudioBufferAppend
@@ -359,6 +389,7 @@ ClientEvent = (
     | ResponseCreate
     | ResponseCancel
     | OutputAudioBufferClear
+    | ConversationItemTruncate
 )
 
 

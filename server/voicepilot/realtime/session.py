@@ -74,6 +74,8 @@ class SessionOptions:
     dead_after_s: float = 2.5
     backoff: Backoff = field(default_factory=Backoff)
     supervise_every_s: float = 0.1
+    # "auto": WebRTC, falling back to WebSocket for good when WebRTC cannot connect (UDP blocked).
+    transport: Literal["auto", "webrtc", "websocket"] = "auto"
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class RealtimeSession:
         self._handled_calls: set[str] = set()
         self._history: deque[tuple[Role, str]] = deque(maxlen=HISTORY_ITEMS)
         self._handover_due_at: float | None = None
+        self._websocket_only = False
         self._handing_over = False
         self._started_at = time.monotonic()
         self._rng = random.Random()
@@ -229,11 +232,33 @@ class RealtimeSession:
         assert self._http is not None
         self._numbers += 1
         track, routed = self.router.new_track()
+        websocket = self._websocket_only or self.options.transport == "websocket"
         connection = Connection(
-            self._numbers, self.endpoint, track, routed, self._on_message, self._on_lost, self._on_remote_frame
+            self._numbers,
+            self.endpoint,
+            track,
+            routed,
+            self._on_message,
+            self._on_lost,
+            self._on_remote_frame,
+            websocket_credential=self._credential if websocket else None,
         )
         try:
             await connection.open(key, self._http)
+        except VoicePilotError as exc:
+            await connection.close()
+            if not websocket and self.options.transport == "auto" and exc.code == "ice_failed":
+                self._websocket_only = True
+                log.warning("WebRTC could not connect (%s); falling back to the WebSocket transport", exc.message)
+                self._observer.on_diagnostics(
+                    DiagnosticsParams(
+                        session_id=self.session_id,
+                        message="WebRTC could not connect (is UDP blocked?); using the WebSocket transport instead.",
+                        error_kind="network",
+                    )
+                )
+                return await self._open_connection(key)
+            raise
         except BaseException:
             await connection.close()
             raise
@@ -477,6 +502,13 @@ class RealtimeSession:
                 expires_at = session.get("expires_at")
                 if isinstance(expires_at, int | float) and expires_at > 0:
                     connection.service_expires_at = float(expires_at)
+            case ev.AudioDelta(item_id=item_id, delta=delta):
+                connection.note_audio(item_id, len(delta) * 3 // 4)
+            case ev.SpeechStarted() if connection.kind == "websocket" and connection.audio_item is not None:
+                # Over WebSocket the client plays the audio, so it tells the model what was heard.
+                item_id, heard_ms = connection.audio_heard()
+                connection.send(ev.ConversationItemTruncate(item_id=item_id, audio_end_ms=heard_ms), self.beta)
+                turns.speaking = True
             case ev.SpeechStarted():
                 # Still "speaking" after speech_stopped, until the commit that follows it, so the
                 # conversation never looks quiet between the two.
@@ -505,6 +537,7 @@ class RealtimeSession:
                 self._start_tool_call(connection, event.call_id, event.name, event.arguments)
             case ev.ResponseDone(response=response):
                 turns.responses_done += 1
+                connection.audio_item = None
                 if turns.active_response == response.id:
                     turns.active_response = None
                 # A function call can also arrive only as an output item of response.done.

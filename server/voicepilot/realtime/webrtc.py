@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 DATA_CHANNEL_LABEL = "oai-events"
 SDP_TIMEOUT_S = 10.0
-OPEN_TIMEOUT_S = 10.0
+OPEN_TIMEOUT_S = 5.0  # a working path connects in well under a second; then fall back
 
 
 @dataclass
@@ -39,6 +39,8 @@ class TransportCallbacks:
 
 
 class WebRTCTransport:
+    kind = "webrtc"
+
     def __init__(self, endpoint: Endpoint, outgoing: MediaStreamTrack, callbacks: TransportCallbacks) -> None:
         self._endpoint = endpoint
         self._outgoing = outgoing
