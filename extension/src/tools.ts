@@ -84,7 +84,8 @@ async function openFile(relativePath: string): Promise<ToolResult> {
 }
 
 async function showFile(uri: vscode.Uri, otherMatches: string[]): Promise<ToolResult> {
-  await vscode.window.showTextDocument(uri);
+  // A file asked for by name is meant to stay open, not to be replaced like a preview.
+  await vscode.window.showTextDocument(uri, { preview: false });
   const opened = vscode.workspace.asRelativePath(uri);
   return otherMatches.length === 0 ? { ok: true, opened } : { ok: true, opened, otherMatches };
 }
