@@ -55,6 +55,7 @@ export interface ConnectionSettings {
   renewIntervalS?: number;
   maxSessionS?: number;
   transport?: "auto" | "webrtc" | "websocket";
+  auth?: "apiKey" | "entra";
   voice?: string;
   instructions?: string;
 }

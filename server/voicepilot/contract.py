@@ -98,6 +98,7 @@ class ConnectionSettings(WireModel):
     renew_interval_s: float | None = Field(default=None, ge=1, le=3000)
     max_session_s: float | None = Field(default=None, ge=2, le=7200)
     transport: Literal["auto", "webrtc", "websocket"] | None = None
+    auth: Literal["apiKey", "entra"] | None = None
     voice: str | None = None
     instructions: str | None = None
 

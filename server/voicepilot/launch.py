@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.tracks import FileFrameSource, FrameSource
 from voicepilot.contract import ConnectionSettings, StartSessionParams
-from voicepilot.errors import auth_error, network_error
+from voicepilot.errors import auth_error, config_error, network_error
 from voicepilot.realtime.endpoints import Endpoint, resolve_endpoint
+from voicepilot.realtime.entra import EntraCredential
 from voicepilot.realtime.keys import ApiKeyCredential, Credential
 from voicepilot.realtime.session import RealtimeSession, SessionObserver, SessionOptions
 from voicepilot.realtime.session_config import DEFAULT_INSTRUCTIONS, SessionConfig, TurnDetection
@@ -144,6 +145,13 @@ async def resolve(
         url, credential = await engine.ensure_started()
         return resolve_endpoint("local", connection, local_url=url), credential
     endpoint = resolve_endpoint(params.profile, connection)
+    if connection is not None and connection.auth == "entra":
+        if params.profile != "azure":
+            raise config_error(
+                "Microsoft Entra ID sign-in works with the azure profile only.",
+                "Set voicepilot.profile to azure, or voicepilot.azure.auth to apiKey.",
+            )
+        return endpoint, EntraCredential()
     if not api_key:
         raise auth_error(
             f"No API key is set for the {params.profile} profile.",

@@ -23,6 +23,8 @@ MINT_TIMEOUT_S = 10.0
 class Credential(Protocol):
     async def auth_headers(self, style: AuthStyle) -> dict[str, str]: ...
 
+    async def close(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class ApiKeyCredential:
@@ -35,6 +37,9 @@ class ApiKeyCredential:
 
     def __repr__(self) -> str:
         return "ApiKeyCredential(key=<redacted>)"
+
+    async def close(self) -> None:
+        """Nothing to release: the key is just a string."""
 
 
 @dataclass(frozen=True)

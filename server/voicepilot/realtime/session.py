@@ -191,6 +191,7 @@ class RealtimeSession:
         await self._close_connections()
         if self.keys is not None:
             await self.keys.close()
+        await self._credential.close()
         if self._http is not None:
             await self._http.close()
         self._set_state("closed", reason)
