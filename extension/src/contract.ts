@@ -56,6 +56,7 @@ export interface ConnectionSettings {
   maxSessionS?: number;
   transport?: "auto" | "webrtc" | "websocket";
   auth?: "apiKey" | "entra";
+  allowedRegions?: Array<string>;
   voice?: string;
   instructions?: string;
 }

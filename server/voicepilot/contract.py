@@ -99,6 +99,7 @@ class ConnectionSettings(WireModel):
     max_session_s: float | None = Field(default=None, ge=2, le=7200)
     transport: Literal["auto", "webrtc", "websocket"] | None = None
     auth: Literal["apiKey", "entra"] | None = None
+    allowed_regions: list[str] | None = None
     voice: str | None = None
     instructions: str | None = None
 

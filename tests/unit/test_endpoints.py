@@ -46,6 +46,17 @@ GOOD = [
         "https://swedencentral.realtimeapi-preview.ai.azure.com/v1/realtimertc?model=d1",
     ),
     ("openai", {}, "https://api.openai.com/v1/realtime/client_secrets", "https://api.openai.com/v1/realtime/calls"),
+    (
+        "azure",
+        {
+            "endpoint": "https://res.openai.azure.com",
+            "api_flavor": "preview",
+            "region": "West US",
+            "allowed_regions": ["East US 2", "westus"],
+        },
+        "https://res.openai.azure.com/openai/realtimeapi/sessions?api-version=2025-04-01-preview",
+        "https://westus.realtimeapi-preview.ai.azure.com/v1/realtimertc?model=gpt-realtime",
+    ),
 ]
 
 BAD = [

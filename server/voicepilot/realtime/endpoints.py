@@ -79,10 +79,10 @@ def resolve_endpoint(
     profile: Profile,
     settings: ConnectionSettings | None,
     local_url: str | None = None,
-    allowed_regions: tuple[str, ...] = DEFAULT_PREVIEW_REGIONS,
 ) -> Endpoint:
     """Resolve a profile and its settings to the URLs the client will use."""
     settings = settings or ConnectionSettings()
+    allowed_regions = tuple(_region(r) for r in settings.allowed_regions or DEFAULT_PREVIEW_REGIONS)
     flavor: Flavor = settings.api_flavor or "ga"
     deployment = settings.deployment or "gpt-realtime"
     if profile == "local":
@@ -123,11 +123,12 @@ def resolve_endpoint(
         )
     calls_base = base
     if flavor == "preview" and not is_loopback_url(base):
-        region = _require(settings.region, "voicepilot.azure.region", "eastus2").lower().replace(" ", "")
+        region = _region(_require(settings.region, "voicepilot.azure.region", "eastus2"))
         if region not in allowed_regions:
             raise config_error(
                 f"The setting voicepilot.azure.region ('{region}') is not one of {', '.join(allowed_regions)}.",
-                "Pick a region where the realtime preview is offered, matching your resource's region.",
+                "Pick a region where the realtime preview is offered, matching your resource's region, "
+                "or add it to voicepilot.azure.allowedRegions.",
             )
         calls_base = f"https://{region}.realtimeapi-preview.ai.azure.com"
     return _azure_style(profile, base, flavor, deployment, settings, calls_base)
@@ -161,6 +162,11 @@ def _azure_style(
         deployment,
         f"{_ws(base)}/openai/v1/realtime?model={quote(deployment)}",
     )
+
+
+def _region(name: str) -> str:
+    """'East US 2' and 'eastus2' are the same region."""
+    return name.lower().replace(" ", "")
 
 
 def _ws(base: str) -> str:
