@@ -130,7 +130,7 @@ export interface SelectDevicesResult {
 }
 
 export interface SetCredentialsParams {
-  apiKey: string;
+  apiKey: string | null;
 }
 
 export interface SetCredentialsResult {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import sys
 
 from voicepilot import logs
@@ -55,6 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _listen_for_debugger() -> None:
+    """``VOICEPILOT_DEBUGPY=5678``: accept a debugger on that port (the launch config attaches)."""
+    port = os.environ.get("VOICEPILOT_DEBUGPY")
+    if not port:
+        return
+    try:
+        import debugpy  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        logging.getLogger(__name__).warning("VOICEPILOT_DEBUGPY is set but debugpy is not installed")
+        return
+    # Listen without waiting: the sidecar must answer initialize whether or not a debugger comes.
+    debugpy.listen(("127.0.0.1", int(port)))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "contract-ts":
@@ -62,10 +78,13 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(generate())
         return 0
-    logs.configure(args.log_level or ("WARNING" if args.command == "talk" else "INFO"))
+    logs.configure(
+        args.log_level or ("WARNING" if args.command == "talk" else "INFO"), timestamps=args.command != "sidecar"
+    )
     if args.command == "sidecar":
         from voicepilot.sidecar.stdio import main as sidecar_main
 
+        _listen_for_debugger()
         return sidecar_main()
     if args.command == "engine":
         from voicepilot.engine.server import serve

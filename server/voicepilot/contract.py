@@ -180,7 +180,9 @@ class SelectDevicesResult(WireModel):
 
 
 class SetCredentialsParams(WireModel):
-    api_key: str = Field(min_length=1)
+    """``apiKey: null`` forgets the key (VoicePilot: Clear API Key)."""
+
+    api_key: str | None = Field(min_length=1)
 
 
 class SetCredentialsResult(WireModel):

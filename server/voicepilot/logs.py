@@ -42,9 +42,11 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO") -> None:
+def configure(level: str = "INFO", timestamps: bool = True) -> None:
+    """``timestamps=False`` for the sidecar: the editor's log channel stamps each line itself."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    prefix = "%(asctime)s " if timestamps else ""
+    handler.setFormatter(logging.Formatter(prefix + "%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -115,3 +115,16 @@ async def test_no_key_for_a_cloud_profile(sidecar: SidecarClient, samples: Path)
     assert error.value.data["errorKind"] == "auth"
     assert "Set API Key" in error.value.data["nextStep"]
     await still_serving(sidecar)
+
+
+async def test_clearing_the_key_forgets_it(sidecar: SidecarClient, samples: Path) -> None:
+    assert await sidecar.request("voicepilot/setCredentials", {"apiKey": "key-to-forget-123"}) == {"stored": True}
+    assert await sidecar.request("voicepilot/setCredentials", {"apiKey": None}) == {"stored": False}
+    params = start_params(samples / "go_to_line_12.wav")
+    params.update(profile="azure", connection={"endpoint": "https://example-resource.openai.azure.com"})
+    with pytest.raises(RpcError) as error:
+        await sidecar.request("voicepilot/startSession", params)
+    assert error.value.data["errorKind"] == "auth"
+    with pytest.raises(RpcError) as empty:
+        await sidecar.request("voicepilot/setCredentials", {"apiKey": ""})
+    assert empty.value.code == -32602

@@ -8,9 +8,10 @@ that says which field is wrong, and the sidecar keeps serving.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from lsprotocol import types
@@ -19,6 +20,9 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from voicepilot import __version__, contract
+from voicepilot.audio.blocking import run_blocking
+from voicepilot.audio.devices import Kind, find_device
+from voicepilot.audio.voice import LIST_TIMEOUT_S, LevelReport, VoiceAudio
 from voicepilot.contract import (
     ConnectionStateParams,
     DiagnosticCheck,
@@ -30,9 +34,11 @@ from voicepilot.contract import (
 )
 from voicepilot.errors import VoicePilotError
 from voicepilot.launch import LocalEngineProcess, build_session
+from voicepilot.live_audio import attach_audio, device_listing
 from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
 from voicepilot.sidecar.protocol import raw_params_converter
+from voicepilot.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +92,38 @@ class EditorObserver:
         return validate(RunToolResult, result).output
 
 
+class EditorAudioReporter:
+    """Forwards one session's levels and device changes to the editor."""
+
+    def __init__(self, server: VoicePilotServer, session_id: str) -> None:
+        self._server = server
+        self._session_id = session_id
+
+    def on_level(self, report: LevelReport) -> None:
+        self._server.notify(
+            contract.AUDIO_LEVEL,
+            contract.AudioLevelParams(session_id=self._session_id, **report.__dict__),
+        )
+
+    def on_device_message(self, message: str, problem: bool) -> None:
+        self._server.notify(
+            contract.DIAGNOSTICS,
+            DiagnosticsParams(session_id=self._session_id, message=message, error_kind="device" if problem else None),
+        )
+
+
 class VoicePilotServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("voicepilot-sidecar", __version__, converter_factory=raw_params_converter)
         self.engine = LocalEngineProcess()
         self.api_key: str | None = None
         self.sessions: dict[str, RealtimeSession] = {}
+        self.audio: dict[str, VoiceAudio] = {}
+        # Devices the user chose, by name (None: the system default), and the mute switch.
+        self.selected: dict[Kind, str | None] = {"input": None, "output": None}
+        self.muted = False
         self.last_error: VoicePilotError | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskGroup("sidecar")
         self._register()
 
     # ------------------------------------------------------------------ plumbing
@@ -105,11 +135,8 @@ class VoicePilotServer(LanguageServer):
         # Errors already answered in a response need no pop-up in the editor; log them.
         log.warning("%s: %s", getattr(source, "__name__", source), error)
 
-    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        return self._tasks.spawn(coro)
 
     def _handle(self, method: str, model: type[Model], handler: Callable[[Model], Awaitable[WireModel]]) -> None:
         async def feature(params: Any) -> dict[str, Any]:
@@ -129,6 +156,9 @@ class VoicePilotServer(LanguageServer):
         self._handle(contract.PUSH_TO_TALK, contract.PushToTalkParams, self.push_to_talk)
         self._handle(contract.SET_CREDENTIALS, contract.SetCredentialsParams, self.set_credentials)
         self._handle(contract.RUN_DIAGNOSTICS, contract.RunDiagnosticsParams, self.run_diagnostics)
+        self._handle(contract.LIST_DEVICES, contract.ListDevicesParams, self.list_devices)
+        self._handle(contract.SELECT_DEVICES, contract.SelectDevicesParams, self.select_devices)
+        self._handle(contract.SET_MUTE, contract.SetMuteParams, self.set_mute)
 
         async def on_shutdown(params: Any) -> None:
             await self.close()
@@ -142,7 +172,14 @@ class VoicePilotServer(LanguageServer):
         for session in list(self.sessions.values()):
             await self._end(session, "a new session was started")
         session_id = "vp_" + uuid.uuid4().hex[:12]
+        if isinstance(params.input, contract.DeviceInput) and not params.input.name and self.selected["input"]:
+            remembered = contract.DeviceInput(kind="device", name=self.selected["input"])
+            params = params.model_copy(update={"input": remembered})
         session = await build_session(session_id, params, self.api_key, self.engine, EditorObserver(self))
+        audio = await attach_audio(session, params, EditorAudioReporter(self, session_id), self.selected["output"])
+        if audio is not None:
+            audio.set_muted(self.muted)
+            self.audio[session_id] = audio
         self.sessions[session_id] = session
         self.spawn(self._run(session))
         return contract.StartSessionResult(session_id=session_id)
@@ -160,7 +197,14 @@ class VoicePilotServer(LanguageServer):
     async def _push_stats(self, session: RealtimeSession) -> None:
         while session.state not in ("closed", "failed"):
             await asyncio.sleep(STATS_INTERVAL_S)
-            stats = await session.stats()
+            try:
+                stats = await session.stats()
+            except Exception:  # stats are best effort: never let them end the loop
+                log.exception("could not read session stats")
+                continue
+            audio = self.audio.get(session.session_id)
+            if audio is not None:
+                stats.update(audio.stats())
             self.notify(contract.DIAGNOSTICS, DiagnosticsParams(session_id=session.session_id, stats=stats))
 
     async def end_session(self, params: contract.EndSessionParams) -> contract.EndSessionResult:
@@ -175,23 +219,67 @@ class VoicePilotServer(LanguageServer):
 
     async def _end(self, session: RealtimeSession, reason: str) -> None:
         self.sessions.pop(session.session_id, None)
+        audio = self.audio.pop(session.session_id, None)
+        if audio is not None:
+            await audio.close()
         await session.close(reason)
 
     async def push_to_talk(self, params: contract.PushToTalkParams) -> contract.PushToTalkResult:
         session = next((s for s in self.sessions.values() if s.state == "connected"), None)
-        if session is None or session.config.turn_detection is not None:
-            # In conversation mode the service detects turns itself; nothing to do.
+        if session is None:
             return contract.PushToTalkResult(accepted=False)
-        if params.pressed:
+        audio = self.audio.get(session.session_id)
+        if session.config.turn_detection is not None:
+            # In conversation mode the service detects turns itself; a press only stops the assistant.
+            stopped = audio.stop_assistant() if audio is not None and params.pressed else False
+            return contract.PushToTalkResult(accepted=stopped)
+        if audio is not None:
+            if params.pressed:
+                await audio.press()
+            else:
+                audio.release()  # a press too short to be a turn is dropped quietly
+        elif params.pressed:
             session.clear_input()
         else:
             session.commit_and_respond()
         return contract.PushToTalkResult(accepted=True)
 
+    async def list_devices(self, params: contract.ListDevicesParams) -> contract.ListDevicesResult:
+        return contract.ListDevicesResult(
+            inputs=await device_listing("input"),
+            outputs=await device_listing("output"),
+            selected_input=self.selected["input"],
+            selected_output=self.selected["output"],
+        )
+
+    async def select_devices(self, params: contract.SelectDevicesParams) -> contract.SelectDevicesResult:
+        """Remember the devices by name; a running session switches to them at once."""
+        audio = next(iter(self.audio.values()), None)
+        requests: tuple[tuple[Kind, str | None], ...] = (("input", params.input), ("output", params.output))
+        for kind, requested in requests:
+            if requested is None:
+                continue
+            name = requested or None
+            # A session with that kind of device switches now (a file session keeps its file).
+            if audio is not None and (kind == "output" or audio.uses_microphone):
+                await audio.select(kind, name)
+            else:
+                await run_blocking(functools.partial(find_device, kind, name), LIST_TIMEOUT_S)
+            self.selected[kind] = name
+        selected = self.selected
+        return contract.SelectDevicesResult(selected_input=selected["input"], selected_output=selected["output"])
+
+    async def set_mute(self, params: contract.SetMuteParams) -> contract.SetMuteResult:
+        self.muted = params.muted
+        for audio in self.audio.values():
+            audio.set_muted(params.muted)
+        return contract.SetMuteResult(muted=self.muted)
+
     async def set_credentials(self, params: contract.SetCredentialsParams) -> contract.SetCredentialsResult:
-        register_secret(params.api_key)
+        if params.api_key is not None:
+            register_secret(params.api_key)
         self.api_key = params.api_key
-        return contract.SetCredentialsResult(stored=True)
+        return contract.SetCredentialsResult(stored=params.api_key is not None)
 
     async def run_diagnostics(self, params: contract.RunDiagnosticsParams) -> contract.RunDiagnosticsResult:
         checks = [DiagnosticCheck(name="sidecar", ok=True, detail=f"VoicePilot sidecar {__version__} is running.")]
@@ -225,8 +313,5 @@ class VoicePilotServer(LanguageServer):
         """End every session, task and child process. Runs on stdin EOF and on exit."""
         for session in list(self.sessions.values()):
             await self._end(session, "the sidecar is shutting down")
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()
         await self.engine.stop()
