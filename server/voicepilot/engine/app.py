@@ -317,6 +317,7 @@ class Engine:
             "invalidEvents": record.invalid_events,
             "framesReceived": record.frames_received,
             "soundArrivals": [round(t, 4) for t in record.sound_arrivals],
+            "soundDepartures": [round(t, 4) for t in record.sound_departures],
             "expired": record.expired,
             "closed": call.closed.is_set(),
         }

@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from voicepilot.audio.frames import Pcm, Resampler
+from voicepilot.audio.frames import Pcm, Resampler, rms_dbfs
 from voicepilot.engine.recognizers import STT_RATE, RecognizerPool
 from voicepilot.engine.speech import dialogue, stt, tts
 from voicepilot.engine.speech import vad as vad_mod
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 MIN_COMMIT_MS = 100
 MAX_BUFFER_S = 300  # push-to-talk input buffer bound (the service caps an append at 15 MiB)
+# Opus-decoded digital silence stays far below this; any real sound (even a -60 dBFS floor) is above.
+SOUND_FLOOR_DBFS = -80.0
 
 
 @dataclass
@@ -53,6 +55,9 @@ class CallRecord:
     # Arrival times (engine monotonic clock, s) of inbound audio frames that carry sound: gaps
     # between them show audio lost at a key renewal or a session handover.
     sound_arrivals: list[float] = field(default_factory=list)
+    # Times (same clock) the engine sent audio that carries sound: with the client's own arrival
+    # times, they give the one-way downlink latency (scripts/bench).
+    sound_departures: list[float] = field(default_factory=list)
     frames_received: int = 0
     expired: bool = False
 
@@ -254,6 +259,8 @@ class Conversation:
         except (ValueError, binascii.Error):
             self._error("invalid_value", "input_audio_buffer.append: audio is not base64 PCM16.", event_id)
             return
+        if rms_dbfs(pcm24) > SOUND_FLOOR_DBFS:
+            self.record.sound_arrivals.append(time.monotonic())
         self.feed_audio(self._ws_resampler.resample(pcm24.astype(np.int16)))
 
     def feed_audio(self, samples: Pcm) -> None:

@@ -13,7 +13,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, frame_to_mono, rms_dbfs
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
-from voicepilot.engine.conversation import Conversation
+from voicepilot.engine.conversation import SOUND_FLOOR_DBFS, CallRecord, Conversation
 from voicepilot.engine.faults import Faults, tamper_fingerprint
 from voicepilot.engine.recognizers import STT_RATE
 from voicepilot.engine.speaker import SpeechSource
@@ -22,19 +22,17 @@ from voicepilot.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 
-# Opus-decoded digital silence stays far below this; any real sound (even a -60 dBFS floor) is above.
-SOUND_FLOOR_DBFS = -80.0
-
 
 class FaultyTrack(MediaStreamTrack):
     """The engine's outgoing audio, through the injected faults (loss, delay, a hung service)."""
 
     kind = "audio"
 
-    def __init__(self, inner: PacedAudioTrack, faults: Faults) -> None:
+    def __init__(self, inner: PacedAudioTrack, faults: Faults, record: CallRecord | None = None) -> None:
         super().__init__()
         self._inner = inner
         self._faults = faults
+        self._record = record
         self._started: float | None = None
 
     async def recv(self) -> av.AudioFrame:
@@ -47,6 +45,8 @@ class FaultyTrack(MediaStreamTrack):
                 due = self._started + (frame.pts or 0) / SAMPLE_RATE + self._faults.delay_outbound_ms / 1000
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
             if not self._faults.drop_outbound():
+                if self._record is not None and rms_dbfs(frame_to_mono(frame)) > SOUND_FLOOR_DBFS:
+                    self._record.sound_departures.append(time.monotonic())
                 return frame
 
     def stop(self) -> None:
@@ -65,7 +65,7 @@ class WebRTCCall:
         self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._channel: Any = None
         self._speech = SpeechSource(on_drained=conversation.playback_drained)
-        self._track = FaultyTrack(PacedAudioTrack(self._speech), faults)
+        self._track = FaultyTrack(PacedAudioTrack(self._speech), faults, conversation.record)
         self._resampler = Resampler(SAMPLE_RATE, STT_RATE)
         self._tasks = TaskGroup(f"engine call {call_id}")
         self._closing = False
