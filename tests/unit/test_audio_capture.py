@@ -30,7 +30,7 @@ async def settle() -> None:
 async def test_opens_the_default_device_at_its_native_rate_mono_in_20ms_blocks(fake_sd: FakeSounddevice) -> None:
     mic = await open_mic(fake_sd, 44_100.0)
     stream = fake_sd.last("input")
-    assert (stream.samplerate, stream.channels, stream.dtype, stream.blocksize) == (44_100, 1, "int16", 882)
+    assert (stream.samplerate, stream.channels, stream.dtype, stream.blocksize) == (44_100, 1, "int16", 441)
     assert stream.started
     assert mic.rate == 44_100
     await mic.close()

@@ -37,7 +37,7 @@ async def open_speaker(fake: FakeSounddevice, rate: float = 48_000.0, **options:
 async def test_waits_for_the_prefill_then_plays_then_counts_an_underrun(fake_sd: FakeSounddevice) -> None:
     speaker = await open_speaker(fake_sd, prefill_ms=30)
     stream = fake_sd.last("output")
-    assert (stream.samplerate, stream.channels, stream.blocksize) == (48_000, 1, 960)
+    assert (stream.samplerate, stream.channels, stream.blocksize) == (48_000, 1, 480)  # 10 ms blocks
     speaker.write(np.full(FRAME_SAMPLES, 1000, dtype=np.int16))  # 20 ms: below the 30 ms prefill
     assert not stream.render(960).any()
     speaker.write(np.full(FRAME_SAMPLES, 1000, dtype=np.int16))  # 40 ms buffered
@@ -66,26 +66,49 @@ async def test_flush_stops_playback_within_one_callback(fake_sd: FakeSounddevice
     await speaker.close()
 
 
-async def test_latency_is_trimmed_back_when_the_buffer_stays_deep(
-    fake_sd: FakeSounddevice, monkeypatch: pytest.MonkeyPatch
+async def test_after_a_flush_audio_still_on_its_way_is_held_back_until_the_remote_is_quiet(
+    fake_sd: FakeSounddevice,
 ) -> None:
-    clock = [100.0]
-    monkeypatch.setattr(playback.time, "monotonic", lambda: clock[0])
-    speaker = await open_speaker(fake_sd, prefill_ms=30, trim_margin_ms=60)
-    for _ in range(6):  # 120 ms: above the 90 ms high-water mark
+    speaker = await open_speaker(fake_sd)
+    speech = tone(300, FRAME_SAMPLES, 48_000)
+    speaker.write(speech)
+    speaker.flush()
+    for _ in range(4):  # the reply's last frames, sent before the service cleared its buffer
+        speaker.write(speech)
+    assert speaker.buffered_ms == 0
+    assert speaker.frames_suppressed == 4
+    for _ in range(playback.QUIET_FRAMES):  # then the remote track goes quiet
         speaker.write(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+    speaker.write(speech)  # and what comes next is played
+    assert speaker.buffered_ms == 40  # the quiet frame that ended the hold, and the speech
+    speaker.flush()
+    speaker.write(speech)
+    assert speaker.buffered_ms == 0
+    speaker.resume()  # a new reply starts
+    speaker.write(speech)
+    assert speaker.buffered_ms == 20
+    await speaker.close()
+
+
+async def test_excess_latency_goes_at_the_next_pause_and_no_speech_is_cut(fake_sd: FakeSounddevice) -> None:
+    speaker = await open_speaker(fake_sd, prefill_ms=30, trim_margin_ms=60)
+    speech = tone(300, FRAME_SAMPLES, 48_000)
+    for _ in range(6):  # a burst: 120 ms of speech at once, above the 90 ms high-water mark
+        speaker.write(speech)
+    assert speaker.buffered_ms == 120  # all of it is kept
+    speaker.write(np.zeros(FRAME_SAMPLES, dtype=np.int16))  # a pause: skipped while over the mark
     assert speaker.buffered_ms == 120
-    clock[0] += playback.TRIM_AFTER_S + 0.1
-    speaker.write(np.zeros(FRAME_SAMPLES, dtype=np.int16))
-    assert speaker.buffered_ms == 30
-    assert speaker.samples_trimmed == (140 - 30) * 48
+    assert speaker.samples_trimmed == FRAME_SAMPLES
+    fake_sd.last("output").render(960 * 2)  # 40 ms played: 80 ms left, under the mark
+    speaker.write(np.zeros(FRAME_SAMPLES, dtype=np.int16))  # silence is kept again
+    assert speaker.buffered_ms == 100
     await speaker.close()
 
 
 async def test_never_holds_more_than_max_ms(fake_sd: FakeSounddevice) -> None:
-    speaker = await open_speaker(fake_sd, max_ms=100, trim_margin_ms=1000)
+    speaker = await open_speaker(fake_sd, max_ms=100)
     for _ in range(8):
-        speaker.write(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+        speaker.write(tone(300, FRAME_SAMPLES, 48_000))
     assert speaker.buffered_ms == 100
     assert speaker.samples_dropped == 60 * 48
     await speaker.close()
@@ -96,7 +119,7 @@ async def test_remote_stereo_frames_are_mixed_down_and_resampled_to_the_device_r
 ) -> None:
     speaker = await open_speaker(fake_sd, 44_100.0, prefill_ms=0)
     stream = fake_sd.last("output")
-    assert stream.blocksize == 882
+    assert stream.blocksize == 441
     mono = tone(660, 48_000, 48_000)
     for i in range(50):  # what aiortc delivers: s16 packed stereo, 960 samples
         chunk = mono[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES]

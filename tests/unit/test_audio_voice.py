@@ -80,7 +80,7 @@ async def test_push_to_talk_opens_the_mic_only_while_pressed_and_commits_after_t
     fake_sd: FakeSounddevice,
 ) -> None:
     h = await make(fake_sd, push_to_talk=True, release_tail_ms=50)
-    assert h.sources == [h.audio.mic]
+    assert h.sources == []  # the session already sends this microphone
     assert h.speak(3) == [None, None, None]  # not pressed: silence
     await h.audio.press()
     assert h.session.calls == ["clear"]
@@ -194,7 +194,7 @@ async def test_a_failed_microphone_is_replaced_by_the_default_then_paused_then_r
     assert audio.mic.device.name == "Built-in"
     assert sources[-1] is audio.mic
     assert reporter.messages == [
-        ("The microphone 'USB Mic' failed: the device stopped the stream. Using the microphone 'Built-in' now.", False)
+        ("The microphone 'USB Mic' failed: the device stopped the stream. Using the microphone 'Built-in' now.", True)
     ]
     # The replacement fails too, soon after: pause (silence is sent) rather than flap.
     fake_sd.refuse = {"Built-in": PortAudioError("Device unavailable", -9985), "USB Mic": PortAudioError("x", -9985)}

@@ -37,6 +37,8 @@ class Microphone(DeviceStream):
     is discarded, never delayed, so opening the gate sends what is said from then on.
     """
 
+    block_ms = 10  # two per frame: the device holds two blocks, so this adds 20 ms less than 20 ms blocks
+
     def __init__(
         self,
         device: Device,

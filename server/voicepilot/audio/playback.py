@@ -6,10 +6,17 @@ thread reads the ring in its callback. The ring is the playout buffer:
 
 - it starts playing once ``prefill_ms`` are buffered (and again after running dry: an
   *underrun*, counted), which absorbs the network's frame-to-frame jitter;
-- when it stays above ``prefill_ms + trim_margin_ms`` for a second (the sender's clock is a little
-  fast, or a burst arrived), it is cut back to ``prefill_ms``, so latency cannot creep up;
+- above ``prefill_ms + trim_margin_ms`` (a burst arrived after a stall, or the sender's clock is
+  a little fast) incoming *silent* frames are skipped until it is back under: latency cannot creep
+  up, and no speech is cut (the remote track carries silence between replies, so the excess goes
+  at the next pause);
 - it never holds more than ``max_ms`` (the oldest audio is dropped, counted);
-- :meth:`flush` empties it at once: barge-in stops the assistant within one callback.
+- :meth:`flush` empties it at once: barge-in stops the assistant within one callback. Audio
+  already on its way (the network and the receive jitter buffer hold ~50-100 ms) keeps arriving
+  after that, so a flush also holds back what comes in until the remote track is quiet
+  (``QUIET_FRAMES`` silent frames), a new reply starts (:meth:`resume`) or ``SUPPRESS_MAX_S``.
+
+Blocks are 10 ms: PortAudio's ALSA backend keeps two blocks queued, so the device adds 20 ms.
 """
 
 from __future__ import annotations
@@ -28,9 +35,11 @@ from voicepilot.audio.stream import DeviceStream
 
 PREFILL_MS = 30
 TRIM_MARGIN_MS = 60
-TRIM_AFTER_S = 1.0
-MAX_MS = 400
+MAX_MS = 1000
 AUDIBLE_DBFS = -50.0  # a frame louder than this counts as the assistant speaking
+QUIET_FRAMES = 3
+SUPPRESS_MAX_S = 2.0
+BLOCK_MS = 10
 
 
 class Ring:
@@ -81,6 +90,8 @@ class Ring:
 
 
 class Speaker(DeviceStream):
+    block_ms = BLOCK_MS
+
     def __init__(
         self,
         device: Device,
@@ -103,7 +114,9 @@ class Speaker(DeviceStream):
         self.last_flush_at: float | None = None
         self._ring = Ring(1)
         self._playing = False
-        self._over_since: float | None = None
+        self._suppress_until: float | None = None
+        self._quiet_frames = 0
+        self.frames_suppressed = 0
         self._resampler: Resampler | None = None
         self._resize()
 
@@ -134,31 +147,36 @@ class Speaker(DeviceStream):
             samples = self._resampler.resample(samples)
         now = time.monotonic()
         ring = self._ring
+        audible = level > AUDIBLE_DBFS
+        if self._suppress_until is not None:
+            self._quiet_frames = 0 if audible else self._quiet_frames + 1
+            if self._quiet_frames < QUIET_FRAMES and now < self._suppress_until:
+                self.frames_suppressed += 1
+                return
+            self._suppress_until = None
         with ring.lock:
-            self.samples_dropped += ring.write(samples)
-            buffered = ring.size
-            if buffered > self._high_water:
-                if self._over_since is None:
-                    self._over_since = now
-                elif now - self._over_since > TRIM_AFTER_S:
-                    excess = buffered - self._prefill
-                    ring.skip(excess)
-                    self.samples_trimmed += excess
-                    buffered = ring.size
-                    self._over_since = None
+            if not audible and ring.size > self._high_water:
+                self.samples_trimmed += samples.size
             else:
-                self._over_since = None
-        if level > AUDIBLE_DBFS:
+                self.samples_dropped += ring.write(samples)
+            buffered = ring.size
+        if audible:
             self.audible_until = now + buffered / self.rate + self.latency_s
 
     def flush(self) -> None:
-        """Stop playing at once: what is buffered is dropped."""
+        """Stop playing at once: what is buffered is dropped, and what is still on its way too."""
         with self._ring.lock:
             self._ring.clear()
             self._playing = False
         self.flushes += 1
         self.audible_until = 0.0
         self.last_flush_at = time.monotonic()
+        self._suppress_until = self.last_flush_at + SUPPRESS_MAX_S
+        self._quiet_frames = 0
+
+    def resume(self) -> None:
+        """A new reply is starting: play what arrives from now on."""
+        self._suppress_until = None
 
     def audible(self, now: float | None = None) -> bool:
         return (time.monotonic() if now is None else now) < self.audible_until
@@ -189,5 +207,6 @@ class Speaker(DeviceStream):
             "speakerSamplesDropped": float(self.samples_dropped),
             "speakerSamplesTrimmed": float(self.samples_trimmed),
             "speakerBufferedMs": round(self.buffered_ms, 1),
+            "speakerFramesSuppressed": float(self.frames_suppressed),
             "speakerStatusFlags": float(self.status_flags),
         }

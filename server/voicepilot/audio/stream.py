@@ -30,7 +30,12 @@ FIRST_CALLBACK_S = 3.0
 
 
 class DeviceStream:
-    """One PortAudio stream on one device, mono int16, 20 ms blocks at the device's own rate."""
+    """One PortAudio stream on one device, mono int16, ``block_ms`` blocks at the device's own rate.
+
+    PortAudio's ALSA backend queues two blocks, so the block size sets the latency the device adds.
+    """
+
+    block_ms = FRAME_MS
 
     def __init__(self, device: Device) -> None:
         self.device = device
@@ -91,7 +96,7 @@ class DeviceStream:
                 samplerate=rate,
                 channels=1,
                 dtype="int16",
-                blocksize=rate * FRAME_MS // 1000,
+                blocksize=rate * self.block_ms // 1000,
                 latency="low",
                 callback=self._on_callback,
                 finished_callback=self._on_finished,

@@ -89,7 +89,8 @@ class LevelReport:
 class AudioReporter(Protocol):
     def on_level(self, report: LevelReport) -> None: ...
 
-    def on_device_message(self, message: str, problem: bool) -> None: ...
+    def on_device_message(self, message: str, problem: bool) -> None:
+        """A device changed. ``problem``: because one failed or went away (else: it recovered)."""
 
 
 async def open_microphone(name: str | None) -> Microphone:
@@ -146,7 +147,10 @@ class VoiceAudio:
         self._last_report: LevelReport | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
-        self._use_mic(mic)
+        # The session already sends this microphone; set_source is for replacing it.
+        self.mic = mic
+        if mic is not None:
+            mic.gate = self.gate_open
 
     # ------------------------------------------------------------------ wiring
 
@@ -167,6 +171,8 @@ class VoiceAudio:
         match event:
             case ev.OutputAudioBufferStarted(response_id=response_id):
                 self._playing_responses.add(response_id)
+                if self.speaker is not None:
+                    self.speaker.resume()
             case ev.OutputAudioBufferStopped(response_id=response_id):
                 self._playing_responses.discard(response_id)
             case ev.OutputAudioBufferCleared():
@@ -198,10 +204,23 @@ class VoiceAudio:
             return self.pressed
         return self.options.barge_in or not self.assistant_speaking()
 
+    @property
+    def uses_microphone(self) -> bool:
+        """A device microphone feeds the session (possibly paused), rather than a file."""
+        return self.mic is not None or self._paused["input"]
+
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
 
     # ------------------------------------------------------------------ push-to-talk
+
+    def stop_assistant(self) -> bool:
+        """Barge in: the service stops the reply, local playback stops at once. True if it was speaking."""
+        speaking = self.session.interrupt() or self.assistant_speaking()
+        if speaking:
+            self.barge_ins += 1
+        self._flush_playback()
+        return speaking
 
     async def press(self) -> None:
         if self._release is not None and not self._release.done():
@@ -209,9 +228,7 @@ class VoiceAudio:
             self._release.cancel()
             await asyncio.gather(self._release, return_exceptions=True)
             self.session.commit_and_respond()
-        if self.session.interrupt() or self.assistant_speaking():
-            self.barge_ins += 1
-        self._flush_playback()
+        self.stop_assistant()
         self.session.clear_input()
         if self.mic is not None:
             self.mic.discard()
@@ -223,8 +240,9 @@ class VoiceAudio:
         if not self.pressed:
             return False
         self.pressed = False
-        sent_ms = ((self.mic.frames_sent - self._press_frames) if self.mic is not None else 0) * FRAME_MS
-        if sent_ms < self.options.min_turn_ms:
+        # Without a microphone (it is paused, or the input is a file) there is nothing to measure.
+        sent_ms = (self.mic.frames_sent - self._press_frames) * FRAME_MS if self.mic is not None else None
+        if sent_ms is not None and sent_ms < self.options.min_turn_ms:
             self.short_presses += 1
             log.info("push-to-talk press too short (%d ms of audio): dropped", sent_ms)
             self.session.clear_input()
@@ -314,7 +332,8 @@ class VoiceAudio:
             self._paused[kind] = False
             self._retry_delay[kind] = RETRY_EVERY_S
             prefix = f"{reason} " if reason else ""
-            self._reporter.on_device_message(f"{prefix}Using the {_what(kind)} '{new.device.name}' now.", False)
+            message = f"{prefix}Using the {_what(kind)} '{new.device.name}' now."
+            self._reporter.on_device_message(message, reason is not None)
             return True
         return False
 
@@ -396,7 +415,8 @@ class VoiceAudio:
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
-        self._set_source(None)
+        if self.mic is not None or self._paused["input"]:
+            self._set_source(None)
         for stream in (self.mic, self.speaker):
             if stream is not None:
                 await stream.close()
