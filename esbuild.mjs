@@ -4,6 +4,8 @@
 //   node esbuild.mjs --watch   the same, rebuilt on every change (the "npm: watch" task reads the
 //                              "[watch]" lines and the error format below)
 //   node esbuild.mjs --tests   one out/test/*.test.js per tests/extension/unit/*.test.ts, for node --test
+//   node esbuild.mjs --host-tests   out/host/index.js, the extension-host tests (tests/extension/host)
+//                              that scripts/e2e has VS Code load through extensionTestsPath
 //
 // vscode-languageclient is bundled into dist/extension.js, which is why `vsce package` runs with
 // --no-dependencies.
@@ -15,6 +17,7 @@ import * as esbuild from 'esbuild';
 const root = path.dirname(fileURLToPath(import.meta.url));
 const watch = process.argv.includes('--watch');
 const tests = process.argv.includes('--tests');
+const hostTests = process.argv.includes('--host-tests');
 
 /** Shared by both builds: Node's CommonJS, as the extension host loads it; `vscode` is provided at runtime. */
 const common = {
@@ -86,8 +89,17 @@ async function buildTests() {
   await esbuild.build({ ...common, entryPoints, outdir: path.join(root, 'out/test') });
 }
 
+async function buildHostTests() {
+  await rm(path.join(root, 'out/host'), { recursive: true, force: true });
+  await esbuild.build({
+    ...common,
+    entryPoints: [path.join(root, 'tests/extension/host/index.ts')],
+    outfile: path.join(root, 'out/host/index.js'),
+  });
+}
+
 try {
-  await (tests ? buildTests() : buildExtension());
+  await (hostTests ? buildHostTests() : tests ? buildTests() : buildExtension());
 } catch {
   // esbuild has already reported the problems through reportProblems().
   process.exitCode = 1;

@@ -1,0 +1,99 @@
+// The UI test: what a user sees and clicks in code-server, with the installed .vsix, the local
+// engine and the bundled recording of "go to line twelve" standing in for the microphone.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const TIMEOUT_MS = 60_000;
+/** Line 12 of the sample file starts at column 1, so the cursor lands on "Ln 12, Col 1". */
+export const SAMPLE_LINES = 40;
+
+/** The workspace the UI test opens: one Python file of 40 lines. */
+export function writeUiWorkspace(folder) {
+  mkdirSync(path.join(folder, '.vscode'), { recursive: true });
+  const lines = Array.from({ length: SAMPLE_LINES }, (_, index) => `value_${index + 1} = ${index + 1}`);
+  writeFileSync(path.join(folder, 'sample.py'), `${lines.join('\n')}\n`);
+  writeFileSync(path.join(folder, '.vscode', 'settings.json'), '{\n}\n');
+}
+
+/** Runs `step` as one named check; a failure is recorded with a screenshot and does not stop the rest. */
+async function check(context, name, step) {
+  const { page, artifacts, record } = context;
+  try {
+    await step();
+    record(name);
+  } catch (error) {
+    const file = path.join(artifacts, `failed-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+    await page.screenshot({ path: file }).catch(() => undefined);
+    record(name, error);
+  }
+}
+
+const statusItem = (page, text) => page.locator('.statusbar-item', { hasText: text });
+
+/** Runs a command from the palette by its title, as a user would. */
+async function runFromPalette(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+  await input.fill(`>${title}`);
+  await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: title })
+    .first()
+    .waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: TIMEOUT_MS });
+}
+
+export async function runUiTest({ browser, base, run, artifacts, record }) {
+  const workspace = path.join(run, 'ws');
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(TIMEOUT_MS);
+  const consoleLog = [];
+  page.on('console', (message) => consoleLog.push(`${message.type()}: ${message.text()}`));
+  const context = { page, artifacts, record };
+  try {
+    await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT_MS });
+
+    await check(context, 'the status bar shows VoicePilot idle once the sidecar runs', async () => {
+      await statusItem(page, /VoicePilot: idle/).waitFor({ timeout: TIMEOUT_MS });
+    });
+
+    await check(context, 'a click on the status bar starts a conversation; "go to line twelve" moves the cursor', async () => {
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill('sample.py');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.py' }).first().waitFor();
+      await page.keyboard.press('Enter');
+      await statusItem(page, 'Ln 1, Col 1').waitFor();
+      await statusItem(page, /VoicePilot: idle/).click();
+      await statusItem(page, 'Ln 12, Col 1').waitFor({ timeout: TIMEOUT_MS });
+    });
+
+    await check(context, 'the transcript shows "go to line twelve"', async () => {
+      await page.locator('.part.panel .view-lines', { hasText: 'go to line twelve' }).waitFor();
+      await page.screenshot({ path: path.join(artifacts, 'transcript.png') });
+    });
+
+    await check(context, 'Run Connection Diagnostics from the palette: every check passes', async () => {
+      await runFromPalette(page, 'VoicePilot: Run Connection Diagnostics');
+      await page.locator('.quick-input-widget', { hasText: /(\d+) of \1 checks passed/ }).waitFor();
+      await page.screenshot({ path: path.join(artifacts, 'diagnostics.png') });
+      await page.keyboard.press('Escape');
+    });
+
+    await check(context, 'a region outside the allowlist in settings.json shows in the Problems panel', async () => {
+      writeFileSync(
+        path.join(workspace, '.vscode', 'settings.json'),
+        '{\n  "voicepilot.profile": "azure",\n  "voicepilot.azure.region": "westeurope"\n}\n',
+      );
+      await runFromPalette(page, 'View: Focus Problems');
+      await page.locator('.markers-panel .monaco-list-row', { hasText: 'westeurope' }).waitFor();
+      await page.screenshot({ path: path.join(artifacts, 'problems.png') });
+    });
+  } finally {
+    writeFileSync(path.join(artifacts, 'ui-console.log'), consoleLog.join('\n'));
+    await page.close();
+  }
+}

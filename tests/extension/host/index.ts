@@ -1,0 +1,7 @@
+// Entry point of the extension-host tests (extensionTestsPath); see harness.ts.
+import { runAll } from './harness';
+import './commands.test';
+
+export function run(): Promise<void> {
+  return runAll();
+}
