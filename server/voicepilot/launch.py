@@ -28,6 +28,7 @@ from voicepilot.realtime.session_config import DEFAULT_INSTRUCTIONS, SessionConf
 log = logging.getLogger(__name__)
 
 ENGINE_START_TIMEOUT_S = 15.0
+STOP_GRACE_S = 0.3  # then SIGKILL: the engine holds nothing worth waiting for
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,17 @@ class LocalEngineProcess:
         if process is None or process.returncode is not None:
             return
         if process.stdin is not None:
-            process.stdin.close()
+            process.stdin.close()  # the engine exits on EOF
         try:
-            await asyncio.wait_for(process.wait(), 0.5)
+            await asyncio.wait_for(process.wait(), STOP_GRACE_S)
         except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+
+    async def kill(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()

@@ -38,6 +38,7 @@ from voicepilot.live_audio import attach_audio, device_listing
 from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
 from voicepilot.sidecar.protocol import raw_params_converter
+from voicepilot.sidecar.runtime import describe_runtime, runtime_counts
 from voicepilot.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
@@ -296,6 +297,7 @@ class VoicePilotServer(LanguageServer):
             checks.append(DiagnosticCheck(name="local engine", ok=True, detail=f"Listening on {url}."))
         except VoicePilotError as exc:
             checks.append(DiagnosticCheck(name="local engine", ok=False, detail=exc.message, next_step=exc.next_step))
+        checks.append(DiagnosticCheck(name="runtime", ok=True, detail=describe_runtime(runtime_counts())))
         if self.last_error is not None:
             checks.append(
                 DiagnosticCheck(
@@ -310,8 +312,10 @@ class VoicePilotServer(LanguageServer):
     # ------------------------------------------------------------------ shutdown
 
     async def close(self) -> None:
-        """End every session, task and child process. Runs on stdin EOF and on exit."""
-        for session in list(self.sessions.values()):
-            await self._end(session, "the sidecar is shutting down")
+        """End every session, task and child process. Runs on stdin EOF and on exit.
+
+        Everything closes at once: the engine child is told to go while the sessions hang up.
+        """
+        sessions = [self._end(s, "the sidecar is shutting down") for s in list(self.sessions.values())]
+        await asyncio.gather(self.engine.stop(), *sessions, return_exceptions=True)
         await self._tasks.close()
-        await self.engine.stop()
