@@ -269,3 +269,13 @@ async def test_websocket_dead_peer_is_detected_within_three_seconds(
     await sidecar.wait_state("reconnecting", timeout=10)
     detected = next(n.at for n in sidecar.notifications if n.params.get("state") == "reconnecting")
     assert detected - killed_at < 3.0
+
+
+async def test_delayed_audio_either_way_still_works(
+    sidecar: SidecarClient, engine: EngineProcess, samples: Path
+) -> None:
+    await engine.faults(delayInboundMs=300, delayOutboundMs=300)
+    await connected_session(sidecar, engine, samples)
+    await sidecar.wait_for(lambda: sidecar.final_transcripts("assistant"), timeout=30)
+    assert sidecar.final_transcripts("user") == ["go to line twelve"]
+    assert sidecar.states() == ["authenticating", "connecting", "connected"]

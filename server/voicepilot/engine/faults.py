@@ -22,6 +22,7 @@ class FaultSettings(WireModel):
     inbound_loss: float | None = Field(default=None, ge=0, le=1, description="fraction of client audio dropped")
     outbound_loss: float | None = Field(default=None, ge=0, le=1, description="fraction of engine audio dropped")
     delay_outbound_ms: int | None = Field(default=None, ge=0, le=5000)
+    delay_inbound_ms: int | None = Field(default=None, ge=0, le=5000)
     stop_answering: bool | None = Field(default=None, description="no events and no audio: a hung service")
     tamper_fingerprint: bool | None = Field(default=None, description="corrupt the DTLS fingerprint of answers")
     blackhole_ice: bool | None = Field(default=None, description="answer, then drop ICE: UDP as if blocked")
@@ -37,6 +38,7 @@ class Faults:
         self.inbound_loss = 0.0
         self.outbound_loss = 0.0
         self.delay_outbound_ms = 0
+        self.delay_inbound_ms = 0
         self.stop_answering = False
         self.tamper_fingerprint = False
         self.blackhole_ice = False

@@ -127,8 +127,17 @@ class WebRTCCall:
         if self._faults.drop_inbound():
             return
         mono = frame_to_mono(frame)
+        if self._faults.delay_inbound_ms:
+            # Hand the frame over later, in order: a constant added latency on the way in.
+            asyncio.get_running_loop().call_later(self._faults.delay_inbound_ms / 1000, self._hear, mono)
+        else:
+            self._hear(mono)
+
+    def _hear(self, mono: Pcm) -> None:
+        if self._closing:
+            return
         if rms_dbfs(mono) > SOUND_FLOOR_DBFS:
-            record.sound_arrivals.append(time.monotonic())
+            self.conversation.record.sound_arrivals.append(time.monotonic())
         self.conversation.feed_audio(self._resampler.resample(mono))
 
     def _on_connection_state(self) -> None:
