@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from typing import Any
 
 from voicepilot.contract import (
@@ -59,8 +60,14 @@ class TerminalObserver:
             self._emit("diagnostics", diagnostics.wire(), f"[diagnostics] {diagnostics.message}")
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
-        described = ", ".join(f"{name}={value:g}" for name, value in event.fields.items())
-        self._emit(event.kind, dict(event.fields), f"[{event.kind.replace('_', ' ')}] {described}")
+        fields = event.fields
+        if event.kind == "key_renewed":
+            line = f"[key] fresh ephemeral key, valid for {fields['expiresAt'] - time.time():.0f} s"
+        elif event.kind == "handover":
+            line = f"[handover] to a fresh session, {fields['gapMs']:g} ms gap"
+        else:
+            line = f"[reconnected] after {fields['attempts']:g} attempt(s)"
+        self._emit(event.kind, dict(fields), line)
 
     async def run_tool(self, call: RunToolParams) -> str:
         self._emit("tool_call", call.wire(), f"[tool] {call.name}({json.dumps(call.arguments)})")

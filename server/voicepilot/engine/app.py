@@ -159,12 +159,16 @@ class Engine:
             response.headers["Retry-After"] = f"{retry_after:g}"
         return response
 
-    async def mint_ga(self, request: web.Request) -> web.Response:
+    async def _mint_body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """What every mint endpoint checks first: the resource key, injected faults, a JSON body."""
         if not self._resource_key_ok(request):
             return error_response(401, "invalid_api_key", "Incorrect API key provided.")
         if (injected := self._injected_mint_failure()) is not None:
             return injected
-        body = await self._json_body(request)
+        return await self._json_body(request)
+
+    async def mint_ga(self, request: web.Request) -> web.Response:
+        body = await self._mint_body(request)
         if isinstance(body, web.Response):
             return body
         session = body.get("session") or {}
@@ -187,11 +191,7 @@ class Engine:
     async def mint_preview(self, request: web.Request) -> web.Response:
         if request.path.startswith("/openai/") and not request.query.get("api-version"):
             return error_response(400, "missing_api_version", "Missing required query parameter 'api-version'.")
-        if not self._resource_key_ok(request):
-            return error_response(401, "invalid_api_key", "Incorrect API key provided.")
-        if (injected := self._injected_mint_failure()) is not None:
-            return injected
-        body = await self._json_body(request)
+        body = await self._mint_body(request)
         if isinstance(body, web.Response):
             return body
         ttl = self._ttl(body, body.get("client_secret"))
