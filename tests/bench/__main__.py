@@ -1,0 +1,228 @@
+"""``python -m tests.bench [--quick] [--json PATH]``: run every benchmark, print one table.
+
+``scripts/bench`` sets the machine up first and then runs this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.bench import probe, sidecar_runs
+from tests.bench.stats import percentile
+from tests.integration.engine_process import EngineProcess
+from tests.integration.rpc import SidecarClient
+from tests.integration.spoken import SAMPLES
+
+
+@dataclass(frozen=True)
+class Plan:
+    cold_starts: int
+    connects: int
+    mints: int
+    streaming_s: float
+    notifications: int
+    handover_s: float
+    handover_limit_s: float
+    loss_levels: tuple[float, ...]
+    loss_s: float
+    soak_s: float
+    soak_limit_s: float
+    concurrent: int
+
+
+# The soak runs alongside the other benchmarks (as a long editor session runs alongside other
+# work), so the full run's soak is almost 10 minutes and the whole run still takes less than 10.
+QUICK = Plan(3, 10, 20, 8, 10, 8, 3, (0, 5, 10), 6, 60, 10, 6)
+FULL = Plan(5, 30, 100, 30, 30, 30, 4, (0, 5, 10), 30, 560, 30, 20)
+
+
+class Results:
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, Any]] = {}
+
+    def put(self, key: str, value: float, unit: str, note: str | None = None) -> None:
+        entry: dict[str, Any] = {"value": round(float(value), 2), "unit": unit}
+        if note:
+            entry["note"] = note
+        self.values[key] = entry
+        print(f"  {key:52} {entry['value']:>10g} {unit}", file=sys.stderr, flush=True)
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+async def timed(name: str, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    print(f"[bench] {name}", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    await step()
+    print(f"[bench] {name}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+@contextlib.asynccontextmanager
+async def engine_and_sidecar(workdir: Path, *engine_args: str) -> AsyncIterator[tuple[EngineProcess, SidecarClient]]:
+    """An engine and a sidecar that holds its key, both stopped on the way out."""
+    engine = await EngineProcess.start(workdir, *engine_args)
+    try:
+        sidecar = await SidecarClient.start(workdir)
+        try:
+            await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
+            yield engine, sidecar
+        finally:
+            await sidecar.stop()
+    finally:
+        await engine.stop()
+
+
+async def run(plan: Plan, workdir: Path, results: Results) -> None:
+    put = results.put
+
+    async def cold_start() -> None:
+        times = await sidecar_runs.cold_starts(workdir, plan.cold_starts)
+        put("sidecar_cold_start_ms", percentile(times, 50), "ms", f"p50 of {len(times)}: spawn to initialize answer")
+
+    async def sidecar_and_engine() -> None:
+        async with engine_and_sidecar(workdir) as (engine, sidecar):
+            wav = SAMPLES / "go_to_line_12.wav"
+            await sidecar_runs.connect_times(sidecar, engine, wav, 2, "webrtc")  # warm-up, not counted
+            webrtc = await sidecar_runs.connect_times(sidecar, engine, wav, plan.connects, "webrtc")
+            put("connect_ms_p50", percentile(webrtc, 50), "ms", "startSession to connected, WebRTC, key mint included")
+            put("connect_ms_p95", percentile(webrtc, 95), "ms")
+            ws = await sidecar_runs.connect_times(sidecar, engine, wav, plan.connects, "websocket")
+            put("connect_ms_p50_websocket", percentile(ws, 50), "ms")
+            put("connect_ratio_webrtc_to_websocket_p50", ratio(percentile(webrtc, 50), percentile(ws, 50)), "x")
+            mints = await sidecar_runs.mint_times(engine, plan.mints)
+            put("key_mint_ms_p50", percentile(mints, 50), "ms", f"p50 of {len(mints)}")
+            put("key_mint_ms_p95", percentile(mints, 95), "ms")
+            streaming = await sidecar_runs.streaming(sidecar, engine, workdir, plan.streaming_s, plan.notifications)
+            put(
+                "cpu_pct_one_core_full_duplex",
+                streaming.cpu_pct,
+                "% of one core",
+                f"sidecar process over {streaming.streamed_s:.0f} s of WebRTC audio both ways with turns",
+            )
+            put("cpu_s_per_min_full_duplex", streaming.cpu_pct * 0.6, "CPU s per minute")
+            put(
+                "transcript_latency_ms_p50",
+                percentile(streaming.transcript_ms, 50),
+                "ms",
+                "last audible frame of an utterance at the engine to the editor's final transcript "
+                "(includes the 500 ms of silence server VAD waits for)",
+            )
+            put("transcripts_ok", streaming.transcribed, f"of {streaming.expected}")
+            put("notification_latency_ms_p50", percentile(streaming.notification_ms, 50), "ms")
+            put("notification_latency_ms_p95", percentile(streaming.notification_ms, 95), "ms")
+
+    async def handover() -> None:
+        async with engine_and_sidecar(workdir, "--session-limit", str(plan.handover_limit_s)) as (engine, sidecar):
+            run = await sidecar_runs.handover(sidecar, engine, workdir, plan.handover_s)
+        put("handover_gap_ms_max", max(run.engine_gaps_ms, default=float("nan")), "ms", "seen by the engine's receiver")
+        put("handover_gap_client_ms_max", max(run.client_gaps_ms, default=float("nan")), "ms", "sidecar router")
+        put("handovers", run.handovers, "count", f"transcripts exactly once: {run.transcripts_ok}")
+
+    async def loss() -> None:
+        for level in plan.loss_levels:
+            found = await asyncio.to_thread(probe.latency_in_netns, level, plan.loss_s)
+            tag = f"loss{level:g}"
+            for transport in ("webrtc", "websocket"):
+                got = found[transport]
+                if got["failure"]:
+                    print(f"[bench] {transport} at {level}% loss: {got['failure']}", file=sys.stderr)
+                for way in ("uplink", "downlink"):
+                    samples = got[f"{way}Ms"]
+                    put(f"oneway_{way}_ms_p50_{transport}_{tag}", percentile(samples, 50), "ms", f"n={len(samples)}")
+                    put(f"oneway_{way}_ms_p95_{transport}_{tag}", percentile(samples, 95), "ms")
+                put(f"transcripts_ok_{transport}_{tag}", got["transcribed"], f"of {found['expected']}")
+            for way in ("uplink", "downlink"):
+                for pct in (50, 95):
+                    web = results.values[f"oneway_{way}_ms_p{pct}_webrtc_{tag}"]["value"]
+                    sock = results.values[f"oneway_{way}_ms_p{pct}_websocket_{tag}"]["value"]
+                    put(f"oneway_{way}_p{pct}_ratio_websocket_to_webrtc_{tag}", ratio(sock, web), "x")
+            if level == 0:
+                put(
+                    "oneway_uplink_ms_p50", results.values["oneway_uplink_ms_p50_webrtc_loss0"]["value"], "ms", "WebRTC"
+                )
+                put(
+                    "oneway_downlink_ms_p50",
+                    results.values["oneway_downlink_ms_p50_webrtc_loss0"]["value"],
+                    "ms",
+                    "WebRTC",
+                )
+
+    async def soak() -> None:
+        async with engine_and_sidecar(workdir, "--session-limit", str(plan.soak_limit_s)) as (engine, sidecar):
+            report = await sidecar_runs.soak(sidecar, engine, workdir, plan.soak_s)
+        note = f"{report.seconds:g} s, {report.renewals} key renewals, {report.handovers} handovers"
+        put("rss_growth_mb_soak", report.rss_growth_mb, "MB", note)
+        put("rss_max_mb_soak", max(report.rss_mb), "MB")
+        put("soak_key_renewals", report.renewals, "count")
+        put("soak_handovers", report.handovers, "count")
+        put("soak_leaks", len(report.leaks()), "count", json.dumps(report.leaks()) if report.leaks() else None)
+
+    async def concurrency() -> None:
+        engine = await EngineProcess.start(workdir)
+        try:
+            found = await probe.concurrent(
+                engine, plan.concurrent, SAMPLES / "go_to_line_42.wav", "go to line forty two"
+            )
+        finally:
+            await engine.stop()
+        put("concurrent_sessions_ok", found["ok"], f"of {found['sessions']}", "all transcribed correctly")
+        put("concurrent_engine_cpu_pct_per_session", found["engineCpuPctPerSession"], "% of one core")
+        put("concurrent_client_cpu_pct_per_session", found["clientCpuPctPerSession"], "% of one core")
+
+    await timed("sidecar cold start", cold_start)  # alone: it is mostly imports, which contention slows
+    soaking = asyncio.ensure_future(timed(f"soak ({plan.soak_s:g} s, alongside the rest)", soak))
+    try:
+        await timed("connect, key mint, streaming, transcripts, notifications", sidecar_and_engine)
+        await timed("handover", handover)
+        await timed("one-way latency at packet loss", loss)
+        await timed("concurrent sessions", concurrency)
+    finally:
+        await soaking
+
+
+def table(results: Results) -> str:
+    rows = [f"| {key} | {entry['value']:g} | {entry['unit']} |" for key, entry in results.values.items()]
+    return "\n".join(["| metric | value | unit |", "|---|---:|---|", *rows])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a short run (under 2 minutes)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    results = Results()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="vp-bench-") as workdir:
+        asyncio.run(run(plan, Path(workdir), results))
+    took = time.monotonic() - started
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    print(
+        f"\nVoicePilot bench ({'quick' if args.quick else 'full'}), {date}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {took:.0f} s\n"
+    )
+    print(table(results))
+    if args.json:
+        payload = dict(results.values)
+        payload["bench_seconds"] = {"value": round(took, 1), "unit": "s", "note": f"{date}, quick={args.quick}"}
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
