@@ -135,7 +135,8 @@ class RealtimeSession:
         self._history: deque[tuple[Role, str]] = deque(maxlen=HISTORY_ITEMS)
         self._handover_due_at: float | None = None
         self._websocket_only = False
-        self._handing_over = False
+        self._handover_task: asyncio.Task[None] | None = None
+        self._handover_retry_at = 0.0
         self._started_at = time.monotonic()
         self._rng = random.Random()
         self.failure: VoicePilotError | None = None
@@ -297,16 +298,26 @@ class RealtimeSession:
         """Watchdog, handover scheduler and drain collector, in one place so they never race."""
         while True:
             await asyncio.sleep(self.options.supervise_every_s)
+            if self.state in ("failed", "closed"):
+                return
             active = self.active
             if active is None:
                 continue
             problem = self._connection_problem(active)
             if problem is not None:
+                await self._cancel_handover()
                 await self._recover(problem)
                 continue
-            if self._handover_due() and not self._handing_over:
-                await self._handover()
+            if self._handover_task is None and self._handover_due():
+                # A task of its own: waiting for a pause must not pause the watchdog.
+                self._handover_task = self._tasks.spawn(self._handover())
             await self._collect_drained()
+
+    async def _cancel_handover(self) -> None:
+        task, self._handover_task = self._handover_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     def _connection_problem(self, connection: Connection) -> VoicePilotError | None:
         if connection.expired:
@@ -319,6 +330,8 @@ class RealtimeSession:
         return None
 
     def _handover_due(self) -> bool:
+        if time.monotonic() < self._handover_retry_at:
+            return False
         if self._handover_due_at is not None and time.monotonic() >= self._handover_due_at:
             return True
         active = self.active
@@ -337,26 +350,29 @@ class RealtimeSession:
         old = self.active
         assert old is not None
         assert self.keys is not None
-        deadline = self._deadline_of(old)
-        budget = max(0.0, deadline - 1.0) if deadline is not None else 5.0
-        await self.router.wait_quiet(budget)
-        self._handing_over = True
         try:
-            key = await self.keys.fresh_key()
-            new = await self._open_connection(key)
-        except VoicePilotError as exc:
-            log.warning("handover failed (%s); the current session goes on", exc.message)
-            self._handover_due_at = time.monotonic() + 0.5
-            return
+            deadline = self._deadline_of(old)
+            await self.router.wait_quiet(max(0.0, deadline - 1.0) if deadline is not None else 5.0)
+            try:
+                new = await self._open_connection(await self.keys.fresh_key())
+            except VoicePilotError as exc:
+                log.warning("handover failed (%s); the current session goes on", exc.message)
+                self._handover_retry_at = time.monotonic() + 1.0
+                return
+            try:
+                deadline = self._deadline_of(old)
+                await self.router.wait_quiet(max(0.0, deadline - 0.3) if deadline is not None else 1.0)
+            except asyncio.CancelledError:
+                await new.close()  # the handover was abandoned (the old session failed first)
+                raise
+            self.router.activate(new.routed)
+            old.deactivated_at = time.monotonic()
+            self.active = new
+            self._draining.append(old)
+            self.counters["handovers"] += 1
         finally:
-            self._handing_over = False
-        deadline = self._deadline_of(old)
-        await self.router.wait_quiet(max(0.0, deadline - 0.3) if deadline is not None else 1.0)
-        self.router.activate(new.routed)
-        old.deactivated_at = time.monotonic()
-        self.active = new
-        self._draining.append(old)
-        self.counters["handovers"] += 1
+            if self._handover_task is asyncio.current_task():
+                self._handover_task = None
 
     def _deadline_of(self, connection: Connection) -> float | None:
         """Seconds left before the connection's session ends, or None if unknown."""
@@ -406,7 +422,14 @@ class RealtimeSession:
             try:
                 key = await self.keys.fresh_key()
                 connection = await self._open_connection(key)
-            except VoicePilotError as exc:
+            except Exception as unexpected:
+                if not isinstance(unexpected, VoicePilotError):
+                    log.exception("unexpected failure while reconnecting")
+                exc = (
+                    unexpected
+                    if isinstance(unexpected, VoicePilotError)
+                    else media_error(f"Unexpected failure while reconnecting: {unexpected}")
+                )
                 last = exc
                 log.warning("reconnect attempt %d failed: %s", attempt, exc)
                 if exc.kind in FATAL_KINDS or exc.code in FATAL_CODES:
