@@ -417,13 +417,14 @@ def _decode(raw: str | bytes) -> dict[str, Any]:
 def _parse(raw: str | bytes, adapter: TypeAdapter[Any], known: frozenset[str]) -> Event:
     payload = _decode(raw)
     payload["type"] = to_ga_type(payload["type"])
-    if payload["type"] not in known:
-        return UnknownEvent.model_validate(payload)
     try:
+        if payload["type"] not in known:
+            return UnknownEvent.model_validate(payload)  # an unknown type may still carry a bad event_id
         event: Event = adapter.validate_python(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"][1:]) or "event"
+        path = first["loc"][1:] if payload["type"] in known else first["loc"]  # [0] is the tag
+        where = ".".join(str(p) for p in path) or "event"
         raise protocol_error(f"Malformed '{payload['type']}' event: {where}: {first['msg']}.") from exc
     return event
 
