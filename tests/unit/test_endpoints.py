@@ -69,6 +69,10 @@ BAD = [
     ("azure", {"endpoint": "https://res.openai.azure.com", "api_flavor": "preview", "region": "westus"}, "westus"),
     ("openai", {"endpoint": "http://api.example.com"}, "plain http"),
     ("local", {"endpoint": "ftp://127.0.0.1"}, "is not a URL"),
+    # The local profile sends the stored key too: only to this machine.
+    ("local", {"endpoint": "https://evil.example"}, "voicepilot.local.url ('https://evil.example') is not on this"),
+    ("local", {"endpoint": "https://0"}, "is not on this machine"),
+    ("local", {"endpoint": "https://127.0.0.1.evil.example"}, "is not on this machine"),
 ]
 
 

@@ -90,6 +90,12 @@ def resolve_endpoint(
             _require(settings.endpoint or local_url, "voicepilot.local.url", "http://127.0.0.1:8787"),
             "voicepilot.local.url",
         )
+        if not is_loopback_url(base):
+            # The local profile presents the stored API key to whatever this points at.
+            raise config_error(
+                f"The setting voicepilot.local.url ('{base}') is not on this machine.",
+                "The local engine runs on loopback: use http://127.0.0.1:<port>, or pick the azure or openai profile.",
+            )
         return _azure_style(profile, base, flavor, deployment, settings, calls_base=base)
     if profile == "openai":
         base = _base(settings.endpoint or OPENAI_BASE, "voicepilot.openai.endpoint")
