@@ -37,6 +37,7 @@ from voicepilot.launch import LocalEngineProcess, build_session
 from voicepilot.live_audio import attach_audio, device_listing
 from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+from voicepilot.sidecar.probe import connection_checks, probe_connection
 from voicepilot.sidecar.protocol import raw_params_converter
 from voicepilot.sidecar.runtime import describe_runtime, runtime_counts
 from voicepilot.tasks import TaskGroup
@@ -124,6 +125,8 @@ class VoicePilotServer(LanguageServer):
         self.selected: dict[Kind, str | None] = {"input": None, "output": None}
         self.muted = False
         self.last_error: VoicePilotError | None = None
+        # The settings of the last conversation: what Run Connection Diagnostics probes.
+        self.last_params: contract.StartSessionParams | None = None
         self._tasks = TaskGroup("sidecar")
         self._register()
 
@@ -173,6 +176,7 @@ class VoicePilotServer(LanguageServer):
         for session in list(self.sessions.values()):
             await self._end(session, "a new session was started")
         session_id = "vp_" + uuid.uuid4().hex[:12]
+        self.last_params = params
         if isinstance(params.input, contract.DeviceInput) and not params.input.name and self.selected["input"]:
             remembered = contract.DeviceInput(kind="device", name=self.selected["input"])
             params = params.model_copy(update={"input": remembered})
@@ -284,20 +288,23 @@ class VoicePilotServer(LanguageServer):
 
     async def run_diagnostics(self, params: contract.RunDiagnosticsParams) -> contract.RunDiagnosticsResult:
         checks = [DiagnosticCheck(name="sidecar", ok=True, detail=f"VoicePilot sidecar {__version__} is running.")]
-        checks.append(
-            DiagnosticCheck(
-                name="credential",
-                ok=self.api_key is not None,
-                detail="An API key is set." if self.api_key else "No API key is set (the local engine needs none).",
-                next_step=None if self.api_key else "Run 'VoicePilot: Set API Key' to use Azure OpenAI or OpenAI.",
-            )
-        )
         try:
             url, _ = await self.engine.ensure_started()
             checks.append(DiagnosticCheck(name="local engine", ok=True, detail=f"Listening on {url}."))
         except VoicePilotError as exc:
             checks.append(DiagnosticCheck(name="local engine", ok=False, detail=exc.message, next_step=exc.next_step))
         checks.append(DiagnosticCheck(name="runtime", ok=True, detail=describe_runtime(runtime_counts())))
+        # The connection steps: from the running conversation, else from a short silent probe with
+        # the last conversation's settings (the local engine before the first one).
+        live = next((s for s in self.sessions.values() if s.state == "connected"), None)
+        if live is not None:
+            connection = await connection_checks(live)
+        else:
+            probe_params = self.last_params or contract.StartSessionParams(profile="local")
+            connection = await probe_connection(probe_params, self.api_key, self.engine)
+        checks += connection
+        if all(check.ok for check in connection):
+            self.last_error = None  # a working connection now makes an old failure history
         if self.last_error is not None:
             checks.append(
                 DiagnosticCheck(

@@ -1,0 +1,175 @@
+"""The connection checks of "Run Connection Diagnostics": key minted, SDP exchanged, data channel
+open, round trip.
+
+A running conversation answers them from its live connection. Without one, a short probe session
+does the real steps (mint an ephemeral key, post the SDP offer, open the events channel, wait for
+the service's first event) with silence as its input, and is closed again; the editor hears
+nothing of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from voicepilot.contract import (
+    ConnectionStateParams,
+    DiagnosticCheck,
+    DiagnosticsParams,
+    RunToolParams,
+    StartSessionParams,
+    TranscriptParams,
+)
+from voicepilot.errors import VoicePilotError
+from voicepilot.launch import LocalEngineProcess, resolve, session_config_for, session_options_for
+from voicepilot.realtime import events as ev
+from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+
+PROBE_TIMEOUT_S = 20.0
+# How long the probe waits for the service's first event once the channel is open.
+FIRST_EVENT_TIMEOUT_S = 5.0
+KEY, SDP, CHANNEL, ROUND_TRIP = "key minted", "SDP exchanged", "data channel open", "round trip"
+
+
+class _QuietObserver:
+    """The probe's observer: remembers how far the session got, tells the editor nothing."""
+
+    def __init__(self) -> None:
+        self.states: list[str] = []
+
+    def on_state(self, change: ConnectionStateParams) -> None:
+        self.states.append(change.state)
+
+    def on_transcript(self, transcript: TranscriptParams) -> None:
+        pass
+
+    def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None:
+        pass
+
+    def on_lifecycle(self, event: LifecycleEvent) -> None:
+        pass
+
+    async def run_tool(self, call: RunToolParams) -> str:
+        return '{"ok": false, "error": "diagnostics probe"}'
+
+
+async def connection_checks(session: RealtimeSession, first_event_ms: float | None = None) -> list[DiagnosticCheck]:
+    """The four checks, read from a connected session."""
+    stats = await session.stats()
+    keys = session.keys
+    key = keys.current if keys is not None else None
+    checks = [
+        DiagnosticCheck(
+            name=KEY,
+            ok=key is not None,
+            detail=(
+                f"An ephemeral key was minted at {session.endpoint.mint_url} in {stats.get('keyMintMs', 0):.0f} ms; "
+                f"it expires in {key.seconds_left():.0f} s."
+                if key is not None
+                else "No ephemeral key is held."
+            ),
+            next_step=None if key is not None else "Run the diagnostics again; check the credential if it fails.",
+        )
+    ]
+    active = session.active
+    transport = active.transport if active is not None else None
+    if transport is None:
+        missing = "The session has no connection."
+        checks += [DiagnosticCheck(name=name, ok=False, detail=missing) for name in (SDP, CHANNEL)]
+    elif transport.kind == "websocket":
+        checks.append(DiagnosticCheck(name=SDP, ok=True, detail="Not needed: the WebSocket transport is in use."))
+        checks.append(DiagnosticCheck(name=CHANNEL, ok=True, detail="Events travel on the open WebSocket."))
+    else:
+        call_id = getattr(transport, "call_id", None)
+        checks.append(
+            DiagnosticCheck(
+                name=SDP,
+                ok=True,
+                detail=f"The service answered the WebRTC offer (call {call_id or 'without an id'}).",
+            )
+        )
+        channel = getattr(transport, "_channel", None)
+        state = getattr(channel, "readyState", "closed")
+        checks.append(
+            DiagnosticCheck(
+                name=CHANNEL,
+                ok=state == "open",
+                detail=f"The oai-events data channel is {state}.",
+                next_step=None if state == "open" else "Check that UDP traffic to the service is allowed.",
+            )
+        )
+    events = session.counters.get("events", 0)
+    rtt = stats.get("rttMs")
+    parts = [f"the service answered over the events channel ({events} events)"]
+    if first_event_ms is not None:
+        parts.append(f"first event {first_event_ms:.0f} ms after connecting began")
+    if rtt is not None:
+        parts.append(f"media round trip {rtt:.0f} ms")
+    checks.append(
+        DiagnosticCheck(
+            name=ROUND_TRIP,
+            ok=events > 0,
+            detail=_sentence("; ".join(parts)) if events > 0 else "No event came back from the service.",
+            next_step=None if events > 0 else "The service accepted the connection but does not answer: try again.",
+        )
+    )
+    return checks
+
+
+async def probe_connection(
+    params: StartSessionParams, api_key: str | None, engine: LocalEngineProcess
+) -> list[DiagnosticCheck]:
+    """Connect a silent session with `params`, read the checks, close it."""
+    observer = _QuietObserver()
+    session: RealtimeSession | None = None
+    try:
+        endpoint, credential = await resolve(params, api_key, engine)
+        session = RealtimeSession(
+            "vp_probe",
+            endpoint,
+            credential,
+            session_config_for(params),
+            observer,
+            None,
+            session_options_for(params),
+        )
+        first_event = asyncio.Event()
+        arrived: list[float] = []
+
+        def on_event(event: ev.Event) -> None:
+            if not arrived:
+                arrived.append(time.monotonic())
+            first_event.set()
+
+        session.on_event = on_event
+        started = time.monotonic()
+        await asyncio.wait_for(session.start(), PROBE_TIMEOUT_S)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(first_event.wait(), FIRST_EVENT_TIMEOUT_S)
+        return await connection_checks(session, (arrived[0] - started) * 1000 if arrived else None)
+    except VoicePilotError as exc:
+        return _failed_at(observer.states, exc.message, exc.next_step)
+    except TimeoutError:
+        return _failed_at(observer.states, f"No connection within {PROBE_TIMEOUT_S:.0f} s.", "Check the network.")
+    finally:
+        if session is not None:
+            await session.close("diagnostics probe done")
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def _failed_at(states: list[str], message: str, next_step: str | None) -> list[DiagnosticCheck]:
+    """The checks of a probe that failed: the steps it got past pass, the next one fails, the rest are not run."""
+    reached = 0 if "connecting" not in states else 1
+    checks = []
+    for index, name in enumerate((KEY, SDP, CHANNEL, ROUND_TRIP)):
+        if index < reached:
+            checks.append(DiagnosticCheck(name=name, ok=True, detail="Done."))
+        elif index == reached:
+            checks.append(DiagnosticCheck(name=name, ok=False, detail=message, next_step=next_step))
+        else:
+            checks.append(DiagnosticCheck(name=name, ok=False, detail="Not tried: an earlier step failed."))
+    return checks

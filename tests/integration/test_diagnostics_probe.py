@@ -1,0 +1,44 @@
+"""Run Connection Diagnostics' connection steps, probed against the real local engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicepilot.contract import ConnectionSettings, StartSessionParams
+from voicepilot.launch import LocalEngineProcess
+from voicepilot.sidecar.probe import probe_connection
+
+pytestmark = pytest.mark.integration
+
+
+async def test_probe_passes_every_step_against_the_local_engine() -> None:
+    engine = LocalEngineProcess()
+    try:
+        checks = await probe_connection(StartSessionParams(profile="local"), None, engine)
+    finally:
+        await engine.stop()
+    assert [(c.name, c.ok) for c in checks] == [
+        ("key minted", True),
+        ("SDP exchanged", True),
+        ("data channel open", True),
+        ("round trip", True),
+    ]
+    assert "events channel" in checks[3].detail
+
+
+async def test_probe_fails_at_the_first_step_with_its_next_step() -> None:
+    engine = LocalEngineProcess()
+    params = StartSessionParams(profile="azure", connection=ConnectionSettings(endpoint="https://example.com"))
+    try:
+        checks = await probe_connection(params, "not-a-key", engine)
+    finally:
+        await engine.stop()
+    assert [(c.name, c.ok) for c in checks] == [
+        ("key minted", False),
+        ("SDP exchanged", False),
+        ("data channel open", False),
+        ("round trip", False),
+    ]
+    assert "not an Azure OpenAI resource" in checks[0].detail
+    assert checks[0].next_step
+    assert checks[1].detail.startswith("Not tried")
