@@ -26,6 +26,9 @@ const common = {
   platform: 'node',
   target: 'node20',
   external: ['vscode'],
+  // jsonc-parser's "main" is a UMD build that requires its parts at run time, which a bundle
+  // does not have: its ES module build bundles whole.
+  mainFields: ['module', 'main'],
   sourcemap: true,
   logLevel: 'silent',
   plugins: [reportProblems()],

@@ -1,27 +1,63 @@
 // Entry point: creates the parts and connects them. The parts do the work; see each module.
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { registerCommands, registerReactions } from './commands';
+import { registerCommands, registerReactions, type Controller } from './commands';
+import { ContextKeyPublisher } from './contextKeys';
 import { ApiKeyStore } from './credentials';
+import { Dictation } from './dictation';
+import { DiagnosticsView } from './diagnosticsView';
+import { ContextKeys } from './ids';
+import { LiveSession } from './liveSession';
 import { reportError, showErrorWithActions } from './messages';
 import { findPython } from './python';
 import { pythonExtensionInterpreter } from './pythonExtension';
-import { firstWorkspaceFolder, readConfiguredPython } from './settings';
+import {
+  firstWorkspaceFolder,
+  readConfirmDestructive,
+  readConfiguredPython,
+  readConversationSettings,
+  readExtraAllowedCommands,
+  readRenewIntervalS,
+} from './settings';
+import { SettingsDiagnostics, userSettingsFile } from './settingsDiagnostics';
 import { Sidecar } from './sidecar';
-import { registerSidecarHandlers } from './sidecarHandlers';
+import { registerSidecarHandlers, sidecarEvents, type SidecarEvents } from './sidecarHandlers';
 import { ConnectionStateStore } from './state';
 import { ConnectionStatusBar } from './statusBar';
-import { TranscriptChannel } from './transcript';
+import { askUser } from './tools';
+import { TranscriptView } from './transcriptView';
 
 let sidecar: Sidecar | undefined;
 
-export function activate(context: vscode.ExtensionContext): void {
+/**
+ * What activate() returns: read-only views of the parts, and the handlers of the sidecar's
+ * messages, for the extension-host tests (tests/extension/host).
+ */
+export interface VoicePilotApi {
+  readonly controller: Controller;
+  readonly statusBar: ConnectionStatusBar;
+  readonly events: SidecarEvents;
+}
+
+export function activate(context: vscode.ExtensionContext): VoicePilotApi {
   const log = vscode.window.createOutputChannel('VoicePilot', { log: true });
-  const state = new ConnectionStateStore();
-  const transcript = new TranscriptChannel();
+  const contextKeys = new ContextKeyPublisher();
+  const state = new ConnectionStateStore(contextKeys);
+  const live = new LiveSession();
+  const transcript = new TranscriptView();
+  const diagnostics = new DiagnosticsView(live);
+  const settingsDiagnostics = new SettingsDiagnostics(userSettingsFile(context.globalStorageUri));
   const apiKey = new ApiKeyStore(context.secrets);
   const { extensionPath } = context;
 
+  const events = sidecarEvents({
+    state,
+    live,
+    log,
+    onTranscript: (line) => transcript.append(line),
+    tools: { extraCommands: readExtraAllowedCommands, confirmDestructive: readConfirmDestructive, confirm: askUser },
+  });
   sidecar = new Sidecar({
     extensionPath,
     log,
@@ -35,15 +71,23 @@ export function activate(context: vscode.ExtensionContext): void {
         isFile: async (filePath) => (await fs.stat(filePath).catch(() => undefined))?.isFile() === true,
         pythonExtensionInterpreter: () => pythonExtensionInterpreter(log, vscode.workspace.workspaceFolders?.[0]?.uri),
       }),
-    registerHandlers: (client) => registerSidecarHandlers(client, { state, transcript, log }),
+    registerHandlers: (client) => registerSidecarHandlers(client, events),
     onStarted: async (request) => {
       state.reset();
+      contextKeys.set(ContextKeys.sidecarRunning, true);
       if (await apiKey.sendTo(request)) {
         log.info('The sidecar has the stored API key.');
       }
+      if (state.muted) {
+        await request('voicepilot/setMute', { muted: true });
+      }
     },
-    onExited: () => state.reset('The VoicePilot sidecar stopped unexpectedly.'),
+    onExited: () => {
+      contextKeys.set(ContextKeys.sidecarRunning, false);
+      state.reset('The VoicePilot sidecar stopped unexpectedly.');
+    },
     onStopped: (reason, gaveUp) => {
+      contextKeys.set(ContextKeys.sidecarRunning, false);
       state.markSidecarStopped(reason);
       if (gaveUp) {
         void showErrorWithActions('VoicePilot: the sidecar keeps stopping, so it is not restarted again.', [
@@ -54,20 +98,46 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   });
 
-  const controller = { sidecar, state, apiKey, log };
+  const statusBar = new ConnectionStatusBar({
+    state,
+    live,
+    renewIntervalS: readRenewIntervalS,
+    inputDevice: () => {
+      const settings = readConversationSettings();
+      if (settings.inputFile !== undefined) {
+        return `${path.basename(settings.inputFile)} (file)`;
+      }
+      return settings.inputDevice !== undefined && settings.inputDevice !== '' ? settings.inputDevice : 'system default microphone';
+    },
+  });
+  const controller: Controller = {
+    sidecar,
+    state,
+    apiKey,
+    log,
+    live,
+    transcript,
+    diagnostics,
+    settingsDiagnostics,
+    contextKeys,
+  };
   // Disposed in this order, after deactivate(): the log goes last so every part can still write to it.
   context.subscriptions.push(
     registerCommands(controller),
     registerReactions(controller),
     sidecar,
-    new ConnectionStatusBar(state),
-    state,
+    statusBar,
+    new Dictation(state, transcript.onDidChangeTurn),
     transcript,
+    diagnostics,
+    settingsDiagnostics,
+    state,
     apiKey,
     log,
   );
 
   sidecar.start().catch((error: unknown) => reportError('start', error));
+  return { controller, statusBar, events };
 }
 
 export async function deactivate(): Promise<void> {

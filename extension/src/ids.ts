@@ -4,8 +4,19 @@ export const Commands = {
   startConversation: 'voicepilot.startConversation',
   endConversation: 'voicepilot.endConversation',
   pushToTalk: 'voicepilot.pushToTalk',
+  dictate: 'voicepilot.dictate',
+  mute: 'voicepilot.mute',
+  unmute: 'voicepilot.unmute',
+  selectMicrophone: 'voicepilot.selectMicrophone',
+  selectSpeaker: 'voicepilot.selectSpeaker',
   setApiKey: 'voicepilot.setApiKey',
   clearApiKey: 'voicepilot.clearApiKey',
+  signInWithEntra: 'voicepilot.signInWithEntra',
+  useLocalEngine: 'voicepilot.useLocalEngine',
+  useAzure: 'voicepilot.useAzure',
+  showTranscript: 'voicepilot.showTranscript',
+  exportTranscript: 'voicepilot.exportTranscript',
+  clearTranscript: 'voicepilot.clearTranscript',
   runDiagnostics: 'voicepilot.runDiagnostics',
   restartSidecar: 'voicepilot.restartSidecar',
   showLogs: 'voicepilot.showLogs',
@@ -13,11 +24,38 @@ export const Commands = {
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
+/** Context keys, for `when` and `enablement` clauses. */
+export const ContextKeys = {
+  /** The connection state the sidecar reported last (ConnectionState). */
+  state: 'voicepilot.state',
+  /** Push to talk is held. */
+  talking: 'voicepilot.talking',
+  /** The microphone is muted. */
+  muted: 'voicepilot.muted',
+  /** The running conversation is a dictation. */
+  dictating: 'voicepilot.dictating',
+  /** The sidecar is running. */
+  sidecarRunning: 'voicepilot.sidecarRunning',
+  /** An API key is stored. */
+  hasApiKey: 'voicepilot.hasApiKey',
+  /** The profile setting (local, azure, openai). */
+  profile: 'voicepilot.profile',
+} as const;
+
+export type ContextKey = (typeof ContextKeys)[keyof typeof ContextKeys];
+
 /** Context key holding the connection state, for `when` and `enablement` clauses. */
-export const STATE_CONTEXT_KEY = 'voicepilot.state';
+export const STATE_CONTEXT_KEY = ContextKeys.state;
 
 /** Root of the `voicepilot.*` settings. */
 export const CONFIGURATION_SECTION = 'voicepilot';
 
 /** `publisher.name` from package.json. */
 export const EXTENSION_ID = 'voicepilot.voicepilot';
+
+/** The views, in the VoicePilot container of the panel. */
+export const Views = {
+  container: 'voicepilot',
+  transcript: 'voicepilot.transcript',
+  diagnostics: 'voicepilot.diagnostics',
+} as const;

@@ -9,10 +9,36 @@ export type StatusBarBackground = 'statusBarItem.errorBackground' | 'statusBarIt
 
 export interface StatusBarLook {
   readonly text: string;
+  /** Lines of the tooltip: the first names the state, the last says what a click does. */
   readonly tooltip: string;
   /** A theme colour id; undefined keeps the status bar's own colour. */
   readonly background: StatusBarBackground | undefined;
-  readonly command: typeof Commands.pushToTalk | typeof Commands.startConversation | typeof Commands.restartSidecar;
+  readonly command: typeof Commands.pushToTalk | typeof Commands.restartSidecar;
+  readonly shortState: ShortState;
+}
+
+/** The few words the status bar has room for. */
+export const SHORT_STATES = ['idle', 'connecting', 'listening', 'thinking', 'speaking', 'reconnecting', 'error'] as const;
+export type ShortState = (typeof SHORT_STATES)[number];
+
+/** What is going on inside a connected conversation, from the sidecar's transcripts and audio levels. */
+export interface ConversationActivity {
+  /** The assistant's voice is playing (or its words are arriving). */
+  readonly assistantSpeaking: boolean;
+  /** The user's turn ended and no answer has started yet. */
+  readonly awaitingReply: boolean;
+  readonly muted: boolean;
+  /** Turns are taken by push to talk rather than detected by the service. */
+  readonly pushToTalk: boolean;
+  readonly dictating: boolean;
+}
+
+/** The numbers the tooltip shows; each is left out while unknown. */
+export interface SessionDetails {
+  readonly sessionAgeS?: number;
+  readonly nextKeyRenewalInS?: number;
+  readonly inputDevice?: string;
+  readonly rttMs?: number;
 }
 
 /** What the status bar shows. */
@@ -22,27 +48,29 @@ export interface StatusView {
   readonly talking: boolean;
   /** Why the sidecar is down with no automatic restart coming; undefined while it runs or restarts. */
   readonly sidecarStopped: string | undefined;
+  readonly activity?: ConversationActivity;
+  readonly details?: SessionDetails;
 }
 
-interface StateLook {
-  readonly icon: string;
-  readonly meaning: string;
-  readonly background?: StatusBarBackground;
-}
+const SHORT_LOOKS: Readonly<Record<ShortState, { icon: string; background?: StatusBarBackground }>> = {
+  idle: { icon: '$(mic)' },
+  connecting: { icon: '$(sync~spin)' },
+  listening: { icon: '$(mic-filled)' },
+  thinking: { icon: '$(loading~spin)' },
+  speaking: { icon: '$(unmute)' },
+  reconnecting: { icon: '$(sync~spin)', background: 'statusBarItem.warningBackground' },
+  error: { icon: '$(error)', background: 'statusBarItem.errorBackground' },
+};
 
-const STATE_LOOKS: Readonly<Record<ConnectionState, StateLook>> = {
-  idle: { icon: '$(mic)', meaning: 'No conversation.' },
-  authenticating: { icon: '$(sync~spin)', meaning: 'Signing in to the realtime service…' },
-  connecting: { icon: '$(sync~spin)', meaning: 'Connecting to the realtime service…' },
-  connected: { icon: '$(mic-filled)', meaning: 'In a conversation.' },
-  renewing: { icon: '$(sync~spin)', meaning: 'Renewing the session; the conversation goes on.' },
-  reconnecting: {
-    icon: '$(sync~spin)',
-    meaning: 'The connection dropped; reconnecting…',
-    background: 'statusBarItem.warningBackground',
-  },
-  failed: { icon: '$(error)', meaning: 'The conversation failed.', background: 'statusBarItem.errorBackground' },
-  closed: { icon: '$(debug-disconnect)', meaning: 'The conversation ended.' },
+const STATE_MEANINGS: Readonly<Record<ConnectionState, string>> = {
+  idle: 'No conversation.',
+  authenticating: 'Signing in to the realtime service…',
+  connecting: 'Connecting to the realtime service…',
+  connected: 'In a conversation.',
+  renewing: 'Renewing the session; the conversation goes on.',
+  reconnecting: 'The connection dropped; reconnecting…',
+  failed: 'The conversation failed.',
+  closed: 'The conversation ended.',
 };
 
 const ERROR_KIND_NAMES: Readonly<Record<ErrorKind, string>> = {
@@ -55,33 +83,103 @@ const ERROR_KIND_NAMES: Readonly<Record<ErrorKind, string>> = {
   config: 'configuration problem',
 };
 
-/** The status-bar item: the sidecar's health first, then the connection state. */
-export function describeStatusBar({ status, talking, sidecarStopped }: StatusView): StatusBarLook {
+const QUIET: ConversationActivity = {
+  assistantSpeaking: false,
+  awaitingReply: false,
+  muted: false,
+  pushToTalk: false,
+  dictating: false,
+};
+
+/** The short state of the status bar: the sidecar's health first, then the connection, then the turn. */
+export function shortStateOf({ status, talking, sidecarStopped, activity = QUIET }: StatusView): ShortState {
+  if (sidecarStopped !== undefined) {
+    return 'error';
+  }
+  switch (status.state) {
+    case 'idle':
+    case 'closed':
+      return 'idle';
+    case 'authenticating':
+    case 'connecting':
+      return 'connecting';
+    case 'reconnecting':
+      return 'reconnecting';
+    case 'failed':
+      return 'error';
+    case 'connected':
+    case 'renewing':
+      if (activity.assistantSpeaking) {
+        return 'speaking';
+      }
+      if (activity.awaitingReply && !talking) {
+        return 'thinking';
+      }
+      return 'listening';
+  }
+}
+
+/** The status-bar item: icon and short state, a tooltip with the details, what a click does. */
+export function describeStatusBar(view: StatusView): StatusBarLook {
+  const { status, talking, sidecarStopped, activity = QUIET, details = {} } = view;
+  const shortState = shortStateOf(view);
+  const look = SHORT_LOOKS[shortState];
   if (sidecarStopped !== undefined) {
     return {
-      text: '$(error) VoicePilot: sidecar stopped',
+      text: `${look.icon} sidecar stopped`,
       tooltip: `VoicePilot: the sidecar is not running.\n${sidecarStopped}\nClick to restart it.`,
-      background: 'statusBarItem.errorBackground',
+      background: look.background,
       command: Commands.restartSidecar,
+      shortState,
     };
   }
-  const look = STATE_LOOKS[status.state];
-  const connected = status.state === 'connected';
-  const talkingNow = connected && talking;
-  const icon = talkingNow ? '$(record)' : look.icon;
-  const label = talkingNow ? 'talking' : status.state;
-  const tooltip = [
-    `VoicePilot: ${talkingNow ? 'Talking: click again when you are done.' : look.meaning}`,
+  const active = isConversationActive(status.state);
+  const icon = active && activity.muted ? '$(circle-slash)' : look.icon;
+  const lines = [
+    `VoicePilot: ${shortState}${activity.dictating && active ? ' (dictation)' : ''}${activity.muted && active ? ', microphone muted' : ''}`,
+    STATE_MEANINGS[status.state],
     status.reason,
     status.errorKind === undefined ? undefined : `Cause: ${ERROR_KIND_NAMES[status.errorKind]}.`,
-    talkingNow ? undefined : connected ? 'Click to push to talk.' : 'Click to start a conversation.',
-  ].filter((line): line is string => line !== undefined && line !== '');
+    active && details.sessionAgeS !== undefined ? `Session age: ${formatDuration(details.sessionAgeS)}` : undefined,
+    active && details.nextKeyRenewalInS !== undefined
+      ? `Next key renewal: in ${formatDuration(details.nextKeyRenewalInS)}`
+      : undefined,
+    active && details.rttMs !== undefined ? `Round trip: ${Math.round(details.rttMs)} ms` : undefined,
+    details.inputDevice === undefined ? undefined : `Input: ${details.inputDevice}`,
+    clickHint(status.state, talking, activity),
+  ];
   return {
-    text: `${icon} VoicePilot: ${label}`,
-    tooltip: tooltip.join('\n'),
+    text: `${icon} ${shortState}`,
+    tooltip: lines.filter((line): line is string => line !== undefined && line !== '').join('\n'),
     background: look.background,
-    command: connected ? Commands.pushToTalk : Commands.startConversation,
+    command: Commands.pushToTalk,
+    shortState,
   };
+}
+
+function clickHint(state: ConnectionState, talking: boolean, activity: ConversationActivity): string {
+  if (!isConversationActive(state)) {
+    return 'Click to start a conversation.';
+  }
+  if (state !== 'connected') {
+    return 'Click to end the conversation.';
+  }
+  if (activity.pushToTalk) {
+    return talking ? 'Talking: click again when you are done.' : 'Click to talk.';
+  }
+  return activity.assistantSpeaking ? 'Click to interrupt the answer.' : 'Click to end the conversation.';
+}
+
+/** "45 s", "3 min 05 s", "1 h 02 min". */
+export function formatDuration(seconds: number): string {
+  const total = Math.max(0, Math.round(seconds));
+  if (total < 60) {
+    return `${total} s`;
+  }
+  if (total < 3600) {
+    return `${Math.floor(total / 60)} min ${String(total % 60).padStart(2, '0')} s`;
+  }
+  return `${Math.floor(total / 3600)} h ${String(Math.floor((total % 3600) / 60)).padStart(2, '0')} min`;
 }
 
 /** A button of an error message: the next step that most likely fixes the problem. */

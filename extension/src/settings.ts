@@ -1,14 +1,29 @@
 // Reads the `voicepilot.*` settings. The decisions made with them live in pure modules
-// (sessionParams.ts, paths.ts, python.ts).
+// (sessionParams.ts, paths.ts, python.ts, settingsProblems.ts).
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { StartSessionParams } from './contract';
 import { CONFIGURATION_SECTION } from './ids';
 import { resolveExecutableSetting, resolveFileSetting, type PathContext } from './paths';
-import type { ConversationSettings } from './sessionParams';
+import type { ApiFlavor, AuthMode, ConversationSettings, Transport, TurnTaking } from './sessionParams';
+import { DEFAULT_ALLOWED_REGIONS, type EffectiveSettings } from './settingsProblems';
 
 /** The setting that, when it changes, means the sidecar should run on another interpreter. */
 export const INTERPRETER_SETTING = `${CONFIGURATION_SECTION}.python.path`;
+
+/** Settings a running conversation was started with: changing one restarts the conversation. */
+export const SESSION_SETTINGS = [
+  'profile',
+  'azure',
+  'voice',
+  'instructions',
+  'input.file',
+  'audio',
+  'turnDetection',
+  'connection',
+].map((name) => `${CONFIGURATION_SECTION}.${name}`);
+
+export type NotificationLevel = 'off' | 'onError' | 'onWarning' | 'always';
 
 export function readConversationSettings(): ConversationSettings {
   const config = vscode.workspace.getConfiguration(CONFIGURATION_SECTION);
@@ -17,10 +32,55 @@ export function readConversationSettings(): ConversationSettings {
     azureEndpoint: config.get<string>('azure.endpoint', ''),
     azureDeployment: config.get<string>('azure.deployment', ''),
     azureApiVersion: config.get<string>('azure.apiVersion', ''),
+    azureApiFlavor: config.get<ApiFlavor>('azure.apiFlavor', 'ga'),
+    azureRegion: config.get<string>('azure.region', ''),
+    azureAuth: config.get<AuthMode>('azure.auth', 'apiKey'),
+    allowedRegions: config.get<string[]>('azure.allowedRegions', []),
     voice: config.get<string>('voice', ''),
     instructions: config.get<string>('instructions', ''),
     inputFile: resolveFileSetting(config.get<string>('input.file', ''), pathContext()),
+    inputDevice: config.get<string>('audio.inputDevice', ''),
+    outputDevice: config.get<string>('audio.outputDevice', ''),
+    turnTaking: config.get<TurnTaking>('turnDetection.mode', 'vad'),
+    bargeIn: config.get<boolean>('turnDetection.bargeIn', false),
+    renewIntervalS: config.get<number>('connection.renewIntervalS', 0),
+    maxSessionS: config.get<number>('connection.maxSessionS', 0),
+    transport: config.get<Transport>('connection.transport', 'auto'),
   };
+}
+
+/** The settings the problem rules need, merged over every scope. */
+export function readEffectiveSettings(): EffectiveSettings {
+  const config = vscode.workspace.getConfiguration(CONFIGURATION_SECTION);
+  const allowed = config.get<string[]>('azure.allowedRegions', []).filter((region) => region.trim() !== '');
+  return {
+    profile: config.get<string>('profile', 'local'),
+    allowedRegions: allowed.length > 0 ? allowed : DEFAULT_ALLOWED_REGIONS,
+  };
+}
+
+/** Seconds of silence after which talking stops by itself; 0 never. */
+export function readSilenceTimeoutS(): number {
+  return vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<number>('talk.silenceTimeoutSeconds', 8);
+}
+
+/** How often keys are renewed, for the status bar's countdown (the sidecar's default is 50 s). */
+export function readRenewIntervalS(): number {
+  const value = vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<number>('connection.renewIntervalS', 0);
+  return value > 0 ? value : 50;
+}
+
+export function readNotificationLevel(): NotificationLevel {
+  return vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<NotificationLevel>('notifications', 'onError');
+}
+
+/** Spoken name → command id, added by the user to the commands the assistant may run. */
+export function readExtraAllowedCommands(): Readonly<Record<string, string>> {
+  return vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<Record<string, string>>('tools.allowedCommands', {});
+}
+
+export function readConfirmDestructive(): boolean {
+  return vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<boolean>('tools.confirmDestructive', true);
 }
 
 /** `voicepilot.python.path`, resolved; undefined when unset. */

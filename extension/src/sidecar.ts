@@ -13,13 +13,19 @@ import {
 import type {
   EndSessionParams,
   EndSessionResult,
+  ListDevicesParams,
+  ListDevicesResult,
   Methods,
   PushToTalkParams,
   PushToTalkResult,
   RunDiagnosticsParams,
   RunDiagnosticsResult,
+  SelectDevicesParams,
+  SelectDevicesResult,
   SetCredentialsParams,
   SetCredentialsResult,
+  SetMuteParams,
+  SetMuteResult,
   StartSessionParams,
   StartSessionResult,
 } from './contract';
@@ -34,6 +40,9 @@ interface SidecarRequests {
   [Methods.pushToTalk]: [PushToTalkParams, PushToTalkResult];
   [Methods.setCredentials]: [SetCredentialsParams, SetCredentialsResult];
   [Methods.runDiagnostics]: [RunDiagnosticsParams, RunDiagnosticsResult];
+  [Methods.listDevices]: [ListDevicesParams, ListDevicesResult];
+  [Methods.selectDevices]: [SelectDevicesParams, SelectDevicesResult];
+  [Methods.setMute]: [SetMuteParams, SetMuteResult];
 }
 
 export type SidecarMethod = keyof SidecarRequests;

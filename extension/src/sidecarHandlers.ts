@@ -3,30 +3,64 @@ import type * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
   Methods,
+  type AudioLevelParams,
   type ConnectionStateParams,
   type DiagnosticsParams,
   type RunToolParams,
   type RunToolResult,
   type TranscriptParams,
 } from './contract';
+import type { LiveSession } from './liveSession';
 import type { ConnectionStateStore } from './state';
-import { runEditorTool } from './tools';
-import type { TranscriptChannel } from './transcript';
+import { runEditorTool, type ToolPolicy } from './tools';
 
 export interface SidecarListeners {
   readonly state: ConnectionStateStore;
-  readonly transcript: TranscriptChannel;
+  readonly live: LiveSession;
+  /** Every transcript notification (the transcript view, the dictation). */
+  onTranscript(line: TranscriptParams): void;
   readonly log: vscode.LogOutputChannel;
+  readonly tools: ToolPolicy;
 }
 
-export function registerSidecarHandlers(client: LanguageClient, { state, transcript, log }: SidecarListeners): void {
-  client.onNotification(Methods.connectionState, (status: ConnectionStateParams) => {
-    log.info(`Connection ${status.previous} → ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
-    state.update(status);
-  });
-  client.onNotification(Methods.transcript, (line: TranscriptParams) => transcript.append(line));
-  client.onNotification(Methods.diagnostics, (event: DiagnosticsParams) => logDiagnostics(log, event));
-  client.onRequest(Methods.runTool, (call: RunToolParams): Promise<RunToolResult> => runEditorTool(call, log));
+/** The handlers, by method: the client calls them, and so can the extension-host tests. */
+export interface SidecarEvents {
+  [Methods.connectionState](status: ConnectionStateParams): void;
+  [Methods.transcript](line: TranscriptParams): void;
+  [Methods.diagnostics](event: DiagnosticsParams): void;
+  [Methods.audioLevel](level: AudioLevelParams): void;
+  [Methods.runTool](call: RunToolParams): Promise<RunToolResult>;
+}
+
+export function sidecarEvents(listeners: SidecarListeners): SidecarEvents {
+  const { state, live, log } = listeners;
+  return {
+    [Methods.connectionState]: (status) => {
+      log.info(`Connection ${status.previous} → ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
+      live.onState(status, Date.now());
+      state.update(status);
+    },
+    [Methods.transcript]: (line) => {
+      live.onTranscript(line, Date.now());
+      listeners.onTranscript(line);
+    },
+    [Methods.diagnostics]: (event) => {
+      logDiagnostics(log, event);
+      live.onDiagnostics(event, Date.now());
+    },
+    [Methods.audioLevel]: (level) => live.onAudioLevel(level, Date.now()),
+    [Methods.runTool]: (call) => runEditorTool(call, log, listeners.tools),
+  };
+}
+
+export function registerSidecarHandlers(client: LanguageClient, events: SidecarEvents): void {
+  client.onNotification(Methods.connectionState, (status: ConnectionStateParams) =>
+    events[Methods.connectionState](status),
+  );
+  client.onNotification(Methods.transcript, (line: TranscriptParams) => events[Methods.transcript](line));
+  client.onNotification(Methods.diagnostics, (event: DiagnosticsParams) => events[Methods.diagnostics](event));
+  client.onNotification(Methods.audioLevel, (level: AudioLevelParams) => events[Methods.audioLevel](level));
+  client.onRequest(Methods.runTool, (call: RunToolParams) => events[Methods.runTool](call));
 }
 
 /** voicepilot/diagnostics events go to the log: a warning when they name an error, else debug stats. */
@@ -40,6 +74,6 @@ function logDiagnostics(log: vscode.LogOutputChannel, event: DiagnosticsParams):
   } else if (event.message !== undefined) {
     log.info(`Sidecar: ${line}`);
   } else {
-    log.debug(`Sidecar stats: ${line}`);
+    log.trace(`Sidecar stats: ${line}`);
   }
 }

@@ -14,15 +14,31 @@ export type ToolCall =
   | { readonly tool: 'open_file'; readonly path: string }
   | { readonly tool: 'go_to_line'; readonly line: number }
   | { readonly tool: 'find_in_workspace'; readonly query: string }
-  | { readonly tool: 'run_command'; readonly spokenName: string; readonly commandId: string }
+  | {
+      readonly tool: 'run_command';
+      readonly spokenName: string;
+      readonly commandId: string;
+      /** False for a command id the model named that no allowlist has: it runs only if the user agrees. */
+      readonly allowlisted: boolean;
+    }
   | { readonly tool: 'insert_text'; readonly text: string }
   | { readonly tool: 'save_all' }
   | { readonly tool: 'explain_selection' };
 
 export type ParsedToolCall = { readonly ok: true; readonly call: ToolCall } | { readonly ok: false; readonly error: string };
 
-/** Checks a call's name and arguments against the declared tools (EDITOR_TOOLS in contract.ts). */
-export function parseToolCall(name: string, args: Readonly<Record<string, unknown>>): ParsedToolCall {
+/** A VS Code command id, such as workbench.action.files.newUntitledFile. */
+const COMMAND_ID = /^[A-Za-z][\w-]*(\.[\w-]+)+$/;
+
+/**
+ * Checks a call's name and arguments against the declared tools (EDITOR_TOOLS in contract.ts).
+ * `extraCommands` (spoken name → command id) extends the run_command allowlist.
+ */
+export function parseToolCall(
+  name: string,
+  args: Readonly<Record<string, unknown>>,
+  extraCommands: Readonly<Record<string, string>> = {},
+): ParsedToolCall {
   switch (name) {
     case 'open_file': {
       const path = nonEmptyString(args['path']);
@@ -47,13 +63,18 @@ export function parseToolCall(name: string, args: Readonly<Record<string, unknow
         : valid({ tool: 'find_in_workspace', query });
     }
     case 'run_command': {
-      const spoken = nonEmptyString(args['command'])?.toLowerCase().replace(/\s+/g, ' ');
-      const commandId = spoken === undefined ? undefined : RUN_COMMAND_ALLOWLIST[spoken];
-      if (spoken === undefined || commandId === undefined) {
-        const allowed = Object.keys(RUN_COMMAND_ALLOWLIST).join(', ');
-        return invalid(`"${String(args['command'])}" is not an allowlisted command; allowed: ${allowed}`);
+      const raw = nonEmptyString(args['command']);
+      const spoken = raw?.toLowerCase().replace(/\s+/g, ' ');
+      const allowlist = { ...RUN_COMMAND_ALLOWLIST, ...lowerCaseKeys(extraCommands) };
+      const commandId = spoken === undefined ? undefined : allowlist[spoken];
+      if (spoken !== undefined && commandId !== undefined) {
+        return valid({ tool: 'run_command', spokenName: spoken, commandId, allowlisted: true });
       }
-      return valid({ tool: 'run_command', spokenName: spoken, commandId });
+      if (raw !== undefined && COMMAND_ID.test(raw)) {
+        return valid({ tool: 'run_command', spokenName: raw, commandId: raw, allowlisted: false });
+      }
+      const allowed = Object.keys(allowlist).join(', ');
+      return invalid(`"${String(args['command'])}" is not an allowlisted command; allowed: ${allowed}`);
     }
     case 'insert_text': {
       const text = args['text'];
@@ -67,6 +88,29 @@ export function parseToolCall(name: string, args: Readonly<Record<string, unknow
       return valid({ tool: 'explain_selection' });
     default:
       return invalid(`unknown tool "${name}"`);
+  }
+}
+
+function lowerCaseKeys(record: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(record).map(([key, value]) => [key.trim().toLowerCase().replace(/\s+/g, ' '), value]),
+  );
+}
+
+/** Why a call needs the user's go-ahead before it runs; undefined when it does not. */
+export function confirmationReason(call: ToolCall, selectedCharacters: number): string | undefined {
+  switch (call.tool) {
+    case 'run_command':
+      return call.allowlisted ? undefined : `run the command ${call.commandId}, which is not on the allowlist`;
+    case 'save_all':
+      return 'save every modified file to disk';
+    case 'insert_text':
+      return selectedCharacters > 0 ? `replace the ${selectedCharacters} selected characters` : undefined;
+    case 'open_file':
+    case 'go_to_line':
+    case 'find_in_workspace':
+    case 'explain_selection':
+      return undefined;
   }
 }
 

@@ -3,7 +3,22 @@
 // outcome, failures included, goes back to the model as a JSON string, never as an exception.
 import * as vscode from 'vscode';
 import type { RunToolParams, RunToolResult } from './contract';
-import { fileSearchGlob, parseToolCall, toolOutput, type ToolCall } from './toolCalls';
+import { confirmationReason, fileSearchGlob, parseToolCall, toolOutput, type ToolCall } from './toolCalls';
+
+/** How the tools ask the user before anything destructive or outside the allowlist. */
+export interface ToolPolicy {
+  /** Spoken name → command id, added to run_command's allowlist (voicepilot.tools.allowedCommands). */
+  extraCommands(): Readonly<Record<string, string>>;
+  /** Whether destructive calls ask first (voicepilot.tools.confirmDestructive); calls off the allowlist always do. */
+  confirmDestructive(): boolean;
+  /** Resolves true when the user agrees to `action`. */
+  confirm(action: string): Thenable<boolean>;
+}
+
+/** Asks with a modal dialog: the assistant waits for the answer. */
+export const askUser = async (action: string): Promise<boolean> =>
+  (await vscode.window.showWarningMessage(`The VoicePilot assistant wants to ${action}.`, { modal: true }, 'Allow')) ===
+  'Allow';
 
 type ToolResult = { ok: boolean } & Record<string, unknown>;
 
@@ -16,14 +31,19 @@ const OPEN_FILE_EXCLUDE = '**/{node_modules,.git,.venv,__pycache__}/**';
 /** How many other matches of an ambiguous file name are reported, so the model can ask which. */
 const MAX_OTHER_MATCHES = 5;
 
-export async function runEditorTool(params: RunToolParams, log: vscode.LogOutputChannel): Promise<RunToolResult> {
-  const parsed = parseToolCall(params.name, params.arguments);
+export async function runEditorTool(
+  params: RunToolParams,
+  log: vscode.LogOutputChannel,
+  policy: ToolPolicy,
+): Promise<RunToolResult> {
+  const parsed = parseToolCall(params.name, params.arguments, policy.extraCommands());
   let result: ToolResult;
   if (!parsed.ok) {
     result = { ok: false, error: parsed.error };
   } else {
     try {
-      result = await carryOut(parsed.call);
+      const refusal = await askIfNeeded(parsed.call, policy);
+      result = refusal ?? (await carryOut(parsed.call));
     } catch (error) {
       result = { ok: false, error: `${params.name} failed: ${error instanceof Error ? error.message : String(error)}` };
     }
@@ -31,6 +51,24 @@ export async function runEditorTool(params: RunToolParams, log: vscode.LogOutput
   const outcome = result.ok ? 'done' : `refused: ${String(result['error'])}`;
   log.info(`Tool ${params.name} (call ${params.callId}) ${outcome}`);
   return { output: toolOutput(result) };
+}
+
+/** Undefined when the call may go ahead; otherwise the result that tells the model the user said no. */
+async function askIfNeeded(call: ToolCall, policy: ToolPolicy): Promise<ToolResult | undefined> {
+  const editor = targetEditor();
+  const selected = editor?.selections.reduce((sum, selection) => sum + editor.document.offsetAt(selection.end) - editor.document.offsetAt(selection.start), 0) ?? 0;
+  const reason = confirmationReason(call, selected);
+  if (reason === undefined) {
+    return undefined;
+  }
+  const offAllowlist = call.tool === 'run_command' && !call.allowlisted;
+  if (offAllowlist && !(await vscode.commands.getCommands(true)).includes(call.commandId)) {
+    return { ok: false, error: `there is no command ${call.commandId}` };
+  }
+  if (!offAllowlist && !policy.confirmDestructive()) {
+    return undefined;
+  }
+  return (await policy.confirm(reason)) ? undefined : { ok: false, error: `the user did not allow it to ${reason}` };
 }
 
 async function carryOut(call: ToolCall): Promise<ToolResult> {
@@ -152,7 +190,7 @@ function explainSelection(): ToolResult {
  * The editor the user is working in. The Output panel counts as a text editor for VS Code, and
  * it has focus right after the user looked at the transcript: skip it.
  */
-function targetEditor(): vscode.TextEditor | undefined {
+export function targetEditor(): vscode.TextEditor | undefined {
   const isWorkEditor = (editor: vscode.TextEditor | undefined): editor is vscode.TextEditor =>
     editor !== undefined && editor.document.uri.scheme !== 'output';
   const active = vscode.window.activeTextEditor;

@@ -1,9 +1,13 @@
 // package.json and the code name the same commands, settings and states: these tests keep them in step.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import manifest from '../../../package.json';
 import { CONNECTION_STATES } from '../../../extension/src/contract';
-import { Commands, EXTENSION_ID } from '../../../extension/src/ids';
+import { Commands, EXTENSION_ID, Views } from '../../../extension/src/ids';
+
+const root = path.join(__dirname, '..', '..');
 import { isConversationActive } from '../../../extension/src/presentation';
 
 /** Evaluates the two forms of `when` clause the manifest uses against a value of voicepilot.state. */
@@ -48,17 +52,68 @@ describe('package.json', () => {
     }
   });
 
-  it('declares the settings the extension reads', () => {
-    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties).sort(), [
+  it('declares the settings the extension reads, each documented', () => {
+    const properties = manifest.contributes.configuration.properties as Record<string, { markdownDescription?: string }>;
+    assert.deepEqual(Object.keys(properties).sort(), [
+      'voicepilot.audio.inputDevice',
+      'voicepilot.audio.outputDevice',
+      'voicepilot.azure.allowedRegions',
+      'voicepilot.azure.apiFlavor',
       'voicepilot.azure.apiVersion',
+      'voicepilot.azure.auth',
       'voicepilot.azure.deployment',
       'voicepilot.azure.endpoint',
+      'voicepilot.azure.region',
+      'voicepilot.connection.maxSessionS',
+      'voicepilot.connection.renewIntervalS',
+      'voicepilot.connection.transport',
       'voicepilot.input.file',
       'voicepilot.instructions',
+      'voicepilot.notifications',
       'voicepilot.profile',
       'voicepilot.python.path',
+      'voicepilot.talk.silenceTimeoutSeconds',
+      'voicepilot.tools.allowedCommands',
+      'voicepilot.tools.confirmDestructive',
       'voicepilot.trace.server',
+      'voicepilot.turnDetection.bargeIn',
+      'voicepilot.turnDetection.mode',
       'voicepilot.voice',
     ]);
+    for (const [key, property] of Object.entries(properties)) {
+      assert.ok((property.markdownDescription ?? '').length > 20, `${key} is documented`);
+    }
+  });
+
+  it('puts every command in the VoicePilot category, with an icon', () => {
+    for (const entry of manifest.contributes.commands) {
+      assert.equal(entry.category, 'VoicePilot', entry.command);
+      assert.match(entry.icon, /^\$\([a-z-]+\)$/, entry.command);
+    }
+  });
+
+  it('runs on the user\'s machine first, where the microphone is', () => {
+    assert.deepEqual(manifest.extensionKind, ['ui', 'workspace']);
+  });
+
+  it('has a walkthrough whose steps point at real commands and shipped pages', () => {
+    const commands = new Set<string>(Object.values(Commands));
+    const [walkthrough] = manifest.contributes.walkthroughs;
+    assert.ok(walkthrough);
+    assert.equal(walkthrough.steps.length, 4);
+    for (const step of walkthrough.steps) {
+      for (const [, command] of step.description.matchAll(/\(command:([\w.]+)\)/g)) {
+        assert.ok(command !== undefined && commands.has(command), `${step.id}: ${command}`);
+      }
+      assert.ok(existsSync(path.join(root, step.media.markdown)), step.media.markdown);
+    }
+  });
+
+  it('shows the transcript and the diagnostics in a VoicePilot panel', () => {
+    assert.deepEqual(
+      manifest.contributes.views.voicepilot.map((view) => view.id),
+      [Views.transcript, Views.diagnostics],
+    );
+    assert.equal(manifest.contributes.viewsContainers.panel[0]?.id, Views.container);
   });
 });

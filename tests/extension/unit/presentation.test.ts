@@ -7,20 +7,14 @@ import {
   describeFailure,
   describeRequestFailure,
   describeStatusBar,
+  formatDuration,
+  SHORT_STATES,
+  shortStateOf,
+  type ConversationActivity,
   type ErrorKind,
+  type ShortState,
   type StatusView,
 } from '../../../extension/src/presentation';
-
-const EXPECTED_ICONS: Record<ConnectionState, string> = {
-  idle: '$(mic)',
-  authenticating: '$(sync~spin)',
-  connecting: '$(sync~spin)',
-  connected: '$(mic-filled)',
-  renewing: '$(sync~spin)',
-  reconnecting: '$(sync~spin)',
-  failed: '$(error)',
-  closed: '$(debug-disconnect)',
-};
 
 const ERROR_KINDS: ErrorKind[] = ['auth', 'quota', 'network', 'media', 'device', 'protocol', 'config'];
 
@@ -28,22 +22,61 @@ function status(state: ConnectionState, extra: Partial<ConnectionStateParams> = 
   return { state, previous: 'idle', ...extra };
 }
 
+const QUIET: ConversationActivity = {
+  assistantSpeaking: false,
+  awaitingReply: false,
+  muted: false,
+  pushToTalk: false,
+  dictating: false,
+};
+
 /** The status bar of a running sidecar in `state`. */
-function view(state: ConnectionState, extra: Partial<ConnectionStateParams> = {}, talking = false): StatusView {
-  return { status: status(state, extra), talking, sidecarStopped: undefined };
+function view(
+  state: ConnectionState,
+  extra: Partial<ConnectionStateParams> = {},
+  talking = false,
+  activity: Partial<ConversationActivity> = {},
+): StatusView {
+  return { status: status(state, extra), talking, sidecarStopped: undefined, activity: { ...QUIET, ...activity } };
 }
+
+const EXPECTED_SHORT: Record<ConnectionState, ShortState> = {
+  idle: 'idle',
+  authenticating: 'connecting',
+  connecting: 'connecting',
+  connected: 'listening',
+  renewing: 'listening',
+  reconnecting: 'reconnecting',
+  failed: 'error',
+  closed: 'idle',
+};
 
 describe('describeStatusBar', () => {
   for (const state of CONNECTION_STATES) {
-    it(`shows ${state} with its icon and name`, () => {
+    it(`shows ${state} as ${EXPECTED_SHORT[state]}`, () => {
       const look = describeStatusBar(view(state));
 
-      assert.equal(look.text, `${EXPECTED_ICONS[state]} VoicePilot: ${state}`);
-      assert.match(look.tooltip, /^VoicePilot: /);
+      assert.equal(look.shortState, EXPECTED_SHORT[state]);
+      assert.match(look.text, new RegExp(`^\\$\\([a-z~-]+\\) ${EXPECTED_SHORT[state]}$`));
+      assert.match(look.tooltip, new RegExp(`^VoicePilot: ${EXPECTED_SHORT[state]}`));
     });
   }
 
-  it('colours failed as an error and reconnecting as a warning, nothing else', () => {
+  it('uses every short state: thinking after the user spoke, speaking while the assistant does', () => {
+    assert.equal(describeStatusBar(view('connected', {}, false, { awaitingReply: true })).text, '$(loading~spin) thinking');
+    assert.equal(describeStatusBar(view('connected', {}, false, { assistantSpeaking: true })).text, '$(unmute) speaking');
+    assert.equal(describeStatusBar(view('connected', {}, true, { pushToTalk: true, awaitingReply: true })).shortState, 'listening');
+    const seen = new Set(
+      [
+        ...CONNECTION_STATES.map((state) => view(state)),
+        view('connected', {}, false, { awaitingReply: true }),
+        view('connected', {}, false, { assistantSpeaking: true }),
+      ].map((candidate) => shortStateOf(candidate)),
+    );
+    assert.deepEqual([...seen].sort(), [...SHORT_STATES].sort());
+  });
+
+  it('colours error as an error and reconnecting as a warning, nothing else', () => {
     const backgrounds = Object.fromEntries(
       CONNECTION_STATES.map((state) => [state, describeStatusBar(view(state)).background]),
     );
@@ -60,16 +93,40 @@ describe('describeStatusBar', () => {
     });
   });
 
-  it('pushes to talk on click when connected, starts a conversation otherwise', () => {
+  it('toggles talking on click in every state of a running sidecar', () => {
     for (const state of CONNECTION_STATES) {
-      const expected = state === 'connected' ? Commands.pushToTalk : Commands.startConversation;
-      assert.equal(describeStatusBar(view(state)).command, expected, state);
+      assert.equal(describeStatusBar(view(state)).command, Commands.pushToTalk, state);
     }
+    assert.match(describeStatusBar(view('idle')).tooltip, /Click to start a conversation\.$/);
+    assert.match(describeStatusBar(view('connected', {}, false, { pushToTalk: true })).tooltip, /Click to talk\.$/);
+    assert.match(describeStatusBar(view('connected', {}, true, { pushToTalk: true })).tooltip, /click again when you are done\.$/);
+    assert.match(describeStatusBar(view('connected')).tooltip, /Click to end the conversation\.$/);
   });
 
-  it('shows talking only while connected', () => {
-    assert.equal(describeStatusBar(view('connected', {}, true)).text, '$(record) VoicePilot: talking');
-    assert.equal(describeStatusBar(view('reconnecting', {}, true)).text, '$(sync~spin) VoicePilot: reconnecting');
+  it('puts state, session age, next key renewal, round trip and input device in the tooltip', () => {
+    const look = describeStatusBar({
+      ...view('connected'),
+      details: { sessionAgeS: 65, nextKeyRenewalInS: 35.4, rttMs: 12.4, inputDevice: 'USB mic' },
+    });
+
+    assert.equal(
+      look.tooltip,
+      [
+        'VoicePilot: listening',
+        'In a conversation.',
+        'Session age: 1 min 05 s',
+        'Next key renewal: in 35 s',
+        'Round trip: 12 ms',
+        'Input: USB mic',
+        'Click to end the conversation.',
+      ].join('\n'),
+    );
+  });
+
+  it('shows a muted microphone and a dictation', () => {
+    const look = describeStatusBar(view('connected', {}, false, { muted: true, dictating: true }));
+    assert.equal(look.text, '$(circle-slash) listening');
+    assert.match(look.tooltip, /^VoicePilot: listening \(dictation\), microphone muted/);
   });
 
   it('puts the reason and the kind of error in the tooltip', () => {
@@ -77,7 +134,7 @@ describe('describeStatusBar', () => {
 
     assert.equal(
       look.tooltip,
-      'VoicePilot: The conversation failed.\nThe key was refused (401).\nCause: sign-in problem.\nClick to start a conversation.',
+      'VoicePilot: error\nThe conversation failed.\nThe key was refused (401).\nCause: sign-in problem.\nClick to start a conversation.',
     );
   });
 
@@ -89,11 +146,21 @@ describe('describeStatusBar', () => {
     });
 
     assert.deepEqual(look, {
-      text: '$(error) VoicePilot: sidecar stopped',
+      text: '$(error) sidecar stopped',
       tooltip: 'VoicePilot: the sidecar is not running.\nIt stopped 3 times within a minute.\nClick to restart it.',
       background: 'statusBarItem.errorBackground',
       command: Commands.restartSidecar,
+      shortState: 'error',
     });
+  });
+});
+
+describe('formatDuration', () => {
+  it('says seconds, minutes or hours', () => {
+    assert.equal(formatDuration(4.6), '5 s');
+    assert.equal(formatDuration(125), '2 min 05 s');
+    assert.equal(formatDuration(3720), '1 h 02 min');
+    assert.equal(formatDuration(-3), '0 s');
   });
 });
 

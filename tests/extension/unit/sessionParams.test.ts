@@ -54,3 +54,46 @@ describe('buildStartSessionParams', () => {
     assert.deepEqual(params.connection, { instructions: 'Answer briefly.' });
   });
 });
+
+describe('buildStartSessionParams: the rest of the settings', () => {
+  it('sends region, allowlist, auth, connection tuning, devices and push to talk', () => {
+    const params = buildStartSessionParams({
+      ...DEFAULTS,
+      profile: 'azure',
+      azureEndpoint: 'https://res.openai.azure.com',
+      azureApiFlavor: 'preview',
+      azureRegion: 'swedencentral',
+      azureAuth: 'entra',
+      allowedRegions: ['swedencentral', ' '],
+      inputDevice: 'USB mic',
+      outputDevice: 'Headphones',
+      turnTaking: 'pushToTalk',
+      renewIntervalS: 20,
+      maxSessionS: 600,
+      transport: 'websocket',
+    });
+
+    assert.deepEqual(params.connection, {
+      endpoint: 'https://res.openai.azure.com',
+      region: 'swedencentral',
+      apiFlavor: 'preview',
+      auth: 'entra',
+      allowedRegions: ['swedencentral'],
+      renewIntervalS: 20,
+      maxSessionS: 600,
+      transport: 'websocket',
+    });
+    assert.deepEqual(params.input, { kind: 'device', name: 'USB mic' });
+    assert.deepEqual(params.output, { kind: 'device', name: 'Headphones' });
+    assert.equal(params.turnTaking, 'pushToTalk');
+  });
+
+  it('dictates without tools or speech, with instructions that keep the assistant quiet', () => {
+    const params = buildStartSessionParams({ ...DEFAULTS, instructions: 'be brief' }, 'dictation');
+
+    assert.equal(params.mode, 'dictation');
+    assert.deepEqual(params.tools, []);
+    assert.deepEqual(params.output, { kind: 'none' });
+    assert.match(params.connection?.instructions ?? '', /dictation/);
+  });
+});

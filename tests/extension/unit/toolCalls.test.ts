@@ -3,10 +3,12 @@ import { describe, it } from 'node:test';
 import { EDITOR_TOOLS } from '../../../extension/src/contract';
 import {
   RUN_COMMAND_ALLOWLIST,
+  confirmationReason,
   fileSearchGlob,
   parseToolCall,
   toolOutput,
   type ParsedToolCall,
+  type ToolCall,
 } from '../../../extension/src/toolCalls';
 
 function errorOf(parsed: ParsedToolCall): string {
@@ -36,13 +38,65 @@ describe('run_command', () => {
   it('accepts any case and spacing', () => {
     assert.deepEqual(parseToolCall('run_command', { command: ' Format   Document ' }), {
       ok: true,
-      call: { tool: 'run_command', spokenName: 'format document', commandId: 'editor.action.formatDocument' },
+      call: {
+        tool: 'run_command',
+        spokenName: 'format document',
+        commandId: 'editor.action.formatDocument',
+        allowlisted: true,
+      },
     });
   });
 
-  it('refuses commands that are not allowlisted, including raw command ids', () => {
-    for (const command of ['delete file', 'workbench.action.terminal.kill', 'editor.action.formatDocument', '', 42]) {
+  it('refuses spoken names that are not allowlisted', () => {
+    for (const command of ['delete file', 'rm -rf', '', 42]) {
       assert.match(errorOf(parseToolCall('run_command', { command })), /is not an allowlisted command; allowed: /);
+    }
+  });
+
+  it('takes a raw command id as off the allowlist, to be confirmed by the user', () => {
+    assert.deepEqual(parseToolCall('run_command', { command: 'workbench.action.terminal.kill' }), {
+      ok: true,
+      call: {
+        tool: 'run_command',
+        spokenName: 'workbench.action.terminal.kill',
+        commandId: 'workbench.action.terminal.kill',
+        allowlisted: false,
+      },
+    });
+  });
+
+  it("extends the allowlist with the user's spoken names", () => {
+    const parsed = parseToolCall('run_command', { command: 'Zen Mode' }, { 'zen  mode': 'workbench.action.toggleZenMode' });
+    assert.deepEqual(parsed, {
+      ok: true,
+      call: { tool: 'run_command', spokenName: 'zen mode', commandId: 'workbench.action.toggleZenMode', allowlisted: true },
+    });
+  });
+});
+
+describe('confirmationReason', () => {
+  const call = (name: string, args: Record<string, unknown> = {}): ToolCall => {
+    const parsed = parseToolCall(name, args);
+    assert.ok(parsed.ok);
+    return parsed.call;
+  };
+
+  it('asks before a command off the allowlist, saving every file, and replacing a selection', () => {
+    assert.match(confirmationReason(call('run_command', { command: 'workbench.action.terminal.kill' }), 0) ?? '', /not on the allowlist/);
+    assert.match(confirmationReason(call('save_all'), 0) ?? '', /save every modified file/);
+    assert.match(confirmationReason(call('insert_text', { text: 'x' }), 12) ?? '', /replace the 12 selected characters/);
+  });
+
+  it('does not ask for moves, searches, allowlisted commands or an insertion at a bare cursor', () => {
+    for (const [name, args] of [
+      ['go_to_line', { line: 3 }],
+      ['open_file', { path: 'a.py' }],
+      ['find_in_workspace', { query: 'x' }],
+      ['run_command', { command: 'format document' }],
+      ['insert_text', { text: 'x' }],
+      ['explain_selection', {}],
+    ] as const) {
+      assert.equal(confirmationReason(call(name, args), 0), undefined, name);
     }
   });
 });

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { describeStat, LiveSession } from '../../../extension/src/liveSession';
+
+const FLAGS = { muted: false, pushToTalk: false, dictating: false };
+
+describe('LiveSession', () => {
+  it('knows who talks: thinking after the user, speaking while the assistant answers', () => {
+    const live = new LiveSession();
+    live.onState({ state: 'connected', previous: 'connecting' }, 0);
+    live.onTranscript({ role: 'user', itemId: 'a', text: 'go', final: false }, 10);
+    assert.equal(live.activity(FLAGS).awaitingReply, false);
+    live.onTranscript({ role: 'user', itemId: 'a', text: 'go to line twelve', final: true }, 20);
+    assert.equal(live.activity(FLAGS).awaitingReply, true);
+    live.onTranscript({ role: 'assistant', itemId: 'b', text: 'Done', final: false }, 30);
+    assert.deepEqual(live.activity(FLAGS), { ...FLAGS, assistantSpeaking: true, awaitingReply: false });
+    live.onTranscript({ role: 'assistant', itemId: 'b', text: 'Done.', final: true }, 40);
+    assert.equal(live.activity(FLAGS).assistantSpeaking, false);
+  });
+
+  it('measures silence from the last sound, and only during a conversation', () => {
+    const live = new LiveSession();
+    assert.equal(live.silentForMs(100), undefined);
+    live.onState({ state: 'connected', previous: 'connecting' }, 1000);
+    const level = { inputDbfs: -60, outputDbfs: -90, micOpen: true, muted: false, assistantSpeaking: false };
+    live.onAudioLevel(level, 3000);
+    assert.equal(live.silentForMs(4000), 3000);
+    live.onAudioLevel({ ...level, inputDbfs: -20 }, 5000);
+    assert.equal(live.silentForMs(6000), 1000);
+    live.onState({ state: 'closed', previous: 'connected' }, 7000);
+    assert.equal(live.silentForMs(8000), undefined);
+  });
+
+  it('counts down to the next key renewal from the last one, and keeps the latest stats and errors', () => {
+    const live = new LiveSession();
+    live.onState({ state: 'connected', previous: 'connecting' }, 0);
+    live.onDiagnostics({ stats: { sessionAgeS: 12, rttMs: 8 } }, 12_000);
+    live.onDiagnostics({ message: 'key_renewed', stats: { expiresAt: 1 } }, 50_000);
+    live.onDiagnostics({ message: 'The microphone went away.', errorKind: 'device' }, 51_000);
+
+    assert.deepEqual(live.details(60_000, 50, 'mic'), { sessionAgeS: 12, nextKeyRenewalInS: 40, rttMs: 8, inputDevice: 'mic' });
+    assert.deepEqual(live.recentErrors.map((error) => error.message), ['The microphone went away.']);
+    assert.deepEqual(describeStat('rttMs', 8.25), { label: 'Round-trip time', value: '8.3 ms' });
+    assert.equal(describeStat('framesSent', 3), undefined);
+  });
+});
