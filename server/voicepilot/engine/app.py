@@ -236,9 +236,11 @@ class Engine:
         call = WebRTCCall(new_id("rtc"), conversation, self.loopback, self.faults)
         try:
             answer = await call.answer(offer)
-        except ValueError as exc:
+        except Exception as exc:  # aiortc's SDP parser raises ValueError, but also KeyError, AssertionError...
             await call.close()
-            return error_response(400, "invalid_offer", f"The SDP offer could not be used: {exc}")
+            return error_response(
+                400, "invalid_offer", f"The SDP offer could not be used ({exc.__class__.__name__}: {exc})."
+            )
         self._forget_closed_calls()
         self.calls[call.call_id] = call
         location = f"{request.path.rstrip('/')}/{call.call_id}" if flavor == "ga" else f"/v1/realtimertc/{call.call_id}"

@@ -73,8 +73,8 @@ class WebRTCTransport:
         answer = await self._exchange_sdp(pc.localDescription.sdp, key, http)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-        except ValueError as exc:
-            raise media_error(f"The service's SDP answer was not usable ({exc}).") from exc
+        except Exception as exc:  # aiortc's SDP parser raises ValueError, but also KeyError, AssertionError...
+            raise media_error(f"The service's SDP answer was not usable ({exc.__class__.__name__}: {exc}).") from exc
         await self._wait_open(opened)
 
     async def _wait_open(self, opened: asyncio.Event) -> None:
