@@ -36,6 +36,7 @@ from voicepilot.errors import ErrorKind, VoicePilotError, media_error, network_e
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.connection import Connection, seconds_until
 from voicepilot.realtime.endpoints import Endpoint
+from voicepilot.realtime.http import client_session
 from voicepilot.realtime.key_service import Backoff, KeyService
 from voicepilot.realtime.keys import Credential, EphemeralKey, mint_ephemeral_key
 from voicepilot.realtime.router import MicRouter
@@ -160,7 +161,7 @@ class RealtimeSession:
 
     async def start(self) -> None:
         """Mint a key, connect and configure. Raises (after state ``failed``) on error."""
-        self._http = aiohttp.ClientSession()
+        self._http = client_session()
         http = self._http
         self.keys = KeyService(
             lambda: mint_ephemeral_key(http, self.endpoint, self._credential, self.config),
