@@ -118,7 +118,7 @@ async def test_the_speaker_plays_what_it_is_given_without_underruns(pulse: Pulse
         underruns = speaker.underruns  # before the stream runs dry at the end
         await recorder.wait_for(lambda: recorder.loud_seconds() > 0.9 and recorder.quiet_for(0.2), timeout=5)
     await speaker.close()
-    assert recorder.loud_seconds() == pytest.approx(1.0, abs=0.08)
+    assert recorder.loud_seconds() == pytest.approx(1.0, abs=0.15)
     recorded = np.concatenate([chunk for _, chunk in recorder.chunks])
     spectrum = np.abs(np.fft.rfft(recorded.astype(np.float64)))
     assert np.fft.rfftfreq(recorded.size, 1 / SAMPLE_RATE)[int(np.argmax(spectrum))] == pytest.approx(440, abs=3)

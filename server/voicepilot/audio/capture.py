@@ -24,8 +24,11 @@ from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Pcm, Resampler
 from voicepilot.audio.levels import LevelMeter
 from voicepilot.audio.stream import DeviceStream
 
-BLOCK_QUEUE = 25  # 500 ms of blocks between PortAudio's thread and the loop
-MAX_FRAMES = 10  # 200 ms of frames waiting for the track
+# Both queues ride out a stall of the event loop of up to half a second without losing speech
+# (a loaded 2-core machine stalls for 100-300 ms now and then); the paced track catches up after
+# a stall by sending the late frames at once, so a deep queue drains by itself.
+BLOCK_QUEUE = 50  # 500 ms of 10 ms blocks between PortAudio's thread and the loop
+MAX_FRAMES = 25  # 500 ms of frames waiting for the track
 TARGET_FRAMES = 2  # the steady-state depth above which frames are stale
 TRIM_AFTER = 50  # consecutive pulls (1 s) above the target before one frame is dropped
 

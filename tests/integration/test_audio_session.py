@@ -1,0 +1,284 @@
+"""Spoken conversations through real (virtual) devices: PulseAudio -> sidecar -> engine -> speaker.
+
+The sidecar process captures the daemon's default microphone (``vmic``, fed by ``paplay -d micfeed``)
+and plays the assistant through its default speaker, whose monitor a test records. Everything in
+between is the product: PortAudio, resampling, the paced track, WebRTC, the engine, the playout
+buffer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+
+from tests.fixtures.pulse import MIC, MIC_FEED, MonitorRecorder, PulseAudio
+from tests.integration.engine_process import EngineProcess
+from tests.integration.rpc import RpcError, SidecarClient
+from voicepilot.audio.file_input import load_audio_file
+from voicepilot.audio.frames import FRAME_MS, Pcm
+from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.engine.speech import tts
+
+pytestmark = pytest.mark.integration
+
+TOOLS = [tool.wire() for tool in EDITOR_TOOLS]
+LOUD = 1000
+BARGE_IN_BUDGET_S = 0.1
+
+
+async def ok_tool(params: dict[str, Any]) -> dict[str, Any]:
+    return {"output": json.dumps({"ok": True})}
+
+
+async def start(sidecar: SidecarClient, engine: EngineProcess, **params: Any) -> str:
+    sidecar.tool_handler = ok_tool
+    await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
+    request = {
+        "profile": "local",
+        "input": {"kind": "device"},
+        "tools": TOOLS,
+        "connection": {"endpoint": engine.url},
+        **params,
+    }
+    result = await sidecar.request("voicepilot/startSession", request)
+    await sidecar.wait_state("connected")
+    session_id: str = result["sessionId"]
+    return session_id
+
+
+async def spoken_ms(text: str) -> int:
+    """How long the engine's voice takes to say ``text`` (the same synthesis the engine runs)."""
+    audio = await tts.synthesize(text, 48_000, "marin")
+    frames = audio[: audio.size // 960 * 960].reshape(-1, 960)
+    return sum(FRAME_MS for frame in frames if int(np.abs(frame).max()) > LOUD)
+
+
+def device_errors(sidecar: SidecarClient) -> list[dict[str, Any]]:
+    return [d for d in sidecar.of("voicepilot/diagnostics") if d.get("errorKind")]
+
+
+async def utterance(tmp_path: Path, samples: Path, text: str) -> Path:
+    """One utterance of the bundled commands.wav as its own file, with 100 ms of silence around it.
+
+    "hello can you hear me" is answered with "You said: hello can you hear me." (2.2 s of speech,
+    long enough to talk over); "save all files" (1.4 s) fits inside that reply.
+    """
+    catalogue = json.loads((samples / "commands.json").read_text())
+    spoken = next(u for u in catalogue["utterances"] if u["text"] == text)
+    frames: list[Pcm] = await load_audio_file(samples / "commands.wav")
+    start, end = (spoken["start_ms"] - 100) // FRAME_MS, (spoken["end_ms"] + 100) // FRAME_MS
+    path = tmp_path / (text.replace(" ", "_") + ".wav")
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("pcm_s16le", rate=48_000, layout="mono")
+        for index, frame in enumerate(frames[start:end]):
+            out = av.AudioFrame.from_ndarray(frame.reshape(1, -1), format="s16", layout="mono")
+            out.sample_rate, out.pts = 48_000, index * 960
+            for packet in stream.encode(out):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+async def test_a_spoken_command_through_the_microphone_and_the_reply_through_the_speaker(
+    pulse: PulseAudio, sidecar: SidecarClient, engine: EngineProcess, samples: Path
+) -> None:
+    await start(sidecar, engine)
+    async with MonitorRecorder(pulse) as speaker:
+        spoke_at = time.monotonic()
+        await pulse.say(samples / "go_to_line_42.wav")
+        await sidecar.wait_for(lambda: sidecar.tool_requests, timeout=20)
+        call = sidecar.tool_requests[0]
+        assert (call["name"], call["arguments"]) == ("go_to_line", {"line": 42})
+        await sidecar.wait_for(lambda: sidecar.final_transcripts("assistant"), timeout=20)
+        reply = sidecar.final_transcripts("assistant")[0]
+        assert reply == "Done: go to line 42."
+        # The reply is heard on the speaker: its whole length, then silence.
+        expected_s = await spoken_ms(reply) / 1000
+        await speaker.wait_for(lambda: speaker.loud_seconds(spoke_at) >= 0.8 * expected_s, timeout=10)
+        last = speaker.loud_times()[-1]
+        await speaker.wait_for(lambda: speaker.quiet_for(0.5), timeout=10)
+    assert sidecar.final_transcripts("user") == ["go to line forty two"]
+    heard = speaker.loud_seconds(spoke_at)
+    assert 0.8 * expected_s <= heard <= 1.2 * expected_s + 0.1, (heard, expected_s)
+    assert speaker.loud_times()[0] > spoke_at + 1.5  # nothing was played before the user spoke
+    assert last > speaker.loud_times()[0]
+
+    levels = sidecar.of("voicepilot/audioLevel")
+    assert max(level["inputDbfs"] for level in levels) > -30  # the level indicator saw the speech
+    assert max(level["outputDbfs"] for level in levels) > -30  # and the reply
+    assert all(level["inputDevice"] == "default" and level["micOpen"] in (True, False) for level in levels)
+    times = [n.at for n in sidecar.notifications if n.method == "voicepilot/audioLevel"]
+    assert len(times) / (times[-1] - times[0]) <= 10.5  # at most 10 Hz
+    assert device_errors(sidecar) == []
+
+
+async def test_push_to_talk_turn(
+    pulse: PulseAudio, sidecar: SidecarClient, engine: EngineProcess, samples: Path
+) -> None:
+    await start(sidecar, engine, turnTaking="pushToTalk")
+    assert await sidecar.request("voicepilot/pushToTalk", {"pressed": True}) == {"accepted": True}
+    await pulse.say(samples / "go_to_line_12.wav")
+    assert await sidecar.request("voicepilot/pushToTalk", {"pressed": False}) == {"accepted": True}
+    await sidecar.wait_for(lambda: sidecar.tool_requests, timeout=20)
+    assert sidecar.tool_requests[0]["arguments"] == {"line": 12}
+    assert sidecar.final_transcripts("user") == ["go to line twelve"]
+    events = (await engine.control())["calls"][0]["clientEvents"]
+    turn = [e for e in events if e.startswith("input_audio_buffer") or e == "response.create"]
+    assert turn[:3] == ["input_audio_buffer.clear", "input_audio_buffer.commit", "response.create"]
+    assert device_errors(sidecar) == []
+
+
+async def test_a_press_shorter_than_100ms_gives_no_error_and_no_turn(
+    pulse: PulseAudio, sidecar: SidecarClient, engine: EngineProcess, samples: Path
+) -> None:
+    await start(sidecar, engine, turnTaking="pushToTalk")
+    await sidecar.request("voicepilot/pushToTalk", {"pressed": True})
+    await sidecar.request("voicepilot/pushToTalk", {"pressed": False})
+    # A real turn afterwards still works, and by then anything the tap caused has arrived.
+    await sidecar.request("voicepilot/pushToTalk", {"pressed": True})
+    await pulse.say(samples / "go_to_line_12.wav")
+    await sidecar.request("voicepilot/pushToTalk", {"pressed": False})
+    await sidecar.wait_for(lambda: sidecar.final_transcripts("assistant"), timeout=20)
+    events = (await engine.control())["calls"][0]["clientEvents"]
+    assert events.count("input_audio_buffer.commit") == 1
+    assert device_errors(sidecar) == []
+    assert not [d for d in sidecar.of("voicepilot/diagnostics") if "buffer" in (d.get("message") or "")]
+    assert sidecar.states() == ["authenticating", "connecting", "connected"]
+
+
+async def test_pressing_while_the_assistant_speaks_stops_it_within_100ms(
+    pulse: PulseAudio, sidecar: SidecarClient, engine: EngineProcess, samples: Path, tmp_path: Path
+) -> None:
+    await start(sidecar, engine, turnTaking="pushToTalk")
+    await sidecar.request("voicepilot/pushToTalk", {"pressed": True})
+    await pulse.say(await utterance(tmp_path, samples, "hello can you hear me"))
+    async with MonitorRecorder(pulse) as speaker:
+        await sidecar.request("voicepilot/pushToTalk", {"pressed": False})
+        # The reply ("You said: hello can you hear me.") starts playing...
+        await speaker.wait_for(lambda: speaker.loud_seconds() >= 0.3, timeout=20)
+        pressed_at = time.monotonic()
+        await sidecar.request("voicepilot/pushToTalk", {"pressed": True})
+        # ...and stops: no sound reaches the speaker's monitor after the budget.
+        await speaker.wait_for(lambda: speaker.chunks[-1][0] > pressed_at + 0.6, timeout=5)
+    last_sound = speaker.last_sound_at()
+    assert last_sound is not None
+    stopped_after = last_sound - pressed_at
+    print(f"barge-in: the speaker went quiet {stopped_after * 1000:.0f} ms after the press")
+    assert stopped_after <= BARGE_IN_BUDGET_S, f"playback went on for {stopped_after * 1000:.0f} ms"
+    full_s = await spoken_ms(sidecar.final_transcripts("assistant")[0]) / 1000
+    assert speaker.loud_seconds() < full_s - 0.5  # it was cut short, not finished
+    events = (await engine.control())["calls"][0]["clientEvents"]
+    assert "output_audio_buffer.clear" in events
+    await sidecar.request("voicepilot/pushToTalk", {"pressed": False})  # a too-short turn: dropped
+    assert device_errors(sidecar) == []
+    assert not [d for d in sidecar.of("voicepilot/diagnostics") if d.get("message", "").startswith("The service")]
+
+
+LONG_ERROR = (
+    "the editor could not find that line because the file is shorter than that, "
+    "so nothing was moved and the cursor stays where it was"
+)
+
+
+async def failing_then_ok_tool(params: dict[str, Any]) -> dict[str, Any]:
+    """The first call fails with a long message: the engine reads it out (about 7 s to talk over)."""
+    if params["arguments"] == {"line": 42}:
+        return {"output": json.dumps({"ok": False, "error": LONG_ERROR})}
+    return {"output": json.dumps({"ok": True})}
+
+
+async def test_the_echo_gate_keeps_the_assistants_voice_out_and_barge_in_lets_the_user_in(
+    pulse: PulseAudio, start_engine: Any, samples: Path, tmp_path: Path
+) -> None:
+    """While the assistant speaks, what reaches the microphone is not sent, unless barge-in is on."""
+    results: dict[bool, list[dict[str, Any]]] = {}
+    heard: dict[bool, list[str]] = {}
+    over_the_reply = await utterance(tmp_path, samples, "save all files")
+    for barge_in in (False, True):
+        engine: EngineProcess = await start_engine()
+        logs = tmp_path / f"barge-in-{barge_in}"
+        logs.mkdir()
+        sidecar = await SidecarClient.start(logs)
+        try:
+            await start(sidecar, engine, bargeIn=barge_in)
+            sidecar.tool_handler = failing_then_ok_tool
+            await pulse.say(samples / "go_to_line_42.wav")
+            async with MonitorRecorder(pulse) as speaker:
+                await speaker.wait_for(lambda: speaker.loud_seconds() > 0, timeout=20)
+                await pulse.say(over_the_reply)  # 1.6 s, well inside the reply
+                await speaker.wait_for(lambda: speaker.quiet_for(1.0), timeout=15)  # the reply ended
+            if not barge_in:
+                # Said after the reply, a command is heard: the gate was only closed during it.
+                await pulse.say(samples / "go_to_line_12.wav")
+            await sidecar.wait_for(lambda: len(sidecar.tool_requests) == 2, timeout=20)  # noqa: B023
+            results[barge_in] = [r["arguments"] for r in sidecar.tool_requests]
+            heard[barge_in] = (await engine.control())["calls"][0]["transcripts"]
+        finally:
+            await sidecar.stop()
+    assert results[False] == [{"line": 42}, {"line": 12}]  # "save all files" came during the reply
+    assert "save all files" not in heard[False]
+    assert results[True] == [{"line": 42}, {}]  # with barge-in it interrupted the reply: save_all()
+    assert "save all files" in heard[True]
+
+
+async def test_devices_are_listed_and_selected_by_name(
+    pulse: PulseAudio, sidecar: SidecarClient, engine: EngineProcess
+) -> None:
+    listing = await sidecar.request("voicepilot/listDevices", {})
+    assert MIC in [d["name"] for d in listing["inputs"]]
+    assert "speaker" in [d["name"] for d in listing["outputs"]]
+    assert "selectedInput" not in listing
+    assert await sidecar.request("voicepilot/selectDevices", {"input": MIC}) == {"selectedInput": MIC}
+    with pytest.raises(RpcError) as missing:
+        await sidecar.request("voicepilot/selectDevices", {"output": "no such speaker"})
+    assert missing.value.data["errorKind"] == "device"
+    assert (await sidecar.request("voicepilot/listDevices", {}))["selectedInput"] == MIC
+    # The remembered input is used by the next session.
+    await start(sidecar, engine)
+    await sidecar.wait_for(lambda: sidecar.of("voicepilot/audioLevel"))
+    assert sidecar.of("voicepilot/audioLevel")[-1]["inputDevice"] == MIC
+    assert await sidecar.request("voicepilot/setMute", {"muted": True}) == {"muted": True}
+    await sidecar.wait_for(lambda: sidecar.of("voicepilot/audioLevel")[-1]["muted"])
+    assert not sidecar.of("voicepilot/audioLevel")[-1]["micOpen"]
+
+
+async def test_a_microphone_removed_mid_session_falls_back_to_the_default_without_a_crash(
+    pulse: PulseAudio, sidecar: SidecarClient, engine: EngineProcess, samples: Path
+) -> None:
+    pulse.pactl("set-default-source", f"{MIC_FEED}.monitor")
+    await start(sidecar, engine, input={"kind": "device", "name": MIC})
+    pulse.pactl("unload-module", pulse.module_id("module-virtual-source", f"source_name={MIC}"))
+    await sidecar.wait_for(lambda: device_errors(sidecar), timeout=10)
+    (notice,) = device_errors(sidecar)
+    assert notice["errorKind"] == "device"
+    assert notice["message"] == f"The microphone '{MIC}' disappeared. Using the microphone 'default' now."
+    # The conversation goes on, on the default microphone.
+    await pulse.say(samples / "go_to_line_12.wav")
+    await sidecar.wait_for(lambda: sidecar.tool_requests, timeout=20)
+    assert sidecar.tool_requests[0]["arguments"] == {"line": 12}
+    assert sidecar.states() == ["authenticating", "connecting", "connected"]
+    assert sidecar.process.returncode is None
+
+
+async def test_without_any_microphone_start_session_is_a_device_error(engine: EngineProcess, tmp_path: Path) -> None:
+    """No sound server and no sound card: no microphone. A DEVICE error in the answer, not a crash."""
+    nowhere = {"PULSE_SERVER": f"unix:{tmp_path}/no-such-socket", "XDG_RUNTIME_DIR": str(tmp_path)}
+    sidecar = await SidecarClient.start(tmp_path, extra_env=nowhere)
+    await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
+    with pytest.raises(RpcError) as raised:
+        await sidecar.request(
+            "voicepilot/startSession",
+            {"profile": "local", "input": {"kind": "device"}, "connection": {"endpoint": engine.url}},
+        )
+    assert raised.value.code == -32001
+    assert raised.value.data["errorKind"] == "device"
+    assert raised.value.message.startswith("No microphone was found.")
+    assert sidecar.process.returncode is None
+    await sidecar.stop()
