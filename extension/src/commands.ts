@@ -119,7 +119,7 @@ async function startConversation(controller: Controller, mode: 'conversation' | 
     const params: StartSessionParams = buildStartSessionParams(settings, mode);
     state.beginConversation(mode === 'dictation', settings.turnTaking === 'pushToTalk');
     controller.live.markSound(Date.now());
-    void transcript.reveal();
+    void transcript.reveal(false);
     const { sessionId } = await sidecar.request(Methods.startSession, params);
     state.sessionId = sessionId;
   } catch (error) {
@@ -347,7 +347,7 @@ async function useAzure({ apiKey }: Controller): Promise<void> {
 
 async function showTranscript({ transcript }: Controller): Promise<void> {
   await vscode.commands.executeCommand(`${Views.transcript}.focus`);
-  await transcript.reveal();
+  await transcript.reveal(true);
 }
 
 /** The extension's checks, then the sidecar's (which test a real connection), in the diagnostics view. */

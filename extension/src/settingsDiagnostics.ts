@@ -10,7 +10,7 @@ const SOURCE = 'VoicePilot';
 export class SettingsDiagnostics implements vscode.CodeActionProvider, vscode.Disposable {
   static readonly providedCodeActionKinds = [vscode.CodeActionKind.QuickFix];
   private readonly collection = vscode.languages.createDiagnosticCollection('voicepilot-settings');
-  private readonly problems = new Map<string, SettingsProblem[]>();
+  private problems = new Map<string, SettingsProblem[]>();
   private readonly subscriptions: vscode.Disposable[];
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires after every refresh (for the extension-host tests). */
@@ -104,8 +104,9 @@ export class SettingsDiagnostics implements vscode.CodeActionProvider, vscode.Di
 
   private async check(): Promise<void> {
     const effective = readEffectiveSettings();
-    this.problems.clear();
-    this.collection.clear();
+    // Built aside and swapped in, so code actions asked for meanwhile still see the last problems.
+    const found = new Map<string, SettingsProblem[]>();
+    const entries: [vscode.Uri, vscode.Diagnostic[]][] = [];
     for (const file of this.files()) {
       const document = vscode.workspace.textDocuments.find((candidate) => candidate.uri.toString() === file.toString());
       const text = document?.getText() ?? (await readText(file));
@@ -116,9 +117,9 @@ export class SettingsDiagnostics implements vscode.CodeActionProvider, vscode.Di
       if (problems.length === 0) {
         continue;
       }
-      this.problems.set(file.toString(), problems);
+      found.set(file.toString(), problems);
       const at = (offset: number): vscode.Position => document?.positionAt(offset) ?? positionAt(text, offset);
-      this.collection.set(
+      entries.push([
         file,
         problems.map((problem) => {
           const diagnostic = new vscode.Diagnostic(
@@ -130,8 +131,11 @@ export class SettingsDiagnostics implements vscode.CodeActionProvider, vscode.Di
           diagnostic.code = problem.setting;
           return diagnostic;
         }),
-      );
+      ]);
     }
+    this.problems = found;
+    this.collection.clear();
+    this.collection.set(entries);
     this.changed.fire();
   }
 }

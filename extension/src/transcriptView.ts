@@ -49,10 +49,15 @@ export class TranscriptView implements vscode.WebviewViewProvider, vscode.Dispos
     this.post();
   }
 
-  /** Brings the view into sight without taking the keyboard from the editor. */
-  async reveal(): Promise<void> {
+  /**
+   * Brings the view into sight without taking the keyboard from the editor. Unless `always`, only
+   * the first time: a user who switched the panel to something else keeps it there.
+   */
+  async reveal(always: boolean): Promise<void> {
     if (this.view !== undefined) {
-      this.view.show(true);
+      if (always) {
+        this.view.show(true);
+      }
       return;
     }
     await vscode.commands.executeCommand(`${Views.transcript}.focus`);

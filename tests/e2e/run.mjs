@@ -132,6 +132,9 @@ function writeUserSettings() {
     'extensions.autoCheckUpdates': false,
     'extensions.autoUpdate': false,
     'update.mode': 'none',
+    // The workspaces live inside this repository's checkout: no "open the parent repository?" toast.
+    'git.openRepositoryInParentFolders': 'never',
+    'git.enabled': false,
   };
   mkdirSync(path.join(run, 'ud/User'), { recursive: true });
   writeFileSync(path.join(run, 'ud/User/settings.json'), JSON.stringify(settings, null, 2));

@@ -29,6 +29,25 @@ async function check(context, name, step) {
 }
 
 const statusItem = (page, text) => page.locator('.statusbar-item', { hasText: text });
+/** VoicePilot's item: its accessible name is its tooltip's first line, "VoicePilot: <state>". */
+const voicePilotItem = (page, state) => page.locator(`.statusbar-item [aria-label^="VoicePilot: ${state}"]`);
+
+/** Waits until a webview (the transcript) shows `text` in an element matching `selector`. */
+async function waitForWebviewText(page, selector, text) {
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const found = await frame
+        .locator(selector, { hasText: text })
+        .count()
+        .catch(() => 0);
+      if (found > 0) return frame;
+    }
+    // Webview frames come and go while the view loads: look again on the next frame event.
+    await Promise.race([page.waitForEvent('framenavigated', { timeout: 500 }).catch(() => undefined)]);
+  }
+  throw new Error(`no webview showed ${selector} with "${text}" within ${TIMEOUT_MS / 1000} s`);
+}
 
 /** Runs a command from the palette by its title, as a user would. */
 async function runFromPalette(page, title) {
@@ -56,7 +75,8 @@ export async function runUiTest({ browser, base, run, artifacts, record }) {
     await page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT_MS });
 
     await check(context, 'the status bar shows VoicePilot idle once the sidecar runs', async () => {
-      await statusItem(page, /VoicePilot: idle/).waitFor({ timeout: TIMEOUT_MS });
+      await voicePilotItem(page, 'idle').waitFor({ timeout: TIMEOUT_MS });
+      await page.locator('.part.statusbar').screenshot({ path: path.join(artifacts, 'status-bar-idle.png') });
     });
 
     await check(context, 'a click on the status bar starts a conversation; "go to line twelve" moves the cursor', async () => {
@@ -67,28 +87,36 @@ export async function runUiTest({ browser, base, run, artifacts, record }) {
       await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.py' }).first().waitFor();
       await page.keyboard.press('Enter');
       await statusItem(page, 'Ln 1, Col 1').waitFor();
-      await statusItem(page, /VoicePilot: idle/).click();
+      await voicePilotItem(page, 'idle').click();
       await statusItem(page, 'Ln 12, Col 1').waitFor({ timeout: TIMEOUT_MS });
     });
 
     await check(context, 'the transcript shows "go to line twelve"', async () => {
-      await page.locator('.part.panel .view-lines', { hasText: 'go to line twelve' }).waitFor();
-      await page.screenshot({ path: path.join(artifacts, 'transcript.png') });
+      await waitForWebviewText(page, '.turn.user .text', 'go to line twelve');
+      await waitForWebviewText(page, '.turn.assistant .text', /line 12/i);
+      await page.locator('.part.panel').screenshot({ path: path.join(artifacts, 'transcript.png') });
+      await page.locator('.part.statusbar').screenshot({ path: path.join(artifacts, 'status-bar.png') });
+      await page.screenshot({ path: path.join(artifacts, 'conversation.png') });
     });
 
     await check(context, 'Run Connection Diagnostics from the palette: every check passes', async () => {
       await runFromPalette(page, 'VoicePilot: Run Connection Diagnostics');
-      await page.locator('.quick-input-widget', { hasText: /(\d+) of \1 checks passed/ }).waitFor();
-      await page.screenshot({ path: path.join(artifacts, 'diagnostics.png') });
-      await page.keyboard.press('Escape');
+      const summary = page.locator('.part.panel .monaco-list-row', { hasText: 'Connection checks' });
+      await summary.filter({ hasText: /checks passed/ }).waitFor();
+      const text = await summary.textContent();
+      const counts = /(\d+) of (\d+) checks passed/.exec(text ?? '');
+      if (!counts || counts[1] !== counts[2] || Number(counts[2]) < 7) {
+        throw new Error(`the diagnostics view says: ${text}`);
+      }
+      await page.locator('.part.panel').screenshot({ path: path.join(artifacts, 'diagnostics.png') });
     });
 
     await check(context, 'a region outside the allowlist in settings.json shows in the Problems panel', async () => {
       writeFileSync(
         path.join(workspace, '.vscode', 'settings.json'),
-        '{\n  "voicepilot.profile": "azure",\n  "voicepilot.azure.region": "westeurope"\n}\n',
+        '{\n  "voicepilot.azure.region": "westeurope"\n}\n',
       );
-      await runFromPalette(page, 'View: Focus Problems');
+      await page.locator('[id="status.problems"]').click();
       await page.locator('.markers-panel .monaco-list-row', { hasText: 'westeurope' }).waitFor();
       await page.screenshot({ path: path.join(artifacts, 'problems.png') });
     });

@@ -56,7 +56,11 @@ test('a region outside the allowlist is a problem on its line of settings.json, 
     await vscode.workspace.applyEdit(fix.edit);
     await document.save();
     await waitFor(controller.settingsDiagnostics.onDidRefresh, () => problems().length === 0, 'the problem to clear');
-    assert.equal(vscode.workspace.getConfiguration('voicepilot').get('azure.region'), 'eastus2');
+    await waitFor(
+      vscode.workspace.onDidChangeConfiguration,
+      () => vscode.workspace.getConfiguration('voicepilot').get('azure.region') === 'eastus2',
+      'the fixed region to apply',
+    );
   } finally {
     await config.update('azure.region', undefined, vscode.ConfigurationTarget.Workspace);
   }
