@@ -1,4 +1,4 @@
-"""Command line: ``voicepilot sidecar | engine | talk | contract-ts``."""
+"""Command line: ``voicepilot sidecar | engine | talk | devices | contract-ts``."""
 
 from __future__ import annotations
 
@@ -36,7 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     talk = sub.add_parser("talk", help="run a voice session from a terminal")
     talk.add_argument("--profile", choices=["local", "azure", "openai"], default="local")
-    talk.add_argument("--input", required=True, metavar="FILE.wav", help="audio file to speak")
+    source = talk.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", metavar="FILE.wav", help="audio file to speak")
+    source.add_argument("--mic", action="store_true", help="talk through the microphone (push-to-talk on Enter)")
+    talk.add_argument("--device", metavar="NAME", help="with --mic: the microphone (see voicepilot devices)")
+    talk.add_argument("--speaker", metavar="NAME", help="the speaker for the reply (default with --mic: the default)")
+    talk.add_argument("--vad", action="store_true", help="with --mic: the service detects turns instead of Enter")
+    talk.add_argument("--barge-in", action="store_true", help="with --vad: speaking interrupts the assistant (headset)")
     talk.add_argument("--json", action="store_true", help="one JSON object per line")
     talk.add_argument("--endpoint", help="service URL (default: start a local engine)")
     talk.add_argument("--deployment", help="deployment or model name")
@@ -52,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     talk.add_argument("--key-ttl", type=float, default=60.0, help="key lifetime for the engine talk starts")
     talk.add_argument("--session-limit", type=float, default=None, help="session limit for the engine talk starts")
+
+    devices = sub.add_parser("devices", help="list microphones and speakers (* marks the default)")
+    devices.add_argument("--json", action="store_true", help="one JSON object per line")
 
     sub.add_parser("contract-ts", help="print the TypeScript mirror of the editor contract")
     return parser
@@ -90,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         from voicepilot.engine.server import serve
 
         return asyncio.run(serve(args.host, args.port, args.key_ttl, args.session_limit, args.secrets_stdin))
+    if args.command == "devices":
+        from voicepilot.talk_live import run_devices
+
+        return run_devices(args.json)
     if args.command == "talk":
         from voicepilot.talk import run_talk
 

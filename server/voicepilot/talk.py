@@ -2,7 +2,8 @@
 
 It prints state changes, transcripts and tool calls (``--json``: one object per line) and exits
 0 after the reply to the last utterance of the input, non-zero with a clear message on failure.
-With no editor attached, tool calls are acknowledged but not carried out.
+With no editor attached, tool calls are acknowledged but not carried out. With ``--mic`` it talks
+through the microphone and speaker until ``q`` or Ctrl-D (:mod:`voicepilot.talk_live`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import sys
 import time
 from typing import Any
 
+from voicepilot.audio.voice import LevelReport
 from voicepilot.contract import (
     ConnectionSettings,
     ConnectionStateParams,
+    DeviceInput,
+    DeviceOutput,
     DiagnosticsParams,
     FileInput,
     RunToolParams,
@@ -26,8 +30,10 @@ from voicepilot.contract import (
 from voicepilot.editor_tools import EDITOR_TOOLS
 from voicepilot.errors import VoicePilotError
 from voicepilot.launch import EngineOptions, LocalEngineProcess, build_session
+from voicepilot.live_audio import attach_audio
 from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent
+from voicepilot.talk_live import run_live
 
 NO_EDITOR_OUTPUT = json.dumps({"ok": True, "note": "voicepilot talk has no editor attached; not carried out"})
 
@@ -69,6 +75,12 @@ class TerminalObserver:
             line = f"[reconnected] after {fields['attempts']:g} attempt(s)"
         self._emit(event.kind, dict(fields), line)
 
+    def on_level(self, report: LevelReport) -> None:
+        pass  # a terminal has no level meter
+
+    def on_device_message(self, message: str, problem: bool) -> None:
+        self._emit("device", {"message": message, "problem": problem}, f"[device] {message}")
+
     async def run_tool(self, call: RunToolParams) -> str:
         self._emit("tool_call", call.wire(), f"[tool] {call.name}({json.dumps(call.arguments)})")
         return NO_EDITOR_OUTPUT
@@ -83,9 +95,14 @@ class TerminalObserver:
 
 async def run_talk(args: argparse.Namespace) -> int:
     observer = TerminalObserver(args.json)
+    mic = bool(getattr(args, "mic", False))
+    speaker = getattr(args, "speaker", None)
     params = StartSessionParams(
         profile=args.profile,
-        input=FileInput(kind="file", path=args.input),
+        input=DeviceInput(kind="device", name=args.device) if mic else FileInput(kind="file", path=args.input),
+        output=DeviceOutput(kind="device", name=speaker) if speaker or mic else None,
+        turn_taking="pushToTalk" if mic and not args.vad else "vad",
+        barge_in=bool(getattr(args, "barge_in", False)),
         tools=list(EDITOR_TOOLS),
         connection=ConnectionSettings(
             endpoint=args.endpoint,
@@ -103,9 +120,16 @@ async def run_talk(args: argparse.Namespace) -> int:
         register_secret(api_key)
     engine = LocalEngineProcess(EngineOptions(key_ttl_s=args.key_ttl, session_limit_s=args.session_limit))
     session = None
+    audio = None
     try:
         session = await build_session("talk", params, api_key, engine, observer)
+        audio = await attach_audio(session, params, observer, speaker)
         await session.start()
+        if mic and audio is not None:
+            await run_live(session, audio, push_to_talk=params.turn_taking == "pushToTalk")
+            if session.failure is not None:
+                raise session.failure
+            return 0
         finished = getattr(session.source, "finished", None)
         if finished is not None:
             await _until_either(finished.wait(), session.ended.wait())
@@ -117,6 +141,8 @@ async def run_talk(args: argparse.Namespace) -> int:
         observer.error(exc)
         return 1
     finally:
+        if audio is not None:
+            await audio.close()
         if session is not None:
             await session.close()
         await engine.stop()
