@@ -377,7 +377,11 @@ async function runDiagnostics(controller: Controller): Promise<void> {
     );
     const remote = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: 'VoicePilot: running connection diagnostics' },
-      () => sidecar.request(Methods.runDiagnostics, {}),
+      () => {
+        // Probe what a conversation would use now, not whatever the last one used.
+        const { profile, connection } = buildStartSessionParams(settings);
+        return sidecar.request(Methods.runDiagnostics, connection === undefined ? { profile } : { profile, connection });
+      },
     );
     checks.push(...remote.checks);
   } catch (error) {

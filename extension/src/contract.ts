@@ -138,6 +138,8 @@ export interface SetCredentialsResult {
 }
 
 export interface RunDiagnosticsParams {
+  profile?: "local" | "azure" | "openai";
+  connection?: ConnectionSettings;
 }
 
 export interface DiagnosticCheck {

@@ -190,7 +190,11 @@ class SetCredentialsResult(WireModel):
 
 
 class RunDiagnosticsParams(WireModel):
-    pass
+    """What to probe when no conversation is running: the editor's current profile and settings
+    (default: the last conversation's, else the local engine)."""
+
+    profile: Profile | None = None
+    connection: ConnectionSettings | None = None
 
 
 class DiagnosticCheck(WireModel):

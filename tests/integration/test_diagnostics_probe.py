@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.engine_process import EngineProcess
+from tests.integration.rpc import SidecarClient
 from voicepilot.contract import ConnectionSettings, StartSessionParams
 from voicepilot.launch import LocalEngineProcess
 from voicepilot.sidecar.probe import probe_connection
@@ -42,3 +44,16 @@ async def test_probe_fails_at_the_first_step_with_its_next_step() -> None:
     assert "not an Azure OpenAI resource" in checks[0].detail
     assert checks[0].next_step
     assert checks[1].detail.startswith("Not tried")
+
+
+async def test_run_diagnostics_probes_the_profile_the_editor_names(
+    sidecar: SidecarClient, engine: EngineProcess
+) -> None:
+    await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
+    result = await sidecar.request(
+        "voicepilot/runDiagnostics", {"profile": "azure", "connection": {"endpoint": engine.url}}
+    )
+    by_name = {check["name"]: check["ok"] for check in result["checks"]}
+    assert by_name["key minted"] is True
+    assert by_name["round trip"] is True
+    assert (await engine.control())["mintRequests"] == 1  # the engine the editor named, not a local one

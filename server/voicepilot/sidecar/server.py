@@ -300,7 +300,11 @@ class VoicePilotServer(LanguageServer):
         if live is not None:
             connection = await connection_checks(live)
         else:
-            probe_params = self.last_params or contract.StartSessionParams(profile="local")
+            probe_params = (
+                contract.StartSessionParams(profile=params.profile, connection=params.connection)
+                if params.profile is not None
+                else self.last_params or contract.StartSessionParams(profile="local")
+            )
             connection = await probe_connection(probe_params, self.api_key, self.engine)
         checks += connection
         if all(check.ok for check in connection):
