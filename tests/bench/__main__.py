@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 import datetime
 import json
+import math
 import os
 import platform
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +51,18 @@ QUICK = Plan(3, 10, 20, 8, 10, 8, 3, (0, 5, 10), 6, 60, 10, 6)
 FULL = Plan(5, 30, 100, 30, 30, 30, 4, (0, 5, 10), 30, 560, 30, 20)
 
 
+# Benchmarks that failed, and results that had no samples: the run then exits 1.
+FAILED: list[str] = []
+
+
 class Results:
     def __init__(self) -> None:
         self.values: dict[str, dict[str, Any]] = {}
 
     def put(self, key: str, value: float, unit: str, note: str | None = None) -> None:
+        if math.isnan(value):
+            FAILED.append(f"{key} (no samples)")
+            return
         entry: dict[str, Any] = {"value": round(float(value), 2), "unit": unit}
         if note:
             entry["note"] = note
@@ -66,9 +75,15 @@ def ratio(a: float, b: float) -> float:
 
 
 async def timed(name: str, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run one benchmark; a failure is reported at once and the others still run."""
     print(f"[bench] {name}", file=sys.stderr, flush=True)
     started = time.monotonic()
-    await step()
+    try:
+        await step()
+    except Exception:
+        FAILED.append(name)
+        print(f"[bench] {name} FAILED:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+        return
     print(f"[bench] {name}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
 
 
@@ -131,7 +146,8 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
             run = await sidecar_runs.handover(sidecar, engine, workdir, plan.handover_s)
         put("handover_gap_ms_max", max(run.engine_gaps_ms, default=float("nan")), "ms", "seen by the engine's receiver")
         put("handover_gap_client_ms_max", max(run.client_gaps_ms, default=float("nan")), "ms", "sidecar router")
-        put("handovers", run.handovers, "count", f"transcripts exactly once: {run.transcripts_ok}")
+        put("handovers", run.handovers, "count", f"every utterance transcribed exactly once: {run.transcripts_ok}")
+        put("handover_replies", run.replies, f"of {run.expected}", "spoken replies that reached the editor")
 
     async def loss() -> None:
         for level in plan.loss_levels:
@@ -180,7 +196,9 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
             )
         finally:
             await engine.stop()
-        put("concurrent_sessions_ok", found["ok"], f"of {found['sessions']}", "all transcribed correctly")
+        for failure in found["failures"]:
+            print(f"[bench] concurrent session failed: {failure}", file=sys.stderr)
+        put("concurrent_sessions_ok", found["ok"], f"of {found['sessions']}", "connected and transcribed correctly")
         put("concurrent_engine_cpu_pct_per_session", found["engineCpuPctPerSession"], "% of one core")
         put("concurrent_client_cpu_pct_per_session", found["clientCpuPctPerSession"], "% of one core")
 
@@ -221,6 +239,9 @@ def main() -> int:
         payload = dict(results.values)
         payload["bench_seconds"] = {"value": round(took, 1), "unit": "s", "note": f"{date}, quick={args.quick}"}
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
+    if FAILED:
+        print(f"\nFailed: {', '.join(FAILED)} (see above)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -41,6 +41,7 @@ from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
 from voicepilot.talk import _until_either
 
 TOOL_OUTPUT = json.dumps({"ok": True})
+RAMP_S = 0.25  # between the starts of concurrent sessions
 
 
 @dataclass
@@ -204,7 +205,12 @@ def latency_in_netns(loss_pct: float, seconds: float) -> dict[str, Any]:
 async def concurrent(engine: EngineProcess, sessions: int, wav: Path, expected: str) -> dict[str, Any]:
     """``sessions`` sessions at once from this process against one engine; CPU used by each side."""
     engine_before, own_before, started = sample(engine.process.pid), sample(os.getpid()), time.monotonic()
-    runs = await asyncio.gather(*(run_session(engine, wav, "webrtc", f"load-{i}") for i in range(sessions)))
+
+    async def user(i: int) -> ProbeRun:
+        await asyncio.sleep(i * RAMP_S)  # people do not all press Start in the same millisecond
+        return await run_session(engine, wav, "webrtc", f"load-{i}")
+
+    runs = await asyncio.gather(*(user(i) for i in range(sessions)))
     wall = time.monotonic() - started
     engine_after, own_after = sample(engine.process.pid), sample(os.getpid())
     ok = sum(1 for run in runs if run.failure is None and run.observer.user_transcripts == [expected])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -199,6 +200,8 @@ class HandoverRun:
     client_gaps_ms: list[float]
     engine_gaps_ms: list[float]
     transcripts_ok: bool
+    replies: int
+    expected: int
 
 
 async def handover(sidecar: SidecarClient, engine: EngineProcess, workdir: Path, seconds: float) -> HandoverRun:
@@ -214,11 +217,12 @@ async def handover(sidecar: SidecarClient, engine: EngineProcess, workdir: Path,
     def mine(method: str) -> list[dict[str, Any]]:
         return [n.params for n in sidecar.notifications[first:] if n.method == method]
 
-    def answered() -> bool:
-        finals = [t for t in mine("voicepilot/transcript") if t["final"]]
-        return bool(sum(t["role"] == "assistant" for t in finals) >= len(expected))
+    def finals(role: str) -> int:
+        return sum(1 for t in mine("voicepilot/transcript") if t["final"] and t["role"] == role)
 
-    await sidecar.wait_for(answered, timeout=seconds * 3 + 30)
+    await sidecar.wait_for(lambda: finals("user") >= len(expected), timeout=seconds * 3 + 30)
+    with contextlib.suppress(TimeoutError):  # a missing reply is reported (replies), not waited for
+        await sidecar.wait_for(lambda: finals("assistant") >= len(expected), timeout=15)
     await end(sidecar, result["sessionId"])
     calls = (await engine.control())["calls"]
     switches = [d for d in mine("voicepilot/diagnostics") if d.get("message") == "handover"]
@@ -228,6 +232,8 @@ async def handover(sidecar: SidecarClient, engine: EngineProcess, workdir: Path,
         client_gaps_ms=[float(d["stats"]["gapMs"]) for d in switches],
         engine_gaps_ms=[1000 * g for g in gaps_at_switches(calls)],
         transcripts_ok=user == expected,
+        replies=finals("assistant"),
+        expected=len(expected),
     )
 
 
@@ -296,6 +302,16 @@ async def settled(sidecar: SidecarClient, baseline: dict[str, int], timeout_s: f
         await asyncio.sleep(0.25)  # bounded polling for convergence, not a stand-in for an event
 
 
+async def calls_closed(engine: EngineProcess, timeout_s: float = 10.0) -> list[dict[str, Any]]:
+    """The engine's calls once it has seen every one of them close (or as they are at the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        calls: list[dict[str, Any]] = (await engine.control())["calls"]
+        if all(call["closed"] for call in calls) or time.monotonic() > deadline:
+            return calls
+        await asyncio.sleep(0.25)  # bounded polling for convergence, not a stand-in for an event
+
+
 async def soak(
     sidecar: SidecarClient, engine: EngineProcess, workdir: Path, seconds: float, sample_every_s: float = 5.0
 ) -> SoakReport:
@@ -304,7 +320,7 @@ async def soak(
 
     A short warm-up session first, so lazily created pools (threads, codecs) are in the baseline."""
     wav = workdir / f"soak-{seconds:g}.wav"
-    expected = spoken_recording(wav, seconds)
+    expected = spoken_recording(wav, max(1.0, seconds - 8))  # the last reply is in before the end
     warm = workdir / "warm-up.wav"
     spoken_recording(warm, 1)
     sidecar.tool_handler = ok_tool
@@ -337,7 +353,7 @@ async def soak(
     await end(sidecar, session_id)
     runtime_after = await settled(sidecar, runtime_before)
     after = sample(sidecar.process.pid)
-    calls = (await engine.control())["calls"]
+    calls = await calls_closed(engine)
     return SoakReport(
         seconds=seconds,
         renewals=messages.count("key_renewed"),
