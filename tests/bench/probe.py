@@ -41,7 +41,7 @@ from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
 from voicepilot.talk import _until_either
 
 TOOL_OUTPUT = json.dumps({"ok": True})
-RAMP_S = 0.25  # between the starts of concurrent sessions
+RAMP_S = 0.5  # between the starts of concurrent sessions (each lasts longer than all the starts)
 
 
 @dataclass
@@ -89,6 +89,8 @@ class ProbeRun:
     source: MarkedSource
     arrivals: list[float] = field(default_factory=list)
     failure: str | None = None
+    connected_at: float | None = None
+    ended_at: float | None = None
 
     def latencies(self, calls: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
         """(uplink, downlink) one-way latencies in ms against this run's engine calls."""
@@ -122,6 +124,7 @@ async def run_session(engine: EngineProcess, wav: Path, transport: str, name: st
     session.on_remote_frame = heard
     try:
         await session.start()
+        run.connected_at = time.monotonic()
         await _until_either(marked.finished.wait(), session.ended.wait())
         await _until_either(session.quiet.wait(), session.ended.wait())
         if session.failure is not None:
@@ -129,8 +132,24 @@ async def run_session(engine: EngineProcess, wav: Path, transport: str, name: st
     except Exception as exc:  # a failed session is reported, not raised: the other one goes on
         run.failure = f"{exc.__class__.__name__}: {exc}"
     finally:
+        run.ended_at = time.monotonic()
         await session.close()
     return run
+
+
+def peak_overlap(runs: list[ProbeRun]) -> int:
+    """The most sessions that were connected at the same moment."""
+    edges = sorted(
+        (t, step)
+        for run in runs
+        if run.connected_at is not None and run.ended_at is not None
+        for t, step in ((run.connected_at, 1), (run.ended_at, -1))
+    )
+    live = peak = 0
+    for _, step in edges:
+        live += step
+        peak = max(peak, live)
+    return peak
 
 
 # ----------------------------------------------------------------------------- latency under loss
@@ -217,6 +236,7 @@ async def concurrent(engine: EngineProcess, sessions: int, wav: Path, expected: 
     return {
         "sessions": sessions,
         "ok": ok,
+        "peak": peak_overlap(runs),
         "wallS": wall,
         "engineCpuPctPerSession": 100 * (engine_after.cpu_s - engine_before.cpu_s) / wall / sessions,
         "clientCpuPctPerSession": 100 * (own_after.cpu_s - own_before.cpu_s) / wall / sessions,
