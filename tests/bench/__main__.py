@@ -227,6 +227,8 @@ def main() -> int:
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     results = Results()
+    # Other work on the machine slows everything here; the number says how busy it was.
+    results.put("machine_load_1min_at_start", os.getloadavg()[0], "runnable tasks (2 cores)")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="vp-bench-") as workdir:
         asyncio.run(run(plan, Path(workdir), results))
