@@ -73,6 +73,7 @@ BAD = [
     ("local", {"endpoint": "https://evil.example"}, "voicepilot.local.url ('https://evil.example') is not on this"),
     ("local", {"endpoint": "https://0"}, "is not on this machine"),
     ("local", {"endpoint": "https://127.0.0.1.evil.example"}, "is not on this machine"),
+    ("azure", {"endpoint": "https://[res.openai.azure.com"}, "is not a URL"),
 ]
 
 

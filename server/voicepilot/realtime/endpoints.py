@@ -45,7 +45,10 @@ class Endpoint:
 
 
 def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
     if host == "localhost":
         return True
     try:
@@ -55,8 +58,12 @@ def is_loopback_url(url: str) -> bool:
 
 
 def _base(url: str, setting: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url.strip())
+        hostname = parts.hostname
+    except ValueError:  # urlsplit refuses some malformed URLs (an unclosed IPv6 bracket) outright
+        hostname = None
+    if not hostname or parts.scheme not in ("http", "https"):
         raise config_error(
             f"The setting {setting} ('{url}') is not a URL.",
             f"Set {setting} to an https URL such as https://my-resource.openai.azure.com.",
