@@ -88,13 +88,20 @@ class WebRTCTransport:
         if opened.is_set():
             return
         pc = self._pc
-        if pc is not None and pc.iceConnectionState == "completed":
-            # ICE worked, so the secure handshake did not: never fall back from that silently.
+        if pc is not None and "failed" in _dtls_states(pc):
+            # ICE worked and the secure handshake failed: never fall back from that silently.
             raise media_error(
                 "The secure media handshake (DTLS) with the service failed: its certificate did not match "
                 "the fingerprint in its answer.",
                 "Do not retry on this network: something may be intercepting the connection.",
                 code="dtls_failed",
+            )
+        if pc is not None and pc.iceConnectionState == "completed":
+            # ICE worked and the handshake is still going: a slow or overloaded peer, not an attack.
+            raise media_error(
+                f"The secure media handshake with the service did not finish within {OPEN_TIMEOUT_S:.0f} s.",
+                "Try again in a moment; the service may be overloaded.",
+                code="handshake_timeout",
             )
         raise media_error(
             f"The media connection did not come up within {OPEN_TIMEOUT_S:.0f} s (ICE).",
@@ -190,3 +197,11 @@ class WebRTCTransport:
         for drain in self._drains:
             drain.cancel()
         await asyncio.gather(*self._drains, return_exceptions=True)
+
+
+def _dtls_states(pc: RTCPeerConnection) -> set[str]:
+    """The DTLS transports' states: "failed" when the handshake failed (e.g. a fingerprint mismatch)."""
+    transports = [t.receiver.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        transports.append(pc.sctp.transport)
+    return {str(transport.state) for transport in transports if transport is not None}
