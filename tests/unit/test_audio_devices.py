@@ -119,6 +119,8 @@ def test_sound_server_devices_are_listed_by_their_server_name(
         0,
     )
     assert "sound server default" in inputs["vmic"].description
+    # ALSA's pulse PCMs say 44.1 kHz; what they really run at is the server's rate.
+    assert inputs["default"].sample_rate == inputs["pulse"].sample_rate == 48_000
     assert [d.name for d in list_devices("output") if d.pulse_name] == ["speaker"]
 
 

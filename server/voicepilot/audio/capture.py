@@ -29,7 +29,7 @@ from voicepilot.audio.stream import DeviceStream
 # a stall by sending the late frames at once, so a deep queue drains by itself.
 BLOCK_QUEUE = 50  # 500 ms of 10 ms blocks between PortAudio's thread and the loop
 MAX_FRAMES = 25  # 500 ms of frames waiting for the track
-TARGET_FRAMES = 2  # the steady-state depth above which frames are stale
+TARGET_FRAMES = 1  # the steady-state depth above which frames are stale
 TRIM_AFTER = 50  # consecutive pulls (1 s) above the target before one frame is dropped
 
 

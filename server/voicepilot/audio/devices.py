@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 Kind = Literal["input", "output"]
 PULSE_HOST_API = "PulseAudio"
+SERVER_DEFAULT = " (sound server default)"
 DEFAULT_DEVICE = "default"
 _PACTL_TIMEOUT_S = 2.0
 PORTAUDIO_PACKAGE = "libportaudio2"
@@ -119,7 +120,16 @@ def list_devices(kind: Kind) -> list[Device]:
     ]
     pulse_pcm = next((d for d in devices if d.name == "pulse"), None)
     if pulse_pcm is not None:
-        devices.extend(_pulse_devices(kind, pulse_pcm.portaudio_index))
+        server_devices = _pulse_devices(kind, pulse_pcm.portaudio_index)
+        server_default = next((d for d in server_devices if d.description.endswith(SERVER_DEFAULT)), None)
+        if server_default is not None:
+            # ALSA's pulse and default PCMs report 44.1 kHz whatever the server runs at; their native
+            # rate is the server device's (usually 48 kHz: then nobody resamples).
+            devices = [
+                replace(d, sample_rate=server_default.sample_rate) if d.name in ("pulse", DEFAULT_DEVICE) else d
+                for d in devices
+            ]
+        devices.extend(server_devices)
     devices.sort(key=lambda d: not d.is_default)
     return devices
 
@@ -168,8 +178,7 @@ def _pulse_devices(kind: Kind, pcm_index: int) -> list[Device]:
             )
         )
     # PortAudio's "default" stays *the* default (it follows the server's); the server's choice is named.
-    marked = " (sound server default)"
-    return [replace(d, description=d.description + marked) if d.name == default else d for d in devices]
+    return [replace(d, description=d.description + SERVER_DEFAULT) if d.name == default else d for d in devices]
 
 
 def find_device(kind: Kind, name: str | None) -> Device:

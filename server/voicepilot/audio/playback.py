@@ -34,7 +34,7 @@ from voicepilot.audio.levels import LevelMeter
 from voicepilot.audio.stream import DeviceStream
 
 PREFILL_MS = 30
-TRIM_MARGIN_MS = 60
+TRIM_MARGIN_MS = 20
 MAX_MS = 1000
 AUDIBLE_DBFS = -50.0  # a frame louder than this counts as the assistant speaking
 QUIET_FRAMES = 3

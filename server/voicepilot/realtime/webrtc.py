@@ -18,6 +18,7 @@ import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from voicepilot.audio.jitter import use_low_latency_receive
 from voicepilot.audio.tracks import drain_track
 from voicepilot.errors import VoicePilotError, classify_http_status, media_error, network_error
 from voicepilot.realtime.endpoints import Endpoint
@@ -59,6 +60,9 @@ class WebRTCTransport:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._pc = pc
         pc.addTrack(self._outgoing)
+        # aiortc's receive buffer delays every frame by 60-80 ms for nothing: the speaker's playout
+        # buffer absorbs the jitter (voicepilot/audio/jitter.py).
+        use_low_latency_receive(pc)
         channel = pc.createDataChannel(DATA_CHANNEL_LABEL, ordered=True)
         self._channel = channel
         opened = asyncio.Event()

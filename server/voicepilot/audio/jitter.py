@@ -1,0 +1,103 @@
+"""A low-latency receive buffer for aiortc's audio, installed per receiver.
+
+aiortc's audio receiver uses ``JitterBuffer(capacity=16, prefetch=4)``: a frame is handed to the
+decoder only once four newer frames have arrived, which adds 60-80 ms to every hop (spike notes
+§1.3: one way 88 ms, 28 ms with prefetch 0). It schedules nothing: frames leave it as packets
+arrive, so prefetch buys no protection against timing jitter, only delay. Timing jitter is the
+playout buffer's job (:class:`voicepilot.audio.playback.Speaker`: prefill, underrun recovery).
+
+What a receive buffer must still do is put packets back in order and get past a lost one.
+:class:`LowLatencyAudioBuffer` (a :class:`~aiortc.jitterbuffer.JitterBuffer` subclass, same
+interface) does that with no added delay in the common case:
+
+- the next packet in sequence is released at once (an Opus packet is a whole frame);
+- a packet that arrives early (one before it is missing) is held; when the missing one arrives
+  it is released, and the held ones follow, one per arriving packet (the interface returns one
+  frame per packet); a backlog that remains is worked off by dropping *small* (silent) frames;
+- after ``reorder_frames`` packets held without the missing one, it is taken as lost and skipped
+  (aiortc's buffer waits for 16 packets, 320 ms of silence, on one lost packet);
+- late packets (already skipped) and duplicates are dropped; sequence numbers wrap at 2**16.
+
+aiortc offers no public way to choose a receiver's buffer, so :func:`use_low_latency_receive`
+replaces it on each audio receiver of a peer connection, right after the transceivers exist and
+before any media flows. It checks that the private attribute is there and leaves the default in
+place (with a warning) if a future aiortc changes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiortc import RTCPeerConnection
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.rtp import RtpPacket
+from aiortc.utils import uint16_add
+
+log = logging.getLogger(__name__)
+
+REORDER_FRAMES = 3  # 60 ms: how long a missing packet is waited for
+SILENT_PACKET_BYTES = 20  # Opus encodes 20 ms of silence in a few bytes; speech takes 60+
+RESET_JUMP = 100  # a jump this far ahead is a new stream (or a long outage): start over
+_RECEIVER_ATTRIBUTE = "_RTCRtpReceiver__jitter_buffer"
+
+
+class LowLatencyAudioBuffer(JitterBuffer):
+    def __init__(self, reorder_frames: int = REORDER_FRAMES) -> None:
+        super().__init__(capacity=16, prefetch=0)
+        self.reorder_frames = reorder_frames
+        self._held: dict[int, RtpPacket] = {}
+        self._next: int | None = None
+        self.released = 0
+        self.lost = 0
+        self.late = 0
+        self.caught_up = 0
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        seq = packet.sequence_number
+        if self._next is None:
+            self._next = seq
+        ahead = uint16_add(seq, -self._next)
+        if ahead >= 0x8000 or seq in self._held:
+            self.late += 1  # behind what was already released or skipped, or a duplicate
+            return False, None
+        if ahead >= RESET_JUMP:
+            self._held.clear()
+            self._next = seq
+        self._held[seq] = packet
+        expected = self._next
+        if expected not in self._held and len(self._held) > self.reorder_frames:
+            oldest = min(self._held, key=lambda s: uint16_add(s, -expected))
+            self.lost += uint16_add(oldest, -expected)
+            self._next = oldest
+        ready = self._take()
+        # A backlog (packets that arrived after a gap) costs a frame of delay each: drop silent ones.
+        while ready is not None and self._next in self._held and len(ready._data) <= SILENT_PACKET_BYTES:  # type: ignore[attr-defined]
+            self.caught_up += 1
+            ready = self._take()
+        if ready is None:
+            return False, None
+        self.released += 1
+        return False, JitterFrame(data=ready._data, timestamp=ready.timestamp)  # type: ignore[attr-defined]
+
+    def _take(self) -> RtpPacket | None:
+        assert self._next is not None
+        packet = self._held.pop(self._next, None)
+        if packet is not None:
+            self._next = uint16_add(self._next, 1)
+        return packet
+
+
+def use_low_latency_receive(pc: RTCPeerConnection) -> int:
+    """Give every audio receiver of ``pc`` a :class:`LowLatencyAudioBuffer`; returns how many."""
+    installed = 0
+    for transceiver in pc.getTransceivers():
+        receiver: Any = transceiver.receiver
+        if transceiver.kind != "audio" or receiver is None:
+            continue
+        if not isinstance(getattr(receiver, _RECEIVER_ATTRIBUTE, None), JitterBuffer):
+            log.warning("aiortc's receiver has no %s: keeping its default jitter buffer", _RECEIVER_ATTRIBUTE)
+            continue
+        setattr(receiver, _RECEIVER_ATTRIBUTE, LowLatencyAudioBuffer())
+        installed += 1
+    return installed
