@@ -268,7 +268,10 @@ class SoakReport:
 
     @property
     def rss_growth_mb(self) -> float:
-        return self.rss_mb[-1] - self.rss_mb[0]
+        """From the settled start (the lowest sample of the first quarter: the first samples still hold
+        start-up garbage, such as decoding the input file) to the end."""
+        settled = min(self.rss_mb[: max(2, len(self.rss_mb) // 4)])
+        return self.rss_mb[-1] - settled
 
     def leaks(self) -> dict[str, tuple[int, int]]:
         """Every count that is higher after the session than before it: (before, after)."""
