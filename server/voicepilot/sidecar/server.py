@@ -191,13 +191,19 @@ class VoicePilotServer(LanguageServer):
 
     async def _run(self, session: RealtimeSession) -> None:
         try:
-            await session.start()
-        except VoicePilotError as exc:
-            self.last_error = exc
-            return
-        stats = self.spawn(self._push_stats(session))
-        await session.ended.wait()
-        stats.cancel()
+            try:
+                await session.start()
+            except VoicePilotError as exc:
+                self.last_error = exc
+                return
+            stats = self.spawn(self._push_stats(session))
+            await session.ended.wait()
+            stats.cancel()
+        finally:
+            # A session that failed (or was closed) must not keep the microphone open.
+            audio = self.audio.pop(session.session_id, None)
+            if audio is not None:
+                await audio.close()
 
     async def _push_stats(self, session: RealtimeSession) -> None:
         while session.state not in ("closed", "failed"):
