@@ -90,3 +90,23 @@ async def test_talk_mic_push_to_talk_on_enter(
     events = (await engine.control())["calls"][0]["clientEvents"]
     assert "input_audio_buffer.commit" in events
     assert "Press Enter to talk" in (tmp_path / "talk.stderr").read_text()
+
+
+async def devices_text(env: dict[str, str] | None = None) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voicepilot", "devices", stdout=asyncio.subprocess.PIPE, env=env
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    return out.decode()
+
+
+async def test_devices_in_a_terminal_marks_the_defaults(pulse: PulseAudio, tmp_path: Path) -> None:
+    text = await devices_text()
+    microphones, speakers = text.split("Speakers:\n")
+    assert microphones.startswith("Microphones:\n  * default (ALSA, 32 ch, 48000 Hz)\n")
+    assert f"    {MIC} - " in microphones
+    assert "  * default (ALSA" in speakers
+    # With no sound server (and no sound card) there is nothing to list, and it says so.
+    nowhere = dict(os.environ, PULSE_SERVER=f"unix:{tmp_path}/no-such-socket", XDG_RUNTIME_DIR=str(tmp_path))
+    assert await devices_text(nowhere) == "Microphones:\n    (none)\nSpeakers:\n    (none)\n"
