@@ -164,6 +164,7 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
                     put(f"oneway_{way}_ms_p50_{transport}_{tag}", percentile(samples, 50), "ms", f"n={len(samples)}")
                     put(f"oneway_{way}_ms_p95_{transport}_{tag}", percentile(samples, 95), "ms")
                 put(f"transcripts_ok_{transport}_{tag}", got["transcribed"], f"of {found['expected']}")
+                put(f"reconnects_{transport}_{tag}", got["reconnects"], "count")
             for way in ("uplink", "downlink"):
                 for pct in (50, 95):
                     web = results.values[f"oneway_{way}_ms_p{pct}_webrtc_{tag}"]["value"]
