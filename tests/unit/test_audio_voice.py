@@ -171,6 +171,20 @@ async def test_with_barge_in_the_mic_stays_open_and_speech_stops_playback(fake_s
     await h.audio.close()
 
 
+async def test_a_new_reply_is_played_even_right_after_a_barge_in(fake_sd: FakeSounddevice) -> None:
+    h = await make(fake_sd, push_to_talk=True)
+    speaker = h.audio.speaker
+    assert speaker is not None
+    h.session.responding = True
+    await h.audio.press()  # barge-in: the interrupted reply's tail is held back...
+    speaker.write(tone(300, FRAME_SAMPLES, 48_000))
+    assert speaker.buffered_ms == 0
+    h.audio.on_event(ev.ResponseCreated(response=ev.ResponseInfo(id="resp_2")))  # ...a new reply is not
+    speaker.write(tone(300, FRAME_SAMPLES, 48_000))
+    assert speaker.buffered_ms == 20
+    await h.audio.close()
+
+
 async def test_the_service_clearing_its_output_buffer_flushes_local_playback(fake_sd: FakeSounddevice) -> None:
     h = await make(fake_sd)
     assert h.audio.speaker is not None

@@ -173,6 +173,10 @@ class VoiceAudio:
                 self._playing_responses.add(response_id)
                 if self.speaker is not None:
                     self.speaker.resume()
+            case ev.ResponseCreated() if self.speaker is not None:
+                # A new reply: what arrives now is its audio, not the tail of an interrupted one
+                # (over WebSocket no output_audio_buffer.started ever comes).
+                self.speaker.resume()
             case ev.OutputAudioBufferStopped(response_id=response_id):
                 self._playing_responses.discard(response_id)
             case ev.OutputAudioBufferCleared():

@@ -468,16 +468,25 @@ class RealtimeSession:
 
     def interrupt(self) -> bool:
         """Barge-in: stop the assistant. ``response.cancel`` where a response is in progress, then
-        ``output_audio_buffer.clear`` (WebRTC) where one is or its audio is playing. A cancel that
-        races the response's end gets ``response_cancel_not_active``, which is benign. Returns
-        whether there was anything to stop."""
+        ``output_audio_buffer.clear`` (WebRTC) where one is or its audio is playing; over WebSocket,
+        ``conversation.item.truncate`` at what was heard instead. A cancel that races the response's
+        end gets ``response_cancel_not_active``, which is benign. Returns whether there was anything
+        to stop."""
         stopped = False
         for connection in [c for c in [self.active, *self._draining] if c is not None]:
             turns = connection.turns
             try:
                 if turns.active_response is not None:
                     connection.send(ev.ResponseCancel(), self.beta)
-                if turns.active_response is not None or turns.audio_playing:
+                    stopped = True
+                if connection.kind == "websocket":
+                    # No output buffer on the service's side: tell the model what was heard instead.
+                    if connection.audio_item is not None:
+                        item_id, heard_ms = connection.audio_heard()
+                        truncate = ev.ConversationItemTruncate(item_id=item_id, audio_end_ms=heard_ms)
+                        connection.send(truncate, self.beta)
+                        stopped = True
+                elif turns.active_response is not None or turns.audio_playing:
                     connection.send(ev.OutputAudioBufferClear(), self.beta)
                     stopped = True
             except VoicePilotError as exc:
