@@ -61,11 +61,18 @@ export interface ConnectionSettings {
   instructions?: string;
 }
 
+export interface VadSettings {
+  threshold?: number;
+  prefixPaddingMs?: number;
+  silenceDurationMs?: number;
+}
+
 export interface StartSessionParams {
   profile: "local" | "azure" | "openai";
   input?: DeviceInput | FileInput;
   output?: DeviceOutput | NoOutput;
   turnTaking?: "vad" | "pushToTalk";
+  vad?: VadSettings;
   bargeIn?: boolean;
   mode?: "conversation" | "dictation";
   tools?: Array<ToolSpec>;

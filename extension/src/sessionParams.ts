@@ -1,6 +1,6 @@
 // The voicepilot/startSession request built from the user's settings. Pure: settings.ts reads
 // them from VS Code; this module is unit-tested.
-import { EDITOR_TOOLS, type ConnectionSettings, type StartSessionParams } from './contract';
+import { EDITOR_TOOLS, type ConnectionSettings, type StartSessionParams, type VadSettings } from './contract';
 
 export type Transport = NonNullable<ConnectionSettings['transport']>;
 export type AuthMode = NonNullable<ConnectionSettings['auth']>;
@@ -27,6 +27,8 @@ export interface ConversationSettings {
   readonly outputDevice?: string;
   readonly turnTaking?: TurnTaking;
   readonly bargeIn?: boolean;
+  /** Server VAD parameters (used in VAD mode only). */
+  readonly vad?: VadSettings;
   /** 0 or undefined: the sidecar's default. */
   readonly renewIntervalS?: number;
   readonly maxSessionS?: number;
@@ -98,6 +100,8 @@ export function buildStartSessionParams(
   }
   if (settings.turnTaking === 'pushToTalk') {
     params.turnTaking = 'pushToTalk';
+  } else if (settings.vad !== undefined) {
+    params.vad = { ...settings.vad };
   }
   if (settings.bargeIn === true) {
     params.bargeIn = true;

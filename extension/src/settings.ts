@@ -43,6 +43,11 @@ export function readConversationSettings(): ConversationSettings {
     outputDevice: config.get<string>('audio.outputDevice', ''),
     turnTaking: config.get<TurnTaking>('turnDetection.mode', 'vad'),
     bargeIn: config.get<boolean>('turnDetection.bargeIn', false),
+    vad: {
+      threshold: config.get<number>('turnDetection.threshold', 0.5),
+      prefixPaddingMs: config.get<number>('turnDetection.prefixPaddingMs', 300),
+      silenceDurationMs: config.get<number>('turnDetection.silenceDurationMs', 500),
+    },
     renewIntervalS: config.get<number>('connection.renewIntervalS', 0),
     maxSessionS: config.get<number>('connection.maxSessionS', 0),
     transport: config.get<Transport>('connection.transport', 'auto'),

@@ -104,12 +104,21 @@ class ConnectionSettings(WireModel):
     instructions: str | None = None
 
 
+class VadSettings(WireModel):
+    """server_vad parameters (the service's semantics; see the README for the local engine's)."""
+
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    prefix_padding_ms: int = Field(default=300, ge=0, le=2000)
+    silence_duration_ms: int = Field(default=500, ge=100, le=5000)
+
+
 class StartSessionParams(WireModel):
     profile: Profile
     input: AudioInput | None = None
     # Where the assistant's voice goes. Default: the speaker for device input, nowhere for a file.
     output: AudioOutput | None = None
     turn_taking: TurnTaking = "vad"
+    vad: VadSettings | None = None
     # Let the user interrupt the assistant by speaking (VAD). Off, the microphone is muted while the
     # assistant speaks, so its voice cannot come back through the microphone (no headset).
     barge_in: bool = False
@@ -289,6 +298,7 @@ CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     NoOutput,
     ToolSpec,
     ConnectionSettings,
+    VadSettings,
     StartSessionParams,
     StartSessionResult,
     EndSessionParams,

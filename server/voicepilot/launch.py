@@ -120,13 +120,22 @@ class LocalEngineProcess:
             await process.wait()
 
 
+def turn_detection_for(params: StartSessionParams) -> TurnDetection:
+    vad = params.vad
+    if vad is None:
+        return TurnDetection()
+    return TurnDetection(
+        threshold=vad.threshold, prefix_padding_ms=vad.prefix_padding_ms, silence_duration_ms=vad.silence_duration_ms
+    )
+
+
 def session_config_for(params: StartSessionParams) -> SessionConfig:
     connection = params.connection
     config = SessionConfig(
         model=(connection.deployment if connection and connection.deployment else "gpt-realtime"),
         instructions=(connection.instructions if connection and connection.instructions else DEFAULT_INSTRUCTIONS),
         voice=(connection.voice if connection and connection.voice else "marin"),
-        turn_detection=None if params.turn_taking == "pushToTalk" else TurnDetection(),
+        turn_detection=None if params.turn_taking == "pushToTalk" else turn_detection_for(params),
         tools=tuple(tool.model_dump(mode="json") for tool in params.tools),
     )
     return config

@@ -48,3 +48,18 @@ def test_editor_tools_are_valid_realtime_function_tools() -> None:
     for tool in EDITOR_TOOLS:
         assert tool.parameters["type"] == "object"
         assert set(tool.parameters["required"]) <= set(tool.parameters["properties"])
+
+
+def test_vad_settings_reach_the_session_config() -> None:
+    from voicepilot.launch import session_config_for
+
+    params = contract.StartSessionParams.model_validate(
+        {"profile": "local", "vad": {"threshold": 0.7, "prefixPaddingMs": 200, "silenceDurationMs": 800}}
+    )
+    turn = session_config_for(params).turn_detection
+    assert turn is not None
+    assert (turn.threshold, turn.prefix_padding_ms, turn.silence_duration_ms) == (0.7, 200, 800)
+    with pytest.raises(ValidationError):
+        contract.StartSessionParams.model_validate({"profile": "local", "vad": {"threshold": 2}})
+    push = contract.StartSessionParams.model_validate({"profile": "local", "turnTaking": "pushToTalk"})
+    assert session_config_for(push).turn_detection is None

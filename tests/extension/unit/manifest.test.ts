@@ -78,6 +78,9 @@ describe('package.json', () => {
       'voicepilot.trace.server',
       'voicepilot.turnDetection.bargeIn',
       'voicepilot.turnDetection.mode',
+      'voicepilot.turnDetection.prefixPaddingMs',
+      'voicepilot.turnDetection.silenceDurationMs',
+      'voicepilot.turnDetection.threshold',
       'voicepilot.voice',
     ]);
     for (const [key, property] of Object.entries(properties)) {

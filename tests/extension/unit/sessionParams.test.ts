@@ -21,6 +21,13 @@ describe('buildStartSessionParams', () => {
     assert.ok(!('connection' in params));
   });
 
+  it('sends the VAD parameters in VAD mode only', () => {
+    const vad = { threshold: 0.7, prefixPaddingMs: 200, silenceDurationMs: 800 };
+
+    assert.deepEqual(buildStartSessionParams({ ...DEFAULTS, vad }).vad, vad);
+    assert.equal(buildStartSessionParams({ ...DEFAULTS, vad, turnTaking: 'pushToTalk' }).vad, undefined);
+  });
+
   it('streams the input file instead of the microphone when one is set', () => {
     const params = buildStartSessionParams({ ...DEFAULTS, inputFile: '/work/project/hello.wav' });
 
