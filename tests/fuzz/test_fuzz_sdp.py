@@ -166,7 +166,7 @@ async def test_engine_answers_any_offer_with_201_or_a_4xx(
     client, key = engine_client
     offers = st.one_of(st.text(max_size=200).map(lambda t: "m=audio " + t), mutations(genuine[0]))
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/sdp"}
-    for _ in range(30):
+    for _ in range(60):
         offer = offers.example()
         response = await client.post("/openai/v1/realtime/calls", data=offer.encode(), headers=headers)
         assert response.status == 201 or (400 <= response.status < 500 and "error" in await response.json()), (

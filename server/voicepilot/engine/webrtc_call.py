@@ -154,5 +154,8 @@ class WebRTCCall:
         self._closing = True
         await self.conversation.close()
         await self._tasks.close()
-        await self._pc.close()
+        try:
+            await self._pc.close()
+        except Exception:  # aiortc cannot close a peer whose offer was only half applied
+            log.warning("call %s: the peer connection did not close cleanly", self.call_id, exc_info=True)
         self.closed.set()

@@ -196,7 +196,10 @@ class WebRTCTransport:
     async def close(self) -> None:
         self._closed = True
         if self._pc is not None:
-            await self._pc.close()
+            try:
+                await self._pc.close()
+            except Exception:  # aiortc cannot close a peer whose answer was only half applied
+                log.warning("the peer connection did not close cleanly", exc_info=True)
         # A remote track whose receiver never started (DTLS failed) never ends on its own.
         for drain in self._drains:
             drain.cancel()
