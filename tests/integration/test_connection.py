@@ -47,6 +47,7 @@ def user_transcripts(lines: list[dict[str, Any]]) -> list[str]:
     return [line["text"] for line in lines if line["type"] == "transcript" and line["role"] == "user" and line["final"]]
 
 
+@pytest.mark.timing
 async def test_key_renewal_keeps_a_valid_key_without_touching_the_audio(start_engine: Any, tmp_path: Path) -> None:
     engine: EngineProcess = await start_engine("--key-ttl", "3")
     wav = tmp_path / "twenty-seconds.wav"
@@ -71,6 +72,7 @@ async def test_key_renewal_keeps_a_valid_key_without_touching_the_audio(start_en
     assert max(b - a for a, b in itertools.pairwise(arrivals)) < 1.0
 
 
+@pytest.mark.timing
 async def test_handover_is_gap_free_and_transcribes_every_utterance_once(start_engine: Any, tmp_path: Path) -> None:
     engine: EngineProcess = await start_engine("--session-limit", "4")
     wav = tmp_path / "thirty-seconds.wav"
