@@ -91,8 +91,6 @@ class Conversation:
         self.session_limit_s = session_limit_s
         self.link: Link | None = None
         self._vad = self._make_vad()
-        self._recognizer: stt.Recognizer | None = None
-        self._recognizer_ready: asyncio.Future[stt.Recognizer] | None = None
         self._input: list[Pcm] = []
         self._input_samples = 0
         self._items: list[dict[str, Any]] = []
@@ -112,10 +110,8 @@ class Conversation:
     # ------------------------------------------------------------------ setup
 
     def attach(self, link: Link) -> None:
-        """Start the conversation on a connected link: load the recognizer, greet, arm the limit."""
+        """Start the conversation on a connected link: greet, arm the limit."""
         self.link = link
-        self._recognizer_ready = asyncio.get_running_loop().create_future()
-        self._tasks.spawn(self._load_recognizer())
         if self.session_limit_s is not None:
             self._tasks.spawn(self._expire_after(self.session_limit_s))
         self.emit(ev.SessionCreated(session=self.session_object()))
@@ -136,16 +132,6 @@ class Conversation:
         if self.link is not None:
             self.link.hang_up()
 
-    async def _load_recognizer(self) -> None:
-        assert self._recognizer_ready is not None
-        try:
-            recognizer = await self._recognizers.acquire(self.config.tools)
-        except Exception as exc:  # surfaced to the client as a transcription failure per turn
-            self._recognizer_ready.set_exception(exc)
-            return
-        self._recognizer = recognizer
-        self._recognizer_ready.set_result(recognizer)
-
     def _make_vad(self) -> vad_mod.ServerVad | None:
         turn = self.config.turn_detection
         if turn is None:
@@ -159,9 +145,6 @@ class Conversation:
             return
         self._closing = True
         await self._tasks.close()
-        if self._recognizer is not None:
-            self._recognizers.release(self._recognizer)
-            self._recognizer = None
         self.closed.set()
 
     # ------------------------------------------------------------------ events out
@@ -227,8 +210,6 @@ class Conversation:
             self._error("invalid_value", f"Invalid session configuration: {exc}")
             return
         self._vad = self._make_vad()
-        if self._recognizer is not None:
-            self._recognizer.update_tools(list(self.config.tools))
         self.emit(ev.SessionUpdated(session=self.session_object()))
 
     def _create_item(self, item: dict[str, Any], event_id: str | None) -> None:
@@ -335,9 +316,13 @@ class Conversation:
 
     async def _transcribe(self, item_id: str, audio: bytes, future: asyncio.Future[stt.Recognition]) -> None:
         try:
-            assert self._recognizer_ready is not None
-            recognizer = await self._recognizer_ready
-            recognition = await asyncio.to_thread(recognizer.transcribe, audio)
+            # Borrowed for this utterance only: calls that overlap (a handover's old and new
+            # session, many users) share a few warm recognizers instead of loading more.
+            recognizer = await self._recognizers.acquire(self.config.tools)
+            try:
+                recognition = await asyncio.to_thread(recognizer.transcribe, audio)
+            finally:
+                self._recognizers.release(recognizer)
         except Exception as exc:
             log.exception("transcription failed")
             self.emit(
