@@ -194,6 +194,7 @@ async def failing_then_ok_tool(params: dict[str, Any]) -> dict[str, Any]:
     return {"output": json.dumps({"ok": True})}
 
 
+@pytest.mark.timing  # real-time audio: runs untraced, after the coverage run
 async def test_the_echo_gate_keeps_the_assistants_voice_out_and_barge_in_lets_the_user_in(
     pulse: PulseAudio, start_engine: Any, samples: Path, tmp_path: Path
 ) -> None:
@@ -249,6 +250,7 @@ async def test_devices_are_listed_and_selected_by_name(
     assert not sidecar.of("voicepilot/audioLevel")[-1]["micOpen"]
 
 
+@pytest.mark.timing  # real-time audio: runs untraced, after the coverage run
 async def test_a_microphone_removed_mid_session_falls_back_to_the_default_without_a_crash(
     pulse: PulseAudio, sidecar: SidecarClient, engine: EngineProcess, samples: Path
 ) -> None:
