@@ -34,6 +34,7 @@ from voicepilot.live_audio import attach_audio
 from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent
 from voicepilot.talk_live import run_live
+from voicepilot.tasks import wait_first
 
 NO_EDITOR_OUTPUT = json.dumps({"ok": True, "note": "voicepilot talk has no editor attached; not carried out"})
 
@@ -132,8 +133,8 @@ async def run_talk(args: argparse.Namespace) -> int:
             return 0
         finished = getattr(session.source, "finished", None)
         if finished is not None:
-            await _until_either(finished.wait(), session.ended.wait())
-        await _until_either(session.quiet.wait(), session.ended.wait())
+            await wait_first(finished, session.ended)
+        await wait_first(session.quiet, session.ended)
         if session.failure is not None:
             raise session.failure
         return 0
@@ -146,15 +147,3 @@ async def run_talk(args: argparse.Namespace) -> int:
         if session is not None:
             await session.close()
         await engine.stop()
-
-
-async def _until_either(*awaitables: Any) -> None:
-    import asyncio
-
-    tasks = [asyncio.ensure_future(a) for a in awaitables]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)

@@ -39,5 +39,13 @@ class TaskGroup:
             task.cancel()
         await asyncio.gather(*owned, return_exceptions=True)
 
-    def __len__(self) -> int:
-        return len(self._tasks)
+
+async def wait_first(*events: asyncio.Event, timeout: float | None = None) -> None:
+    """Return when any of ``events`` is set (or after ``timeout``), leaving no waiter behind."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)

@@ -38,7 +38,7 @@ from voicepilot.editor_tools import EDITOR_TOOLS
 from voicepilot.engine.conversation import SOUND_FLOOR_DBFS
 from voicepilot.launch import LocalEngineProcess, build_session
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
-from voicepilot.talk import _until_either
+from voicepilot.tasks import wait_first
 
 TOOL_OUTPUT = json.dumps({"ok": True})
 RAMP_S = 0.5  # between the starts of concurrent sessions (each lasts longer than all the starts)
@@ -125,8 +125,8 @@ async def run_session(engine: EngineProcess, wav: Path, transport: str, name: st
     try:
         await session.start()
         run.connected_at = time.monotonic()
-        await _until_either(marked.finished.wait(), session.ended.wait())
-        await _until_either(session.quiet.wait(), session.ended.wait())
+        await wait_first(marked.finished, session.ended)
+        await wait_first(session.quiet, session.ended)
         if session.failure is not None:
             run.failure = session.failure.describe()
     except Exception as exc:  # a failed session is reported, not raised: the other one goes on

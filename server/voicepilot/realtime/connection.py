@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
@@ -28,7 +27,6 @@ class TurnTracker:
         self.active_response: str | None = None
         self.tools_in_flight = 0
         self.audio_playing = False
-        self.responses_done = 0
 
     @property
     def quiet(self) -> bool:
@@ -125,12 +123,3 @@ class Connection:
 
 def seconds_until(unix_time: float) -> float:
     return unix_time - time.time()
-
-
-async def first_of(*events: asyncio.Event) -> None:
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

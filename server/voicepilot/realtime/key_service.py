@@ -37,10 +37,6 @@ class Backoff:
         step = min(self.cap_s, self.base_s * (2**attempt))
         return float(rng.uniform(step / 2, step))
 
-    def schedule_max(self) -> float:
-        """The longest total wait over all attempts (for callers that must bound recovery)."""
-        return float(sum(min(self.cap_s, self.base_s * 2.0**n) for n in range(self.attempts)))
-
 
 Mint = Callable[[], Awaitable[EphemeralKey]]
 

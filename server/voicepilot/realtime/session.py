@@ -570,7 +570,6 @@ class RealtimeSession:
             case ev.FunctionCallArgumentsDone():
                 self._start_tool_call(connection, event.call_id, event.name, event.arguments)
             case ev.ResponseDone(response=response):
-                turns.responses_done += 1
                 connection.audio_item = None
                 if turns.active_response == response.id:
                     turns.active_response = None

@@ -24,6 +24,7 @@ from voicepilot.errors import VoicePilotError, classify_http_status, media_error
 from voicepilot.realtime.endpoints import Endpoint
 from voicepilot.realtime.ice import loopback_ice
 from voicepilot.realtime.keys import EphemeralKey, error_detail
+from voicepilot.tasks import wait_first
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +84,7 @@ class WebRTCTransport:
 
     async def _wait_open(self, opened: asyncio.Event) -> None:
         """Wait for the events channel, failing fast when ICE or DTLS fails instead of timing out."""
-        waiters = [asyncio.ensure_future(opened.wait()), asyncio.ensure_future(self._failed.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=OPEN_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+        await wait_first(opened, self._failed, timeout=OPEN_TIMEOUT_S)
         if opened.is_set():
             return
         pc = self._pc

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from typing import Any
 
 import aiohttp
 import numpy as np
@@ -142,6 +141,3 @@ class WebSocketTransport:
         await self._tasks.close()
         if self._ws is not None and not self._ws.closed:
             await self._ws.close()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"url": self._endpoint.websocket_url}
