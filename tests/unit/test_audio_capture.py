@@ -132,3 +132,22 @@ async def test_falls_back_to_48k_when_the_native_rate_is_refused(fake_sd: FakeSo
     assert opened == [22_050, 48_000]
     assert mic.rate == SAMPLE_RATE
     await mic.close()
+
+
+async def test_the_loop_is_woken_once_per_frame_not_per_block(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    wakes: list[object] = []
+    mic.call_on_loop = lambda fn, *args: wakes.append(fn)  # type: ignore[method-assign]
+    stream = fake_sd.last("input")
+    woken = 0
+    for _ in range(6):  # 10 ms blocks at 48 kHz: 60 ms
+        stream.capture(np.zeros(480), from_thread=False)
+        if wakes:
+            woken += 1
+            wakes.clear()
+            captured = mic.frames_captured
+            mic._take_blocks()
+            assert mic.frames_captured == captured + 1  # each wake-up completes a frame
+    assert woken == 3
+    assert mic.frames_captured == 3
+    await mic.close()

@@ -1,8 +1,9 @@
 """The microphone: a PortAudio input stream as a :class:`~voicepilot.audio.tracks.FrameSource`.
 
-PortAudio calls back on its own thread with 20 ms blocks at the device's native rate. The
+PortAudio calls back on its own thread with 10 ms blocks at the device's native rate. The
 callback only copies the block into a small bounded queue (full: the oldest block is dropped and
-counted) and, if none is pending, schedules one wake-up on the event loop. On the loop the blocks
+counted) and, once a frame's worth has arrived and none is pending, schedules one wake-up on the
+event loop. On the loop the blocks
 are resampled to 48 kHz and cut into 960-sample frames for the paced track.
 
 Two clocks meet here: the device's and the track's (wall time). A device that runs slightly fast
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from voicepilot.audio.devices import Device
-from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Pcm, Resampler
+from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, Pcm, Resampler
 from voicepilot.audio.levels import LevelMeter
 from voicepilot.audio.stream import DeviceStream
 
@@ -60,6 +61,7 @@ class Microphone(DeviceStream):
         self.on_frame: Callable[[Pcm], None] | None = None
         self._blocks: deque[Pcm] = deque(maxlen=BLOCK_QUEUE)
         self._wake_pending = False
+        self._unannounced = 0  # samples captured since the last wake-up was scheduled
         self._frames: deque[Pcm] = deque(maxlen=max_frames)
         self._target = target_frames
         self._over_target = 0
@@ -76,8 +78,12 @@ class Microphone(DeviceStream):
         if len(blocks) == blocks.maxlen:
             self.blocks_dropped += 1
         blocks.append(np.array(data[:, 0], dtype=np.int16))
-        if not self._wake_pending:
+        # The loop is woken once a frame's worth has arrived, not per block: the frame could not be
+        # sent sooner anyway, and each wake-up costs a self-pipe write and a loop iteration.
+        self._unannounced += frames
+        if not self._wake_pending and self._unannounced * 1000 >= self.rate * FRAME_MS:
             self._wake_pending = True
+            self._unannounced = 0
             self.call_on_loop(self._take_blocks)
 
     # ------------------------------------------------------------------ the loop
