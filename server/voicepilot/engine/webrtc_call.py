@@ -12,6 +12,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, frame_to_mono, rms_dbfs
+from voicepilot.audio.jitter import use_low_latency_receive
+from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
 from voicepilot.engine.conversation import SOUND_FLOOR_DBFS, CallRecord, Conversation
 from voicepilot.engine.faults import Faults, tamper_fingerprint
@@ -73,11 +75,14 @@ class WebRTCCall:
 
     async def answer(self, offer_sdp: str) -> str:
         pc = self._pc
-        pc.addTrack(self._track)
+        pc.addTrack(OpusEncodedTrack(self._track))
         pc.on("datachannel", self._on_datachannel)
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        # The recogniser needs no playout schedule, only ordered frames: aiortc's default buffer
+        # would hold each one back 60-80 ms and wait 320 ms on a lost packet (audio/jitter.py).
+        use_low_latency_receive(pc)
         with loopback_ice(self._loopback):
             await pc.setLocalDescription(await pc.createAnswer())
         answer = str(pc.localDescription.sdp)
