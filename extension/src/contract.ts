@@ -16,6 +16,7 @@ export const Methods = {
   selectDevices: "voicepilot/selectDevices",
   setMute: "voicepilot/setMute",
   audioLevel: "voicepilot/audioLevel",
+  deviceState: "voicepilot/deviceState",
 } as const;
 
 export const CONNECTION_STATES = ["idle", "authenticating", "connecting", "connected", "renewing", "reconnecting", "failed", "closed"] as const;
@@ -203,6 +204,16 @@ export interface AudioLevelParams {
   assistantSpeaking: boolean;
   inputDevice?: string;
   outputDevice?: string;
+}
+
+export interface DeviceStateParams {
+  sessionId?: string;
+  kind: "input" | "output";
+  state: "active" | "fallback" | "paused";
+  previous: "active" | "fallback" | "paused";
+  device?: string;
+  message: string;
+  errorKind?: "auth" | "quota" | "network" | "media" | "device" | "protocol" | "config";
 }
 
 export type AudioInput = DeviceInput | FileInput;

@@ -1,16 +1,19 @@
 // The VoicePilot diagnostics view in the panel: the connection checklist (each check passed or
-// failed, with its next step), the live stats of the running conversation and its recent errors.
+// failed, with its next step), the live stats of the running conversation, the state of its
+// microphone and speaker (active, fallback or paused) and its recent errors.
 import * as vscode from 'vscode';
 import type { DiagnosticCheck } from './contract';
 import { Commands, Views } from './ids';
 import { describeStat, STAT_ORDER, type LiveSession } from './liveSession';
-import { describeDiagnostics } from './presentation';
+import { describeDevices, describeDiagnostics } from './presentation';
+
+type GroupId = 'checks' | 'stats' | 'devices' | 'errors';
 
 type Node =
-  | { kind: 'group'; id: 'checks' | 'stats' | 'errors' }
+  | { kind: 'group'; id: GroupId }
   | { kind: 'check'; check: DiagnosticCheck; index: number }
   | { kind: 'nextStep'; check: DiagnosticCheck; index: number }
-  | { kind: 'line'; id: string; label: string; description?: string; icon?: string };
+  | { kind: 'line'; id: string; label: string; description?: string; tooltip?: string; icon?: string };
 
 export class DiagnosticsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private checksValue: readonly DiagnosticCheck[] | undefined;
@@ -19,9 +22,10 @@ export class DiagnosticsView implements vscode.TreeDataProvider<Node>, vscode.Di
   readonly onDidChangeTreeData = this.changed.event;
   private readonly view: vscode.TreeView<Node>;
   private readonly unsubscribe: () => void;
-  private readonly groups: Record<'checks' | 'stats' | 'errors', Node> = {
+  private readonly groups: Record<GroupId, Node> = {
     checks: { kind: 'group', id: 'checks' },
     stats: { kind: 'group', id: 'stats' },
+    devices: { kind: 'group', id: 'devices' },
     errors: { kind: 'group', id: 'errors' },
   };
 
@@ -30,6 +34,7 @@ export class DiagnosticsView implements vscode.TreeDataProvider<Node>, vscode.Di
     this.unsubscribe = live.onChange(() => {
       // Only the live parts change: the checklist keeps its expansion state.
       this.changed.fire(this.groups.stats);
+      this.changed.fire(this.groups.devices);
       this.changed.fire(this.groups.errors);
     });
   }
@@ -93,6 +98,7 @@ export class DiagnosticsView implements vscode.TreeDataProvider<Node>, vscode.Di
         const item = new vscode.TreeItem(node.label);
         item.id = node.id;
         item.description = node.description;
+        item.tooltip = node.tooltip;
         item.iconPath = node.icon === undefined ? undefined : new vscode.ThemeIcon(node.icon);
         return item;
       }
@@ -101,7 +107,7 @@ export class DiagnosticsView implements vscode.TreeDataProvider<Node>, vscode.Di
 
   getChildren(node?: Node): Node[] {
     if (node === undefined) {
-      return [this.groups.checks, this.groups.stats, this.groups.errors];
+      return [this.groups.checks, this.groups.stats, this.groups.devices, this.groups.errors];
     }
     if (node.kind === 'check') {
       return node.check.ok || node.check.nextStep === undefined ? [] : [{ kind: 'nextStep', check: node.check, index: node.index }];
@@ -126,6 +132,19 @@ export class DiagnosticsView implements vscode.TreeDataProvider<Node>, vscode.Di
           ? lines
           : [{ kind: 'line', id: 'stat:none', label: 'No conversation is running.', icon: 'info' }];
       }
+      case 'devices': {
+        const lines: Node[] = describeDevices(this.live.deviceStates, this.live.audioLevel).map((line) => ({
+          kind: 'line',
+          id: `device:${line.kind}`,
+          label: line.label,
+          description: line.description,
+          ...(line.tooltip === undefined ? {} : { tooltip: line.tooltip }),
+          icon: line.problem ? 'warning' : 'pass',
+        }));
+        return lines.length > 0
+          ? lines
+          : [{ kind: 'line', id: 'device:none', label: 'No microphone or speaker in use.', icon: 'info' }];
+      }
       case 'errors': {
         const errors = this.live.recentErrors;
         return errors.length > 0
@@ -149,7 +168,10 @@ export class DiagnosticsView implements vscode.TreeDataProvider<Node>, vscode.Di
       return { kind: 'check', check: node.check, index: node.index };
     }
     if (node.kind === 'line') {
-      return node.id.startsWith('stat:') ? this.groups.stats : this.groups.errors;
+      if (node.id.startsWith('stat:')) {
+        return this.groups.stats;
+      }
+      return node.id.startsWith('device:') ? this.groups.devices : this.groups.errors;
     }
     return undefined;
   }
@@ -160,8 +182,13 @@ export class DiagnosticsView implements vscode.TreeDataProvider<Node>, vscode.Di
     this.changed.dispose();
   }
 
-  private groupItem(id: 'checks' | 'stats' | 'errors'): vscode.TreeItem {
-    const labels = { checks: 'Connection checks', stats: 'Live stats', errors: 'Recent errors' } as const;
+  private groupItem(id: GroupId): vscode.TreeItem {
+    const labels = {
+      checks: 'Connection checks',
+      stats: 'Live stats',
+      devices: 'Audio devices',
+      errors: 'Recent errors',
+    } as const;
     const item = new vscode.TreeItem(labels[id], vscode.TreeItemCollapsibleState.Expanded);
     item.id = `group:${id}`;
     if (id === 'checks') {
@@ -184,6 +211,9 @@ export class DiagnosticsView implements vscode.TreeDataProvider<Node>, vscode.Di
     }
     if (id === 'stats') {
       item.iconPath = new vscode.ThemeIcon('graph-line');
+    }
+    if (id === 'devices') {
+      item.iconPath = new vscode.ThemeIcon('mic');
     }
     if (id === 'errors') {
       item.iconPath = new vscode.ThemeIcon('warning');

@@ -9,7 +9,7 @@ import { Dictation } from './dictation';
 import { DiagnosticsView } from './diagnosticsView';
 import { ContextKeys } from './ids';
 import { LiveSession } from './liveSession';
-import { reportError, showErrorWithActions } from './messages';
+import { reportError, showDeviceNotice, showErrorWithActions } from './messages';
 import { findPython } from './python';
 import { pythonExtensionInterpreter } from './pythonExtension';
 import {
@@ -18,6 +18,7 @@ import {
   readConfiguredPython,
   readConversationSettings,
   readExtraAllowedCommands,
+  readNotificationLevel,
   readRenewIntervalS,
 } from './settings';
 import { SettingsDiagnostics, userSettingsFile } from './settingsDiagnostics';
@@ -56,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
     live,
     log,
     onTranscript: (line) => transcript.append(line),
+    onDeviceState: (change) => void showDeviceNotice(change, readNotificationLevel()),
     tools: { extraCommands: readExtraAllowedCommands, confirmDestructive: readConfirmDestructive, confirm: askUser },
   });
   sidecar = new Sidecar({

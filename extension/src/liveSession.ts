@@ -1,14 +1,22 @@
 // What the sidecar tells about the running conversation besides its state: the stats of
-// voicepilot/diagnostics, the levels of voicepilot/audioLevel, who is talking (from transcripts),
-// recent errors. Pure (no `vscode` import; times are passed in), unit-tested; the status bar,
-// the diagnostics view and the silence auto-stop read it.
+// voicepilot/diagnostics, the levels of voicepilot/audioLevel, the microphone's and the speaker's
+// states of voicepilot/deviceState, who is talking (from transcripts), recent errors. Pure (no
+// `vscode` import; times are passed in), unit-tested; the status bar, the diagnostics view and the
+// silence auto-stop read it.
 import type {
   AudioLevelParams,
   ConnectionStateParams,
+  DeviceStateParams,
   DiagnosticsParams,
   TranscriptParams,
 } from './contract';
-import type { ConversationActivity, ErrorKind, SessionDetails } from './presentation';
+import {
+  isConversationActive,
+  type ConversationActivity,
+  type DeviceStates,
+  type ErrorKind,
+  type SessionDetails,
+} from './presentation';
 
 /** Below this level the microphone counts as silent (the sidecar's own pause threshold). */
 export const SILENCE_DBFS = -45;
@@ -24,6 +32,10 @@ export interface RecentError {
 export class LiveSession {
   private statsValue: Readonly<Record<string, number>> = {};
   private audio: AudioLevelParams | undefined;
+  private devices: DeviceStates = {};
+  /** The conversation the sidecar reported last, and whether it is under way. */
+  private sessionId: string | undefined;
+  private inConversation = false;
   private errors: RecentError[] = [];
   private connectedAt: number | undefined;
   private lastKeyAt: number | undefined;
@@ -51,7 +63,17 @@ export class LiveSession {
     return this.errors;
   }
 
+  /** The last state change of the microphone and of the speaker in this conversation. */
+  get deviceStates(): DeviceStates {
+    return this.devices;
+  }
+
   onState(status: ConnectionStateParams, now: number): void {
+    if (status.sessionId !== undefined && status.sessionId !== this.sessionId) {
+      this.sessionId = status.sessionId;
+      this.devices = {};
+    }
+    this.inConversation = isConversationActive(status.state);
     if (status.state === 'connected' && this.connectedAt === undefined) {
       this.connectedAt = now;
       this.lastKeyAt = now;
@@ -62,6 +84,7 @@ export class LiveSession {
       this.lastKeyAt = undefined;
       this.statsValue = {};
       this.audio = undefined;
+      this.devices = {};
       this.userTurnOpen = false;
       this.awaiting = false;
       this.assistantWords = false;
@@ -82,6 +105,24 @@ export class LiveSession {
       this.addError(now, event.message, event.errorKind);
     }
     this.changed();
+  }
+
+  /**
+   * A device failed, went away or came back: kept for the status bar; a failure is a recent error
+   * too. False (and nothing kept) when it comes from a conversation that is over.
+   */
+  onDeviceState(change: DeviceStateParams, now: number): boolean {
+    const { sessionId } = change;
+    const otherSession = sessionId !== undefined && this.sessionId !== undefined && sessionId !== this.sessionId;
+    if (!this.inConversation || otherSession) {
+      return false;
+    }
+    this.devices = { ...this.devices, [change.kind]: change };
+    if (change.errorKind !== undefined) {
+      this.rememberError(now, change.message, change.errorKind);
+    }
+    this.changed();
+    return true;
   }
 
   onAudioLevel(level: AudioLevelParams, now: number): void {
@@ -107,7 +148,7 @@ export class LiveSession {
 
   /** A request failed with a classified error, or a tool refused: shown in the diagnostics view. */
   addError(now: number, message: string, errorKind: ErrorKind | undefined): void {
-    this.errors = [{ at: now, message, errorKind }, ...this.errors].slice(0, MAX_RECENT_ERRORS);
+    this.rememberError(now, message, errorKind);
     this.changed();
   }
 
@@ -139,6 +180,10 @@ export class LiveSession {
       ...(stats['rttMs'] === undefined ? {} : { rttMs: stats['rttMs'] }),
       ...(inputDevice === undefined ? {} : { inputDevice: this.audio?.inputDevice ?? inputDevice }),
     };
+  }
+
+  private rememberError(now: number, message: string, errorKind: ErrorKind | undefined): void {
+    this.errors = [{ at: now, message, errorKind }, ...this.errors].slice(0, MAX_RECENT_ERRORS);
   }
 
   private changed(): void {

@@ -1,8 +1,15 @@
 // Error messages with buttons that lead to the fix (the actions are chosen in presentation.ts).
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
+import type { DeviceStateParams } from './contract';
 import { Commands, EXTENSION_ID } from './ids';
-import { describeRequestFailure, FAILURE_ACTION_LABELS, type FailureAction } from './presentation';
+import {
+  describeDeviceNotice,
+  describeRequestFailure,
+  FAILURE_ACTION_LABELS,
+  type FailureAction,
+} from './presentation';
+import type { NotificationLevel } from './settings';
 import { SidecarStartError } from './sidecar';
 
 /** Shows `message` with a button per action and carries out the one the user picks. */
@@ -45,4 +52,29 @@ export async function reportError(whatFailed: string, error: unknown): Promise<v
   const data = error instanceof ResponseError ? (error.data as unknown) : undefined;
   const { message, actions } = describeRequestFailure(whatFailed, reason, data);
   await showErrorWithActions(message, actions);
+}
+
+/** How long the status-bar message of a recovered device stays. */
+const DEVICE_RECOVERED_MS = 5_000;
+
+/**
+ * A device changed state: a warning with a button to the device picker when it is paused or
+ * replaced, a passing status-bar message when it works again.
+ */
+export async function showDeviceNotice(change: DeviceStateParams, notifications: NotificationLevel): Promise<void> {
+  const notice = describeDeviceNotice(change, notifications);
+  switch (notice.show) {
+    case 'nothing':
+      return;
+    case 'statusBar':
+      vscode.window.setStatusBarMessage(notice.message, DEVICE_RECOVERED_MS);
+      return;
+    case 'warning': {
+      const picked = await vscode.window.showWarningMessage(notice.message, notice.actionLabel);
+      if (picked === notice.actionLabel) {
+        await vscode.commands.executeCommand(notice.command);
+      }
+      return;
+    }
+  }
 }

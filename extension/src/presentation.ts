@@ -1,9 +1,21 @@
 // How the sidecar's state is put in front of the user: status-bar text, icon and colour, the
 // buttons of a failure message, the diagnostics list. Pure: no `vscode` import, unit-tested.
-import type { ConnectionState, ConnectionStateParams, DiagnosticCheck } from './contract';
+import type {
+  AudioLevelParams,
+  ConnectionState,
+  ConnectionStateParams,
+  DeviceStateParams,
+  DiagnosticCheck,
+} from './contract';
 import { Commands } from './ids';
+import type { NotificationLevel } from './settings';
 
 export type ErrorKind = NonNullable<ConnectionStateParams['errorKind']>;
+
+/** `input`: the microphone; `output`: the speaker. */
+export type DeviceKind = DeviceStateParams['kind'];
+/** The last voicepilot/deviceState of each kind in this conversation; a kind without one is `active`. */
+export type DeviceStates = Readonly<Partial<Record<DeviceKind, DeviceStateParams>>>;
 
 export type StatusBarBackground = 'statusBarItem.errorBackground' | 'statusBarItem.warningBackground';
 
@@ -50,6 +62,8 @@ export interface StatusView {
   readonly sidecarStopped: string | undefined;
   readonly activity?: ConversationActivity;
   readonly details?: SessionDetails;
+  /** The microphone's and the speaker's states: a paused or replaced device is a warning. */
+  readonly devices?: DeviceStates;
 }
 
 const SHORT_LOOKS: Readonly<Record<ShortState, { icon: string; background?: StatusBarBackground }>> = {
@@ -121,7 +135,7 @@ export function shortStateOf({ status, talking, sidecarStopped, activity = QUIET
 
 /** The status-bar item: icon and short state, a tooltip with the details, what a click does. */
 export function describeStatusBar(view: StatusView): StatusBarLook {
-  const { status, talking, sidecarStopped, activity = QUIET, details = {} } = view;
+  const { status, talking, sidecarStopped, activity = QUIET, details = {}, devices = {} } = view;
   const shortState = shortStateOf(view);
   const look = SHORT_LOOKS[shortState];
   if (sidecarStopped !== undefined) {
@@ -135,11 +149,14 @@ export function describeStatusBar(view: StatusView): StatusBarLook {
   }
   const active = isConversationActive(status.state);
   const icon = active && activity.muted ? '$(circle-slash)' : look.icon;
+  const deviceTrouble = active ? DEVICE_KINDS.map((kind) => deviceTroubleLine(devices[kind])) : [];
+  const troubled = deviceTrouble.some((line) => line !== undefined);
   const lines = [
     `VoicePilot: ${shortState}${activity.dictating && active ? ' (dictation)' : ''}${activity.muted && active ? ', microphone muted' : ''}`,
     STATE_MEANINGS[status.state],
     status.reason,
     status.errorKind === undefined ? undefined : `Cause: ${ERROR_KIND_NAMES[status.errorKind]}.`,
+    ...deviceTrouble,
     active && details.sessionAgeS !== undefined ? `Session age: ${formatDuration(details.sessionAgeS)}` : undefined,
     active && details.nextKeyRenewalInS !== undefined
       ? `Next key renewal: in ${formatDuration(details.nextKeyRenewalInS)}`
@@ -151,10 +168,103 @@ export function describeStatusBar(view: StatusView): StatusBarLook {
   return {
     text: `${icon} ${shortState}`,
     tooltip: lines.filter((line): line is string => line !== undefined && line !== '').join('\n'),
-    background: look.background,
+    // A device problem is a warning, unless the state already says something stronger.
+    background: look.background ?? (troubled ? 'statusBarItem.warningBackground' : undefined),
     command: Commands.pushToTalk,
     shortState,
   };
+}
+
+const DEVICE_KINDS: readonly DeviceKind[] = ['input', 'output'];
+
+const DEVICE_NAMES: Readonly<Record<DeviceKind, { noun: string; title: string }>> = {
+  input: { noun: 'microphone', title: 'Microphone' },
+  output: { noun: 'speaker', title: 'Speaker' },
+};
+
+/** The tooltip's line for a paused or replaced device; undefined while it works as chosen. */
+function deviceTroubleLine(change: DeviceStateParams | undefined): string | undefined {
+  if (change === undefined) {
+    return undefined;
+  }
+  const { noun, title } = DEVICE_NAMES[change.kind];
+  switch (change.state) {
+    case 'active':
+      return undefined;
+    case 'paused':
+      return `${title} paused: ${change.message}`;
+    case 'fallback':
+      return `Using '${change.device ?? 'the default'}' (the chosen ${noun} failed or is gone).`;
+  }
+}
+
+/** What the editor does when a device changes state. */
+export type DeviceNotice =
+  /** A warning message with a button that opens the device picker. */
+  | {
+      readonly show: 'warning';
+      readonly message: string;
+      readonly actionLabel: string;
+      readonly command: typeof Commands.selectMicrophone | typeof Commands.selectSpeaker;
+    }
+  /** A status-bar message that goes away by itself: nothing to do. */
+  | { readonly show: 'statusBar'; readonly message: string }
+  | { readonly show: 'nothing' };
+
+/**
+ * The notice for a voicepilot/deviceState: a warning when a device is paused or replaced (unless
+ * notifications are off), nothing intrusive when it works again.
+ */
+export function describeDeviceNotice(change: DeviceStateParams, notifications: NotificationLevel): DeviceNotice {
+  const message = `VoicePilot: ${change.message}`;
+  if (change.state === 'active') {
+    return { show: 'statusBar', message };
+  }
+  if (notifications === 'off') {
+    return { show: 'nothing' };
+  }
+  return change.kind === 'input'
+    ? { show: 'warning', message, actionLabel: 'Select Microphone', command: Commands.selectMicrophone }
+    : { show: 'warning', message, actionLabel: 'Select Speaker', command: Commands.selectSpeaker };
+}
+
+export interface DeviceLine {
+  readonly kind: DeviceKind;
+  /** "Microphone" or "Speaker". */
+  readonly label: string;
+  /** The state and the device in use, e.g. "fallback: default". */
+  readonly description: string;
+  /** The last message about it; undefined while nothing happened. */
+  readonly tooltip: string | undefined;
+  readonly problem: boolean;
+}
+
+/**
+ * The devices of the running conversation, for the diagnostics view: each kind's last state
+ * change, else (nothing happened to it) the device the levels name, `active`.
+ */
+export function describeDevices(devices: DeviceStates, level: AudioLevelParams | undefined): DeviceLine[] {
+  const lines: DeviceLine[] = [];
+  for (const kind of DEVICE_KINDS) {
+    const change = devices[kind];
+    const label = DEVICE_NAMES[kind].title;
+    if (change !== undefined) {
+      const device = change.device === undefined ? '' : `: ${change.device}`;
+      lines.push({
+        kind,
+        label,
+        description: `${change.state}${device}`,
+        tooltip: change.message,
+        problem: change.state !== 'active',
+      });
+      continue;
+    }
+    const device = kind === 'input' ? level?.inputDevice : level?.outputDevice;
+    if (device !== undefined) {
+      lines.push({ kind, label, description: `active: ${device}`, tooltip: undefined, problem: false });
+    }
+  }
+  return lines;
 }
 
 function clickHint(state: ConnectionState, talking: boolean, activity: ConversationActivity): string {

@@ -5,6 +5,7 @@ import {
   Methods,
   type AudioLevelParams,
   type ConnectionStateParams,
+  type DeviceStateParams,
   type DiagnosticsParams,
   type RunToolParams,
   type RunToolResult,
@@ -19,6 +20,8 @@ export interface SidecarListeners {
   readonly live: LiveSession;
   /** Every transcript notification (the transcript view, the dictation). */
   onTranscript(line: TranscriptParams): void;
+  /** Every device state change (the warning message with its device picker button). */
+  onDeviceState(change: DeviceStateParams): void;
   readonly log: vscode.LogOutputChannel;
   readonly tools: ToolPolicy;
 }
@@ -29,6 +32,7 @@ export interface SidecarEvents {
   [Methods.transcript](line: TranscriptParams): void;
   [Methods.diagnostics](event: DiagnosticsParams): void;
   [Methods.audioLevel](level: AudioLevelParams): void;
+  [Methods.deviceState](change: DeviceStateParams): void;
   [Methods.runTool](call: RunToolParams): Promise<RunToolResult>;
 }
 
@@ -49,6 +53,18 @@ export function sidecarEvents(listeners: SidecarListeners): SidecarEvents {
       live.onDiagnostics(event, Date.now());
     },
     [Methods.audioLevel]: (level) => live.onAudioLevel(level, Date.now()),
+    [Methods.deviceState]: (change) => {
+      const what = change.kind === 'input' ? 'Microphone' : 'Speaker';
+      const line = `${what} ${change.previous} → ${change.state}: ${change.message}`;
+      if (change.state === 'active') {
+        log.info(line);
+      } else {
+        log.warn(line);
+      }
+      if (live.onDeviceState(change, Date.now())) {
+        listeners.onDeviceState(change);
+      }
+    },
     [Methods.runTool]: (call) => runEditorTool(call, log, listeners.tools),
   };
 }
@@ -60,6 +76,7 @@ export function registerSidecarHandlers(client: LanguageClient, events: SidecarE
   client.onNotification(Methods.transcript, (line: TranscriptParams) => events[Methods.transcript](line));
   client.onNotification(Methods.diagnostics, (event: DiagnosticsParams) => events[Methods.diagnostics](event));
   client.onNotification(Methods.audioLevel, (level: AudioLevelParams) => events[Methods.audioLevel](level));
+  client.onNotification(Methods.deviceState, (change: DeviceStateParams) => events[Methods.deviceState](change));
   client.onRequest(Methods.runTool, (call: RunToolParams) => events[Methods.runTool](call));
 }
 

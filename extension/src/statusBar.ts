@@ -1,6 +1,7 @@
 // The status-bar item: the conversation's short state at a glance (idle, connecting, listening,
 // thinking, speaking, reconnecting, error); a click toggles talking. The tooltip has the state,
-// the session's age, the time to the next key renewal and the input device.
+// the session's age, the time to the next key renewal and the input device; a paused or replaced
+// microphone or speaker colours the item as a warning and says why in the tooltip.
 import * as vscode from 'vscode';
 import type { LiveSession } from './liveSession';
 import { describeStatusBar, type StatusBarLook } from './presentation';
@@ -52,6 +53,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
       sidecarStopped: state.sidecarStopped,
       activity: live.activity({ muted: state.muted, pushToTalk: state.pushToTalk, dictating: state.dictating }),
       details: live.details(Date.now(), this.sources.renewIntervalS(), this.sources.inputDevice()),
+      devices: live.deviceStates,
     });
     this.lookValue = look;
     this.item.text = look.text;

@@ -38,6 +38,7 @@ LIST_DEVICES = "voicepilot/listDevices"
 SELECT_DEVICES = "voicepilot/selectDevices"
 SET_MUTE = "voicepilot/setMute"
 AUDIO_LEVEL = "voicepilot/audioLevel"
+DEVICE_STATE = "voicepilot/deviceState"
 
 Profile = Literal["local", "azure", "openai"]
 Mode = Literal["conversation", "dictation"]
@@ -49,6 +50,10 @@ Role = Literal["user", "assistant"]
 ApiFlavor = Literal["ga", "preview"]
 # How turns end: the service's voice activity detection, or the user releasing push-to-talk.
 TurnTaking = Literal["vad", "pushToTalk"]
+DeviceKindName = Literal["input", "output"]
+# active: the chosen device (the system default when none is chosen) works. fallback: the chosen one
+# failed or went away, and another (the default) is used. paused: none works; VoicePilot keeps trying.
+DeviceStateName = Literal["active", "fallback", "paused"]
 
 
 # ---------------------------------------------------------------- editor -> sidecar
@@ -268,6 +273,26 @@ class AudioLevelParams(WireModel):
     output_device: str | None = None
 
 
+class DeviceStateParams(WireModel):
+    """The microphone (``input``) or the speaker (``output``) changed state.
+
+    Sent on every change during a session (none at its start: a session starts ``active``): a device
+    that failed or went away (``fallback`` or ``paused``, ``errorKind: "device"``), and its recovery
+    (the device came back, a paused one works again, or the user chose another: ``active``).
+    """
+
+    session_id: str | None = None
+    kind: DeviceKindName
+    state: DeviceStateName
+    previous: DeviceStateName
+    # The device in use now; omitted while paused.
+    device: str | None = None
+    # What happened and what VoicePilot does about it, for a person.
+    message: str
+    # "device" when a device failed or went away; omitted for a recovery.
+    error_kind: ErrorKindName | None = None
+
+
 # ---------------------------------------------------------------- the catalogue
 
 # method -> (params model, result model or None for a notification)
@@ -286,6 +311,7 @@ SIDECAR_NOTIFICATIONS: dict[str, type[WireModel]] = {
     TRANSCRIPT: TranscriptParams,
     DIAGNOSTICS: DiagnosticsParams,
     AUDIO_LEVEL: AudioLevelParams,
+    DEVICE_STATE: DeviceStateParams,
 }
 SIDECAR_REQUESTS: dict[str, tuple[type[WireModel], type[WireModel]]] = {
     RUN_TOOL: (RunToolParams, RunToolResult),
@@ -323,4 +349,5 @@ CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     RunToolParams,
     RunToolResult,
     AudioLevelParams,
+    DeviceStateParams,
 )

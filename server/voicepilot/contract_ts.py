@@ -86,6 +86,7 @@ def generate() -> str:
         "selectDevices": contract.SELECT_DEVICES,
         "setMute": contract.SET_MUTE,
         "audioLevel": contract.AUDIO_LEVEL,
+        "deviceState": contract.DEVICE_STATE,
     }
     out.extend(f'  {key}: "{value}",' for key, value in names.items())
     out.append("} as const;\n")

@@ -11,8 +11,15 @@ from voicepilot.audio.capture import Microphone
 from voicepilot.audio.devices import Device, Kind
 from voicepilot.audio.playback import Speaker
 from voicepilot.audio.tracks import FrameSource
-from voicepilot.audio.voice import AudioOptions, AudioReporter, VoiceAudio, available_devices, open_speaker
-from voicepilot.contract import AudioDevice, DeviceInput, DeviceOutput, StartSessionParams
+from voicepilot.audio.voice import (
+    AudioOptions,
+    AudioReporter,
+    DeviceStateReport,
+    VoiceAudio,
+    available_devices,
+    open_speaker,
+)
+from voicepilot.contract import AudioDevice, DeviceInput, DeviceOutput, DeviceStateParams, StartSessionParams
 from voicepilot.realtime.session import RealtimeSession
 
 
@@ -58,6 +65,19 @@ async def attach_audio(
     session.on_remote_frame = audio.on_remote_frame
     audio.start()
     return audio
+
+
+def device_state_params(report: DeviceStateReport, session_id: str | None = None) -> DeviceStateParams:
+    """A device's state change as the contract's ``voicepilot/deviceState`` payload."""
+    return DeviceStateParams(
+        session_id=session_id,
+        kind=report.kind,
+        state=report.state,
+        previous=report.previous,
+        device=report.device,
+        message=report.message,
+        error_kind=report.error_kind.value if report.error_kind is not None else None,
+    )
 
 
 def wire_device(device: Device) -> AudioDevice:

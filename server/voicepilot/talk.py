@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from voicepilot.audio.voice import LevelReport
+from voicepilot.audio.voice import DeviceStateReport, LevelReport
 from voicepilot.contract import (
     ConnectionSettings,
     ConnectionStateParams,
@@ -30,7 +30,7 @@ from voicepilot.contract import (
 from voicepilot.editor_tools import EDITOR_TOOLS
 from voicepilot.errors import VoicePilotError
 from voicepilot.launch import EngineOptions, LocalEngineProcess, build_session
-from voicepilot.live_audio import attach_audio
+from voicepilot.live_audio import attach_audio, device_state_params
 from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent
 from voicepilot.talk_live import run_live
@@ -79,8 +79,10 @@ class TerminalObserver:
     def on_level(self, report: LevelReport) -> None:
         pass  # a terminal has no level meter
 
-    def on_device_message(self, message: str, problem: bool) -> None:
-        self._emit("device", {"message": message, "problem": problem}, f"[device] {message}")
+    def on_device_state(self, report: DeviceStateReport) -> None:
+        what = "microphone" if report.kind == "input" else "speaker"
+        line = f"[device] {what} {report.previous} -> {report.state}: {report.message}"
+        self._emit("device_state", device_state_params(report).wire(), line)
 
     async def run_tool(self, call: RunToolParams) -> str:
         self._emit("tool_call", call.wire(), f"[tool] {call.name}({json.dumps(call.arguments)})")

@@ -21,12 +21,14 @@ from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.frames import FRAME_MS, SAMPLE_RATE, Pcm
 from voicepilot.audio.voice import (
     AudioOptions,
+    DeviceStateReport,
     LevelReport,
     VoiceAudio,
     available_devices,
     open_microphone,
     open_speaker,
 )
+from voicepilot.errors import ErrorKind
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +131,7 @@ async def test_the_speaker_plays_what_it_is_given_without_underruns(pulse: Pulse
 class Recorded:
     """A fake session and reporter: what the audio layer asked for and said."""
 
-    messages: list[tuple[str, bool]] = field(default_factory=list)
+    states: list[DeviceStateReport] = field(default_factory=list)
     levels: list[LevelReport] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -143,14 +145,16 @@ class Recorded:
     def on_level(self, report: LevelReport) -> None:
         self.levels.append(report)
 
-    def on_device_message(self, message: str, problem: bool) -> None:
-        self.messages.append((message, problem))
+    def on_device_state(self, report: DeviceStateReport) -> None:
+        self.states.append(report)
         self.changed.set()
 
-    async def wait_message(self, fragment: str, timeout: float) -> str:
-        async def wait() -> str:
+    async def wait_message(self, fragment: str, timeout: float) -> DeviceStateReport:
+        """The latest device state report whose message has ``fragment``, once there is one."""
+
+        async def wait() -> DeviceStateReport:
             while True:
-                found = [m for m, _ in self.messages if fragment in m]
+                found = [r for r in self.states if fragment in r.message]
                 if found:
                     return found[-1]
                 self.changed.clear()
@@ -171,8 +175,10 @@ async def test_a_source_that_disappears_is_replaced_by_the_default_and_followed_
     audio.start()
     try:
         pulse.pactl("unload-module", pulse.module_id("module-virtual-source", f"source_name={MIC}"))
-        message = await recorded.wait_message("disappeared", timeout=5)
-        assert message == f"The microphone '{MIC}' disappeared. Using the microphone 'default' now."
+        gone = await recorded.wait_message("disappeared", timeout=5)
+        assert gone.message == f"The microphone '{MIC}' disappeared. Using the microphone 'default' now."
+        assert (gone.kind, gone.previous, gone.state, gone.device) == ("input", "active", "fallback", "default")
+        assert gone.error_kind is ErrorKind.DEVICE
         assert audio.mic is not None
         assert audio.mic.device.name == "default"
         assert sources[-1] is audio.mic
@@ -183,11 +189,12 @@ async def test_a_source_that_disappears_is_replaced_by_the_default_and_followed_
         await captured.wait_for_loud_ms(500, timeout=5)
         # The device comes back: it is used again.
         pulse.pactl("load-module", "module-virtual-source", f"source_name={MIC}", f"master={MIC_FEED}.monitor")
-        await recorded.wait_message("is back", timeout=5)
+        back = await recorded.wait_message("is back", timeout=5)
         assert audio.mic.device.name == MIC
+        assert (back.previous, back.state, back.device, back.error_kind) == ("fallback", "active", MIC, None)
     finally:
         await audio.close()
-    assert [problem for _, problem in recorded.messages] == [True, False]  # gone, then back
+    assert [(r.previous, r.state) for r in recorded.states] == [("active", "fallback"), ("fallback", "active")]
 
 
 async def test_a_source_that_stops_delivering_audio_is_a_device_failure(pulse: PulseAudio) -> None:
@@ -201,9 +208,11 @@ async def test_a_source_that_stops_delivering_audio_is_a_device_failure(pulse: P
     try:
         await captured.wait_until(lambda frames: len(frames) >= 5, timeout=5)  # it runs
         pulse.pactl("suspend-source", MIC, "1")
-        message = await recorded.wait_message("failed", timeout=5)
-        assert message.startswith(f"The microphone '{MIC}' failed: it stopped delivering audio")
-        assert message.endswith("Using the microphone 'default' now.")
+        failed = await recorded.wait_message("failed", timeout=5)
+        assert failed.message.startswith(f"The microphone '{MIC}' failed: it stopped delivering audio")
+        assert failed.message.endswith("Using the microphone 'default' now.")
+        assert (failed.previous, failed.state, failed.device) == ("active", "fallback", "default")
+        assert failed.error_kind is ErrorKind.DEVICE
         assert audio.mic is not None
         assert audio.mic.device.name == "default"
     finally:

@@ -59,7 +59,12 @@ async def spoken_ms(text: str) -> int:
     return sum(FRAME_MS for frame in frames if int(np.abs(frame).max()) > LOUD)
 
 
-def device_errors(sidecar: SidecarClient) -> list[dict[str, Any]]:
+def device_changes(sidecar: SidecarClient) -> list[dict[str, Any]]:
+    """Every voicepilot/deviceState notification: none while the devices work."""
+    return sidecar.of("voicepilot/deviceState")
+
+
+def errors_in_diagnostics(sidecar: SidecarClient) -> list[dict[str, Any]]:
     return [d for d in sidecar.of("voicepilot/diagnostics") if d.get("errorKind")]
 
 
@@ -116,7 +121,8 @@ async def test_a_spoken_command_through_the_microphone_and_the_reply_through_the
     assert all(level["inputDevice"] == "default" and level["micOpen"] in (True, False) for level in levels)
     times = [n.at for n in sidecar.notifications if n.method == "voicepilot/audioLevel"]
     assert len(times) / (times[-1] - times[0]) <= 10.5  # at most 10 Hz
-    assert device_errors(sidecar) == []
+    assert device_changes(sidecar) == []
+    assert errors_in_diagnostics(sidecar) == []
 
 
 async def test_push_to_talk_turn(
@@ -132,7 +138,8 @@ async def test_push_to_talk_turn(
     events = (await engine.control())["calls"][0]["clientEvents"]
     turn = [e for e in events if e.startswith("input_audio_buffer") or e == "response.create"]
     assert turn[:3] == ["input_audio_buffer.clear", "input_audio_buffer.commit", "response.create"]
-    assert device_errors(sidecar) == []
+    assert device_changes(sidecar) == []
+    assert errors_in_diagnostics(sidecar) == []
 
 
 async def test_a_press_shorter_than_100ms_gives_no_error_and_no_turn(
@@ -148,7 +155,8 @@ async def test_a_press_shorter_than_100ms_gives_no_error_and_no_turn(
     await sidecar.wait_for(lambda: sidecar.final_transcripts("assistant"), timeout=20)
     events = (await engine.control())["calls"][0]["clientEvents"]
     assert events.count("input_audio_buffer.commit") == 1
-    assert device_errors(sidecar) == []
+    assert device_changes(sidecar) == []
+    assert errors_in_diagnostics(sidecar) == []
     assert not [d for d in sidecar.of("voicepilot/diagnostics") if "buffer" in (d.get("message") or "")]
     assert sidecar.states() == ["authenticating", "connecting", "connected"]
 
@@ -177,7 +185,8 @@ async def test_pressing_while_the_assistant_speaks_stops_it_within_100ms(
     events = (await engine.control())["calls"][0]["clientEvents"]
     assert "output_audio_buffer.clear" in events
     await sidecar.request("voicepilot/pushToTalk", {"pressed": False})  # a too-short turn: dropped
-    assert device_errors(sidecar) == []
+    assert device_changes(sidecar) == []
+    assert errors_in_diagnostics(sidecar) == []
     assert not [d for d in sidecar.of("voicepilot/diagnostics") if d.get("message", "").startswith("The service")]
 
 
@@ -255,16 +264,30 @@ async def test_a_microphone_removed_mid_session_falls_back_to_the_default_withou
     pulse: PulseAudio, sidecar: SidecarClient, engine: EngineProcess, samples: Path
 ) -> None:
     pulse.pactl("set-default-source", f"{MIC_FEED}.monitor")
-    await start(sidecar, engine, input={"kind": "device", "name": MIC})
+    session_id = await start(sidecar, engine, input={"kind": "device", "name": MIC})
     pulse.pactl("unload-module", pulse.module_id("module-virtual-source", f"source_name={MIC}"))
-    await sidecar.wait_for(lambda: device_errors(sidecar), timeout=10)
-    (notice,) = device_errors(sidecar)
-    assert notice["errorKind"] == "device"
-    assert notice["message"] == f"The microphone '{MIC}' disappeared. Using the microphone 'default' now."
+    await sidecar.wait_for(lambda: device_changes(sidecar), timeout=10)
+    (change,) = device_changes(sidecar)
+    assert change == {
+        "sessionId": session_id,
+        "kind": "input",
+        "state": "fallback",
+        "previous": "active",
+        "device": "default",
+        "message": f"The microphone '{MIC}' disappeared. Using the microphone 'default' now.",
+        "errorKind": "device",
+    }
+    assert errors_in_diagnostics(sidecar) == []  # told once, as a device state
     # The conversation goes on, on the default microphone.
     await pulse.say(samples / "go_to_line_12.wav")
     await sidecar.wait_for(lambda: sidecar.tool_requests, timeout=20)
     assert sidecar.tool_requests[0]["arguments"] == {"line": 12}
+    # Choosing the default microphone ends the fallback.
+    await sidecar.request("voicepilot/selectDevices", {"input": ""})
+    await sidecar.wait_for(lambda: len(device_changes(sidecar)) == 2, timeout=10)
+    chosen = device_changes(sidecar)[-1]
+    assert (chosen["previous"], chosen["state"], chosen["device"]) == ("fallback", "active", "default")
+    assert "errorKind" not in chosen
     assert sidecar.states() == ["authenticating", "connecting", "connected"]
     assert sidecar.process.returncode is None
 

@@ -12,7 +12,15 @@ from tests.unit.audio_fakes import FakeSounddevice, PortAudioError, device, tone
 from voicepilot.audio import voice as voice_mod
 from voicepilot.audio.frames import FRAME_SAMPLES, Pcm
 from voicepilot.audio.tracks import FrameSource
-from voicepilot.audio.voice import AudioOptions, LevelReport, VoiceAudio, open_microphone, open_speaker
+from voicepilot.audio.voice import (
+    AudioOptions,
+    DeviceStateReport,
+    LevelReport,
+    VoiceAudio,
+    open_microphone,
+    open_speaker,
+)
+from voicepilot.errors import ErrorKind
 from voicepilot.realtime import events as ev
 
 
@@ -36,13 +44,17 @@ class FakeSession:
 @dataclass
 class Reporter:
     levels: list[LevelReport] = field(default_factory=list)
-    messages: list[tuple[str, bool]] = field(default_factory=list)
+    states: list[DeviceStateReport] = field(default_factory=list)
 
     def on_level(self, report: LevelReport) -> None:
         self.levels.append(report)
 
-    def on_device_message(self, message: str, problem: bool) -> None:
-        self.messages.append((message, problem))
+    def on_device_state(self, report: DeviceStateReport) -> None:
+        self.states.append(report)
+
+    def changes(self) -> list[tuple[str, str, str, str | None, ErrorKind | None]]:
+        """Each report as (kind, previous, state, device, error kind)."""
+        return [(r.kind, r.previous, r.state, r.device, r.error_kind) for r in self.states]
 
 
 @dataclass
@@ -207,24 +219,99 @@ async def test_a_failed_microphone_is_replaced_by_the_default_then_paused_then_r
     assert audio.mic is not None
     assert audio.mic.device.name == "Built-in"
     assert sources[-1] is audio.mic
-    assert reporter.messages == [
-        ("The microphone 'USB Mic' failed: the device stopped the stream. Using the microphone 'Built-in' now.", True)
-    ]
+    assert reporter.changes() == [("input", "active", "fallback", "Built-in", ErrorKind.DEVICE)]
+    assert reporter.states[-1].message == (
+        "The microphone 'USB Mic' failed: the device stopped the stream. Using the microphone 'Built-in' now."
+    )
     # The replacement fails too, soon after: pause (silence is sent) rather than flap.
     fake_sd.refuse = {"Built-in": PortAudioError("Device unavailable", -9985), "USB Mic": PortAudioError("x", -9985)}
     fake_sd.last("input").die()
     await audio._check_devices(0.0)
     assert audio.mic is None
     assert sources[-1] is None
-    assert reporter.messages[-1][1] is True
-    assert "paused" in reporter.messages[-1][0]
+    assert reporter.changes()[-1] == ("input", "fallback", "paused", None, ErrorKind.DEVICE)
+    assert reporter.states[-1].message.startswith("The microphone 'Built-in' failed: the device stopped the stream.")
+    assert reporter.states[-1].message.endswith(
+        "No other microphone works: the microphone is paused; VoicePilot keeps trying."
+    )
+    assert audio.device_state("input") == "paused"
     # Retried later: the preferred device first.
     fake_sd.refuse = {}
     monkeypatch.setattr(voice_mod.time, "monotonic", lambda: 1e9)
     await audio._check_devices(1e9)
     assert audio.mic is not None
     assert audio.mic.device.name == "USB Mic"
-    assert reporter.messages[-1] == ("Using the microphone 'USB Mic' now.", False)
+    assert reporter.changes()[-1] == ("input", "paused", "active", "USB Mic", None)
+    assert reporter.states[-1].message == "Using the microphone 'USB Mic' now."
+    assert len(reporter.states) == 3
+    await audio.close()
+
+
+async def test_a_chosen_microphone_that_goes_away_falls_back_to_the_default_and_is_followed_back(
+    fake_sd: FakeSounddevice,
+) -> None:
+    usb = device("USB Mic", 1, 0)
+    fake_sd.devices = [device("Built-in", 1, 2), usb]
+    reporter, sources = Reporter(), []
+    audio = VoiceAudio(
+        FakeSession(), sources.append, reporter, AudioOptions(), await open_microphone("USB Mic"), None, "USB Mic"
+    )
+    fake_sd.devices.remove(usb)  # unplugged: its stream ends, and it is no longer listed
+    fake_sd.last("input").die()
+    await audio._check_devices(0.0)
+    assert audio.mic is not None
+    assert audio.mic.device.name == "Built-in"
+    assert reporter.changes() == [("input", "active", "fallback", "Built-in", ErrorKind.DEVICE)]
+    await audio._check_devices(10.0)  # still gone: no change
+    assert len(reporter.states) == 1
+    fake_sd.devices.append(usb)  # plugged in again
+    await audio._check_devices(20.0)
+    assert audio.mic.device.name == "USB Mic"
+    assert sources[-1] is audio.mic
+    assert reporter.changes()[-1] == ("input", "fallback", "active", "USB Mic", None)
+    assert reporter.states[-1].message == "The microphone 'USB Mic' is back: using it again."
+    await audio.close()
+
+
+async def test_without_any_working_speaker_playback_pauses_then_resumes_as_active(
+    fake_sd: FakeSounddevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = await make(fake_sd)  # the default devices, none chosen
+    fake_sd.refuse = {"Speakers": PortAudioError("Device unavailable", -9985)}
+    fake_sd.last("output").die()
+    await h.audio._check_devices(0.0)
+    assert h.audio.speaker is None
+    assert h.reporter.changes() == [("output", "active", "paused", None, ErrorKind.DEVICE)]
+    assert h.reporter.states[-1].message == (
+        "The speaker 'Speakers' failed: the device stopped the stream."
+        " No other speaker works: playback is paused; VoicePilot keeps trying."
+    )
+    await h.audio._check_devices(0.0)  # the retry is not due yet: still paused, nothing new said
+    assert len(h.reporter.states) == 1
+    fake_sd.refuse = {}
+    monkeypatch.setattr(voice_mod.time, "monotonic", lambda: 1e9)
+    await h.audio._check_devices(1e9)
+    assert h.audio.speaker is not None
+    assert h.reporter.changes()[-1] == ("output", "paused", "active", "Speakers", None)
+    assert h.reporter.states[-1].message == "Using the speaker 'Speakers' now."
+    assert h.audio.device_state("input") == "active"  # the microphone was never affected
+    await h.audio.close()
+
+
+async def test_choosing_a_device_ends_a_fallback(fake_sd: FakeSounddevice) -> None:
+    fake_sd.devices = [device("Built-in", 1, 2), device("USB Mic", 1, 0), device("Headset", 1, 0)]
+    reporter = Reporter()
+    audio = VoiceAudio(
+        FakeSession(), lambda source: None, reporter, AudioOptions(), await open_microphone("USB Mic"), None, "USB Mic"
+    )
+    fake_sd.last("input").die()
+    await audio._check_devices(0.0)
+    assert audio.device_state("input") == "fallback"
+    await audio.select("input", "Headset")
+    assert reporter.changes()[-1] == ("input", "fallback", "active", "Headset", None)
+    assert reporter.states[-1].message == "Using the microphone 'Headset' now, as chosen."
+    await audio.select("input", None)  # already active: a choice is no state change
+    assert len(reporter.states) == 2
     await audio.close()
 
 

@@ -63,3 +63,27 @@ def test_vad_settings_reach_the_session_config() -> None:
         contract.StartSessionParams.model_validate({"profile": "local", "vad": {"threshold": 2}})
     push = contract.StartSessionParams.model_validate({"profile": "local", "turnTaking": "pushToTalk"})
     assert session_config_for(push).turn_detection is None
+
+
+def test_a_device_state_report_goes_on_the_wire_as_device_state_params() -> None:
+    from voicepilot.audio.voice import DeviceStateReport
+    from voicepilot.errors import ErrorKind
+    from voicepilot.live_audio import device_state_params
+
+    gone = DeviceStateReport("input", "fallback", "active", "default", "The microphone went away.", ErrorKind.DEVICE)
+    assert device_state_params(gone, "vp_1").wire() == {
+        "sessionId": "vp_1",
+        "kind": "input",
+        "state": "fallback",
+        "previous": "active",
+        "device": "default",
+        "message": "The microphone went away.",
+        "errorKind": "device",
+    }
+    paused = DeviceStateReport("output", "paused", "fallback", None, "No speaker works.", ErrorKind.DEVICE)
+    assert "device" not in device_state_params(paused).wire()
+    assert contract.SIDECAR_NOTIFICATIONS[contract.DEVICE_STATE] is contract.DeviceStateParams
+    with pytest.raises(ValidationError):
+        contract.DeviceStateParams.model_validate(
+            {"kind": "input", "state": "gone", "previous": "active", "message": ""}
+        )

@@ -3,8 +3,9 @@
 :class:`VoiceAudio` sits between the devices and the session. It decides when the microphone's
 audio is sent (push-to-talk, mute, the echo gate), plays the remote track, stops the assistant when
 the user barges in, keeps the devices working (a device that fails or disappears is replaced by
-the default one, or the microphone pauses and is retried), and reports levels. It drives the
-session only through :class:`SessionControls`, so it knows nothing of connections.
+the default one, or the microphone pauses and is retried), and reports levels and each device's
+state (:class:`DeviceStateReport`: active, fallback or paused). It drives the session only through
+:class:`SessionControls`, so it knows nothing of connections.
 
 Push-to-talk (``turn_detection: null``; realtime-protocol notes §9):
 
@@ -29,7 +30,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import av
 
@@ -39,7 +40,7 @@ from voicepilot.audio.devices import Device, Kind, find_device, list_devices
 from voicepilot.audio.frames import FRAME_MS
 from voicepilot.audio.playback import Speaker
 from voicepilot.audio.tracks import FrameSource
-from voicepilot.errors import VoicePilotError
+from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime import events as ev
 
 log = logging.getLogger(__name__)
@@ -86,11 +87,27 @@ class LevelReport:
     output_device: str | None
 
 
+# active: the chosen device (the default when none is chosen) works. fallback: the chosen one failed
+# or went away and another (the default) is used. paused: none works; VoicePilot keeps retrying.
+DeviceStateName = Literal["active", "fallback", "paused"]
+
+
+@dataclass(frozen=True)
+class DeviceStateReport:
+    """The microphone or the speaker changed state (or device): what is used now, and why."""
+
+    kind: Kind
+    state: DeviceStateName
+    previous: DeviceStateName
+    device: str | None  # the device in use now; None while paused
+    message: str
+    error_kind: ErrorKind | None  # DEVICE when a device failed or went away (else: a recovery)
+
+
 class AudioReporter(Protocol):
     def on_level(self, report: LevelReport) -> None: ...
 
-    def on_device_message(self, message: str, problem: bool) -> None:
-        """A device changed. ``problem``: because one failed or went away (else: it recovered)."""
+    def on_device_state(self, report: DeviceStateReport) -> None: ...
 
 
 async def open_microphone(name: str | None) -> Microphone:
@@ -139,6 +156,7 @@ class VoiceAudio:
         self._press_frames = 0
         self._release: asyncio.Task[None] | None = None
         self._paused: dict[Kind, bool] = {"input": False, "output": False}
+        self._state: dict[Kind, DeviceStateName] = {"input": "active", "output": "active"}
         self._failed_at: dict[Kind, float] = {"input": -REFAIL_S, "output": -REFAIL_S}
         self._retry_at: dict[Kind, float] = {"input": 0.0, "output": 0.0}
         self._retry_delay: dict[Kind, float] = {"input": RETRY_EVERY_S, "output": RETRY_EVERY_S}
@@ -337,7 +355,7 @@ class VoiceAudio:
             self._retry_delay[kind] = RETRY_EVERY_S
             prefix = f"{reason} " if reason else ""
             message = f"{prefix}Using the {_what(kind)} '{new.device.name}' now."
-            self._reporter.on_device_message(message, reason is not None)
+            self._report(kind, self._state_of(kind, name, new.device), message, reason is not None)
             return True
         return False
 
@@ -345,8 +363,8 @@ class VoiceAudio:
         if not self._paused[kind]:
             self._paused[kind] = True
             state = "the microphone is paused" if kind == "input" else "playback is paused"
-            self._reporter.on_device_message(
-                f"{reason} No other {_what(kind)} works: {state}; VoicePilot keeps trying.", True
+            self._report(
+                kind, "paused", f"{reason} No other {_what(kind)} works: {state}; VoicePilot keeps trying.", True
             )
         self._retry_at[kind] = time.monotonic() + self._retry_delay[kind]
         self._retry_delay[kind] = min(self._retry_delay[kind] * 2, MAX_RETRY_S)
@@ -366,7 +384,23 @@ class VoiceAudio:
         self._install(kind, new)
         if old is not None:
             await old.close()
-        self._reporter.on_device_message(message, False)
+        self._report(kind, "active", message, False)
+
+    def _state_of(self, kind: Kind, opened_as: str | None, device: Device) -> DeviceStateName:
+        """``active`` when the device opened by the name ``opened_as`` is the chosen one, else ``fallback``."""
+        preferred = self.preferred[kind]
+        return "active" if opened_as == preferred or device.name == preferred else "fallback"
+
+    def _report(self, kind: Kind, state: DeviceStateName, message: str, failed: bool) -> None:
+        """Tell the reporter what the ``kind`` device is now; ``failed``: because one failed or went away."""
+        previous, self._state[kind] = self._state[kind], state
+        stream = self._stream(kind)
+        device = stream.device.name if stream is not None else None
+        error_kind = ErrorKind.DEVICE if failed else None
+        self._reporter.on_device_state(DeviceStateReport(kind, state, previous, device, message, error_kind))
+
+    def device_state(self, kind: Kind) -> DeviceStateName:
+        return self._state[kind]
 
     def _install(self, kind: Kind, stream: Microphone | Speaker | None) -> None:
         if kind == "input":
@@ -381,10 +415,14 @@ class VoiceAudio:
         new = await (open_microphone(name) if kind == "input" else open_speaker(name))
         old = self._stream(kind)
         self.preferred[kind] = name
+        self._missing[kind] = False
         self._install(kind, new)
         self._paused[kind] = False
         if old is not None:
             await old.close()
+        if self._state[kind] != "active":
+            # The user's choice ends a fallback or a pause.
+            self._report(kind, "active", f"Using the {_what(kind)} '{new.device.name}' now, as chosen.", False)
         return new.device
 
     # ------------------------------------------------------------------ levels and stats

@@ -22,7 +22,7 @@ from pygls.lsp.server import LanguageServer
 from voicepilot import __version__, contract
 from voicepilot.audio.blocking import run_blocking
 from voicepilot.audio.devices import Kind, find_device
-from voicepilot.audio.voice import LIST_TIMEOUT_S, LevelReport, VoiceAudio
+from voicepilot.audio.voice import LIST_TIMEOUT_S, DeviceStateReport, LevelReport, VoiceAudio
 from voicepilot.contract import (
     ConnectionStateParams,
     DiagnosticCheck,
@@ -34,7 +34,7 @@ from voicepilot.contract import (
 )
 from voicepilot.errors import VoicePilotError
 from voicepilot.launch import LocalEngineProcess, build_session
-from voicepilot.live_audio import attach_audio, device_listing
+from voicepilot.live_audio import attach_audio, device_listing, device_state_params
 from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
 from voicepilot.sidecar.probe import connection_checks, probe_connection
@@ -95,7 +95,7 @@ class EditorObserver:
 
 
 class EditorAudioReporter:
-    """Forwards one session's levels and device changes to the editor."""
+    """Forwards one session's levels and device states to the editor."""
 
     def __init__(self, server: VoicePilotServer, session_id: str) -> None:
         self._server = server
@@ -107,11 +107,9 @@ class EditorAudioReporter:
             contract.AudioLevelParams(session_id=self._session_id, **report.__dict__),
         )
 
-    def on_device_message(self, message: str, problem: bool) -> None:
-        self._server.notify(
-            contract.DIAGNOSTICS,
-            DiagnosticsParams(session_id=self._session_id, message=message, error_kind="device" if problem else None),
-        )
+    def on_device_state(self, report: DeviceStateReport) -> None:
+        # Only this notification: the editor lists its problems among the recent errors itself.
+        self._server.notify(contract.DEVICE_STATE, device_state_params(report, self._session_id))
 
 
 class VoicePilotServer(LanguageServer):

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ConnectionState } from '../../../extension/src/contract';
 import { ContextKeys } from '../../../extension/src/ids';
+import { MIC_GONE } from '../fixtures';
 import { voicePilot } from './api';
 import { test } from './harness';
 
@@ -54,4 +55,29 @@ test('mute and unmute reach the sidecar and the voicepilot.muted context key', a
   await vscode.commands.executeCommand('voicepilot.unmute');
   assert.equal(controller.contextKeys.get(ContextKeys.muted), false);
   assert.equal(controller.contextKeys.get(ContextKeys.sidecarRunning), true);
+});
+
+test('a lost microphone colours the status bar as a warning until it works again', async () => {
+  const { events, statusBar, controller } = await voicePilot();
+  const sessionId = 'vp_devicetest';
+  events['voicepilot/connectionState']({ state: 'connected', previous: 'connecting', sessionId });
+  try {
+    events['voicepilot/deviceState']({ ...MIC_GONE, sessionId });
+    assert.equal(statusBar.look?.background, 'statusBarItem.warningBackground');
+    assert.match(statusBar.look?.tooltip ?? '', /Using 'default' \(the chosen microphone failed or is gone\)\./);
+    assert.equal(controller.live.recentErrors[0]?.errorKind, 'device');
+
+    events['voicepilot/deviceState']({
+      sessionId,
+      kind: 'input',
+      state: 'active',
+      previous: 'fallback',
+      device: 'USB Mic',
+      message: "The microphone 'USB Mic' is back: using it again.",
+    });
+    assert.equal(statusBar.look?.background, undefined);
+    assert.equal(statusBar.look?.shortState, 'listening');
+  } finally {
+    events['voicepilot/connectionState']({ state: 'closed', previous: 'connected', sessionId });
+  }
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeStat, LiveSession } from '../../../extension/src/liveSession';
+import { MIC_GONE } from '../fixtures';
 
 const FLAGS = { muted: false, pushToTalk: false, dictating: false };
 
@@ -42,5 +43,53 @@ describe('LiveSession', () => {
     assert.deepEqual(live.recentErrors.map((error) => error.message), ['The microphone went away.']);
     assert.deepEqual(describeStat('rttMs', 8.25), { label: 'Round-trip time', value: '8.3 ms' });
     assert.equal(describeStat('framesSent', 3), undefined);
+  });
+
+  it("keeps each device's last state for the conversation, and lists its failures as recent errors", () => {
+    const live = new LiveSession();
+    let changes = 0;
+    live.onChange(() => changes++);
+    live.onState({ state: 'connected', previous: 'connecting' }, 0);
+    const gone = MIC_GONE;
+    live.onDeviceState(gone, 1000);
+    assert.deepEqual(live.deviceStates, { input: gone });
+    assert.deepEqual(live.recentErrors, [{ at: 1000, message: gone.message, errorKind: 'device' }]);
+
+    const back = {
+      kind: 'input',
+      state: 'active',
+      previous: 'fallback',
+      device: 'USB Mic',
+      message: 'It is back.',
+    } as const;
+    live.onDeviceState(back, 2000);
+    assert.deepEqual(live.deviceStates, { input: back });
+    assert.equal(live.recentErrors.length, 1); // a recovery is no error
+    assert.equal(changes, 3); // one per notification
+
+    live.onState({ state: 'closed', previous: 'connected' }, 3000);
+    assert.deepEqual(live.deviceStates, {});
+  });
+
+  it('ignores a device state from a conversation that is over', () => {
+    const live = new LiveSession();
+    const gone = {
+      kind: 'output',
+      state: 'paused',
+      previous: 'active',
+      message: 'No speaker works.',
+      errorKind: 'device',
+    } as const;
+    live.onState({ state: 'failed', previous: 'connected', sessionId: 'vp_old', reason: 'Gave up.' }, 0);
+    assert.equal(live.onDeviceState({ ...gone, sessionId: 'vp_old' }, 10), false); // came after its end
+    live.onState({ state: 'authenticating', previous: 'idle', sessionId: 'vp_new' }, 20);
+    assert.equal(live.onDeviceState({ ...gone, sessionId: 'vp_old' }, 30), false); // another conversation's
+    assert.deepEqual(live.deviceStates, {});
+    assert.equal(live.onDeviceState({ ...gone, sessionId: 'vp_new' }, 40), true);
+    assert.deepEqual(live.deviceStates, { output: { ...gone, sessionId: 'vp_new' } });
+    assert.deepEqual(
+      live.recentErrors.map((error) => error.message),
+      ['No speaker works.', 'Gave up.'],
+    );
   });
 });

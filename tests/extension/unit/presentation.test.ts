@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONNECTION_STATES, type ConnectionState, type ConnectionStateParams } from '../../../extension/src/contract';
-import { Commands } from '../../../extension/src/ids';
 import {
+  CONNECTION_STATES,
+  type ConnectionState,
+  type ConnectionStateParams,
+  type DeviceStateParams,
+} from '../../../extension/src/contract';
+import { Commands } from '../../../extension/src/ids';
+import { MIC_GONE } from '../fixtures';
+import {
+  describeDevices,
+  describeDeviceNotice,
   describeDiagnostics,
   describeFailure,
   describeRequestFailure,
@@ -152,6 +160,127 @@ describe('describeStatusBar', () => {
       command: Commands.restartSidecar,
       shortState: 'error',
     });
+  });
+});
+
+const SPEAKER_PAUSED: DeviceStateParams = {
+  kind: 'output',
+  state: 'paused',
+  previous: 'active',
+  message: "The speaker 'Speakers' failed. No other speaker works: playback is paused; VoicePilot keeps trying.",
+  errorKind: 'device',
+};
+const MIC_BACK: DeviceStateParams = {
+  kind: 'input',
+  state: 'active',
+  previous: 'fallback',
+  device: 'USB Mic',
+  message: "The microphone 'USB Mic' is back: using it again.",
+};
+
+describe('describeStatusBar with device trouble', () => {
+  it('warns while a device is replaced or paused, and says why in the tooltip', () => {
+    const look = describeStatusBar({ ...view('connected'), devices: { input: MIC_GONE, output: SPEAKER_PAUSED } });
+
+    assert.equal(look.background, 'statusBarItem.warningBackground');
+    assert.equal(look.text, '$(mic-filled) listening');
+    assert.equal(
+      look.tooltip,
+      [
+        'VoicePilot: listening',
+        'In a conversation.',
+        "Using 'default' (the chosen microphone failed or is gone).",
+        `Speaker paused: ${SPEAKER_PAUSED.message}`,
+        'Click to end the conversation.',
+      ].join('\n'),
+    );
+  });
+
+  it('says "Microphone paused" with the reason', () => {
+    const paused: DeviceStateParams = {
+      kind: 'input',
+      state: 'paused',
+      previous: 'fallback',
+      message: 'No microphone works.',
+      errorKind: 'device',
+    };
+    const look = describeStatusBar({ ...view('connected'), devices: { input: paused } });
+
+    assert.match(look.tooltip, /\nMicrophone paused: No microphone works\.\n/);
+    assert.equal(look.background, 'statusBarItem.warningBackground');
+  });
+
+  it('is back to normal once the device works again, and an error stays an error', () => {
+    const back = describeStatusBar({ ...view('connected'), devices: { input: MIC_BACK } });
+    assert.equal(back.background, undefined);
+    assert.doesNotMatch(back.tooltip, /microphone/i);
+    assert.equal(
+      describeStatusBar({ ...view('failed'), devices: { input: MIC_GONE } }).background,
+      'statusBarItem.errorBackground',
+    );
+    assert.equal(describeStatusBar({ ...view('idle'), devices: { input: MIC_GONE } }).background, undefined);
+  });
+
+  it('keeps the short states: a device problem is not a state of its own', () => {
+    for (const state of CONNECTION_STATES) {
+      const look = describeStatusBar({ ...view(state), devices: { input: MIC_GONE } });
+      assert.equal(look.shortState, EXPECTED_SHORT[state], state);
+      assert.ok(SHORT_STATES.includes(look.shortState));
+    }
+  });
+});
+
+describe('describeDeviceNotice', () => {
+  it('warns with the device picker when a device is replaced or paused', () => {
+    assert.deepEqual(describeDeviceNotice(MIC_GONE, 'onError'), {
+      show: 'warning',
+      message: `VoicePilot: ${MIC_GONE.message}`,
+      actionLabel: 'Select Microphone',
+      command: Commands.selectMicrophone,
+    });
+    assert.deepEqual(describeDeviceNotice(SPEAKER_PAUSED, 'always'), {
+      show: 'warning',
+      message: `VoicePilot: ${SPEAKER_PAUSED.message}`,
+      actionLabel: 'Select Speaker',
+      command: Commands.selectSpeaker,
+    });
+  });
+
+  it('only mentions a recovery in the status bar, and shows no pop-up when notifications are off', () => {
+    assert.deepEqual(describeDeviceNotice(MIC_BACK, 'onError'), {
+      show: 'statusBar',
+      message: `VoicePilot: ${MIC_BACK.message}`,
+    });
+    assert.deepEqual(describeDeviceNotice(MIC_GONE, 'off'), { show: 'nothing' });
+  });
+});
+
+describe('describeDevices', () => {
+  it("lists each device's last state, else the device the levels name", () => {
+    const level = {
+      inputDbfs: -60,
+      outputDbfs: -90,
+      micOpen: true,
+      muted: false,
+      assistantSpeaking: false,
+      inputDevice: 'default',
+      outputDevice: 'Speakers',
+    };
+
+    assert.deepEqual(describeDevices({ input: MIC_GONE }, level), [
+      {
+        kind: 'input',
+        label: 'Microphone',
+        description: 'fallback: default',
+        tooltip: MIC_GONE.message,
+        problem: true,
+      },
+      { kind: 'output', label: 'Speaker', description: 'active: Speakers', tooltip: undefined, problem: false },
+    ]);
+    assert.deepEqual(describeDevices({ output: SPEAKER_PAUSED }, undefined), [
+      { kind: 'output', label: 'Speaker', description: 'paused', tooltip: SPEAKER_PAUSED.message, problem: true },
+    ]);
+    assert.deepEqual(describeDevices({}, undefined), []);
   });
 });
 
