@@ -11,7 +11,7 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError
 
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, TIME_BASE, Pcm, frame_to_mono, make_frame, rms_dbfs
-from voicepilot.audio.opus import BITRATE, OpusEncodedTrack
+from voicepilot.audio.opus import BITRATE, SILENT_RUN, OpusEncodedTrack
 from voicepilot.audio.tracks import PacedAudioTrack
 
 
@@ -67,3 +67,33 @@ def test_rms_dbfs_matches_the_definition(amplitude: int) -> None:
     expected = 20 * np.log10(np.sqrt(np.mean(samples.astype(np.float64) ** 2)) / 32768)
     assert rms_dbfs(samples) == pytest.approx(expected, abs=0.01)
     assert rms_dbfs(np.zeros(0, dtype=np.int16)) == -120.0
+
+
+class SpeechThenSilence:
+    """A tone for ``speech`` frames, then silence (None: the paced track sends zeros), then a tone."""
+
+    def __init__(self, speech: int, silence: int) -> None:
+        self.tone = ToneSource()
+        self.frames = 0
+        self.speech = speech
+        self.silence = silence
+
+    def next_frame(self) -> Pcm | None:
+        self.frames += 1
+        if self.speech < self.frames <= self.speech + self.silence:
+            return None
+        return self.tone.next_frame()
+
+
+async def test_silence_is_encoded_until_the_encoder_settles_then_its_packet_is_reused() -> None:
+    track = OpusEncodedTrack(PacedAudioTrack(SpeechThenSilence(speech=5, silence=20)))
+    packets = [await track.recv() for _ in range(30)]
+    assert track.frames_encoded == 5 + SILENT_RUN + 5  # the tone, the encoder settling, the tone again
+    assert track.silent_frames_reused == 20 - SILENT_RUN
+    reused = {bytes(p) for p in packets[5 + SILENT_RUN : 25]}
+    assert len(reused) == 1  # the same comfort-silence packet
+    assert [p.pts for p in packets] == [i * FRAME_SAMPLES for i in range(30)]  # the clock goes on
+    decoder = OpusDecoder()
+    decoded = [frame_to_mono(f) for i, p in enumerate(packets) for f in decoder.decode(JitterFrame(bytes(p), i * 960))]  # type: ignore[arg-type]
+    assert max(int(np.abs(frame).max()) for frame in decoded[5 + SILENT_RUN + 2 : 25]) < 50  # silence, decoded
+    assert rms_dbfs(np.concatenate(decoded[27:])) > -20  # and the tone after it is back
