@@ -209,6 +209,8 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
             await engine.stop()
         for failure in found["failures"]:
             print(f"[bench] concurrent session failed: {failure}", file=sys.stderr)
+        for heard in found["misheard"]:
+            print(f"[bench] concurrent session transcribed {heard!r}, expected [{expected!r}]", file=sys.stderr)
         put("concurrent_sessions_ok", found["ok"], f"of {found['sessions']}", "connected and transcribed correctly")
         put("concurrent_sessions_peak", found["peak"], "sessions connected at once")
         put("concurrent_engine_cpu_pct_per_session", found["engineCpuPctPerSession"], "% of one core")

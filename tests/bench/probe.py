@@ -241,6 +241,12 @@ async def concurrent(engine: EngineProcess, sessions: int, wav: Path, expected: 
         "engineCpuPctPerSession": 100 * (engine_after.cpu_s - engine_before.cpu_s) / wall / sessions,
         "clientCpuPctPerSession": 100 * (own_after.cpu_s - own_before.cpu_s) / wall / sessions,
         "failures": [run.failure for run in runs if run.failure],
+        # Sessions that connected but were not transcribed as expected: what the editor got instead.
+        "misheard": [
+            run.observer.user_transcripts
+            for run in runs
+            if run.failure is None and run.observer.user_transcripts != [expected]
+        ],
     }
 
 
