@@ -42,6 +42,10 @@ async def test_the_engine_process_listens_on_loopback_and_refuses_control_withou
     listening = [line.split() for line in table.splitlines()[1:]]
     ours = [fields[1] for fields in listening if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == engine.port]
     assert ours == [f"0100007F:{engine.port:04X}"]  # 127.0.0.1 only, in /proc's little-endian hex
+    # Nor on IPv6 (not on ::, which would take every interface's IPv4 too on a dual-stack socket).
+    table6 = await asyncio.to_thread(Path("/proc/net/tcp6").read_text)
+    listening6 = [line.split() for line in table6.splitlines()[1:]]
+    assert [f[1] for f in listening6 if f[3] == "0A" and int(f[1].split(":")[1], 16) == engine.port] == []
 
 
 @web.middleware
@@ -79,7 +83,7 @@ def test_control_refuses_clients_that_are_not_loopback_even_with_the_token(
     assert control_as(remote, "control-token-123456") == 403
 
 
-@pytest.mark.parametrize("remote", ["127.0.0.1", "127.8.9.10"])
+@pytest.mark.parametrize("remote", ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"])
 def test_control_answers_loopback_clients_with_the_token(
     control_as: Callable[[str, str | None], int], remote: str
 ) -> None:

@@ -26,7 +26,7 @@ from voicepilot.engine.keys import IssuedKey, KeyStore
 from voicepilot.engine.recognizers import RecognizerPool
 from voicepilot.engine.webrtc_call import WebRTCCall
 from voicepilot.engine.websocket_call import WebSocketCall
-from voicepilot.realtime.endpoints import is_loopback_url
+from voicepilot.realtime.endpoints import is_loopback_address
 from voicepilot.realtime.events import new_id
 from voicepilot.realtime.session_config import Flavor, SessionConfig
 
@@ -282,7 +282,7 @@ class Engine:
             del self.calls[call_id]
 
     def _control_refusal(self, request: web.Request) -> web.Response | None:
-        if not is_loopback_url(f"http://{request.remote or ''}/"):
+        if not is_loopback_address(request.remote or ""):
             return error_response(403, "forbidden", "The control API answers loopback clients only.")
         token = self.secrets.control_token
         presented = request.headers.get("X-VoicePilot-Control", "")

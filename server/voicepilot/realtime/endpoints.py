@@ -49,12 +49,17 @@ def is_loopback_url(url: str) -> bool:
         host = urlsplit(url).hostname or ""
     except ValueError:  # e.g. an unclosed IPv6 bracket
         return False
-    if host == "localhost":
-        return True
+    return host == "localhost" or is_loopback_address(host)
+
+
+def is_loopback_address(address: str) -> bool:
+    """An IP address on this machine's loopback: 127/8, ::1, or 127/8 mapped into IPv6 (::ffff:127.x)."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def _base(url: str, setting: str) -> str:
