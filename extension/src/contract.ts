@@ -75,6 +75,7 @@ export interface StartSessionParams {
   turnTaking?: "vad" | "pushToTalk";
   vad?: VadSettings;
   bargeIn?: boolean;
+  echoCancellation?: boolean;
   mode?: "conversation" | "dictation";
   tools?: Array<ToolSpec>;
   connection?: ConnectionSettings;

@@ -27,6 +27,8 @@ export interface ConversationSettings {
   readonly outputDevice?: string;
   readonly turnTaking?: TurnTaking;
   readonly bargeIn?: boolean;
+  /** With barge-in, take the assistant's voice out of the microphone (default true: the sidecar's default). */
+  readonly echoCancellation?: boolean;
   /** Server VAD parameters (used in VAD mode only). */
   readonly vad?: VadSettings;
   /** 0 or undefined: the sidecar's default. */
@@ -105,6 +107,9 @@ export function buildStartSessionParams(
   }
   if (settings.bargeIn === true) {
     params.bargeIn = true;
+  }
+  if (settings.echoCancellation === false) {
+    params.echoCancellation = false;
   }
   return params;
 }

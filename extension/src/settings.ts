@@ -43,6 +43,7 @@ export function readConversationSettings(): ConversationSettings {
     outputDevice: config.get<string>('audio.outputDevice', ''),
     turnTaking: config.get<TurnTaking>('turnDetection.mode', 'vad'),
     bargeIn: config.get<boolean>('turnDetection.bargeIn', false),
+    echoCancellation: config.get<boolean>('audio.echoCancellation', true),
     vad: {
       threshold: config.get<number>('turnDetection.threshold', 0.5),
       prefixPaddingMs: config.get<number>('turnDetection.prefixPaddingMs', 300),

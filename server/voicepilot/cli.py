@@ -42,7 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
     talk.add_argument("--device", metavar="NAME", help="with --mic: the microphone (see voicepilot devices)")
     talk.add_argument("--speaker", metavar="NAME", help="the speaker for the reply (default with --mic: the default)")
     talk.add_argument("--vad", action="store_true", help="with --mic: the service detects turns instead of Enter")
-    talk.add_argument("--barge-in", action="store_true", help="with --vad: speaking interrupts the assistant (headset)")
+    talk.add_argument(
+        "--barge-in",
+        action="store_true",
+        help="with --vad: speaking interrupts the assistant (echo cancellation keeps its voice out of the microphone)",
+    )
+    talk.add_argument(
+        "--no-echo-cancellation",
+        dest="echo_cancellation",
+        action="store_false",
+        help="with --barge-in: do not cancel the speaker's echo (a headset needs none)",
+    )
     talk.add_argument("--json", action="store_true", help="one JSON object per line")
     talk.add_argument("--endpoint", help="service URL (default: start a local engine)")
     talk.add_argument("--deployment", help="deployment or model name")

@@ -127,6 +127,9 @@ class StartSessionParams(WireModel):
     # Let the user interrupt the assistant by speaking (VAD). Off, the microphone is muted while the
     # assistant speaks, so its voice cannot come back through the microphone (no headset).
     barge_in: bool = False
+    # With barge-in, a device microphone and a device speaker: take the assistant's voice out of the
+    # microphone's signal (acoustic echo cancellation), so it does not interrupt itself without a headset.
+    echo_cancellation: bool = True
     mode: Mode = "conversation"
     tools: list[ToolSpec] = Field(default_factory=list)
     connection: ConnectionSettings | None = None

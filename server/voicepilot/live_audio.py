@@ -55,7 +55,11 @@ async def attach_audio(
         session,
         set_source,
         reporter,
-        AudioOptions(push_to_talk=params.turn_taking == "pushToTalk", barge_in=params.barge_in),
+        AudioOptions(
+            push_to_talk=params.turn_taking == "pushToTalk",
+            barge_in=params.barge_in,
+            echo_cancellation=params.echo_cancellation,
+        ),
         mic,
         speaker,
         preferred_input=params.input.name if isinstance(params.input, DeviceInput) else None,

@@ -106,6 +106,7 @@ async def run_talk(args: argparse.Namespace) -> int:
         output=DeviceOutput(kind="device", name=speaker) if speaker or mic else None,
         turn_taking="pushToTalk" if mic and not args.vad else "vad",
         barge_in=bool(getattr(args, "barge_in", False)),
+        echo_cancellation=bool(getattr(args, "echo_cancellation", True)),
         tools=list(EDITOR_TOOLS),
         connection=ConnectionSettings(
             endpoint=args.endpoint,

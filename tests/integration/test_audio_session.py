@@ -8,8 +8,11 @@ buffer.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +199,18 @@ LONG_ERROR = (
 )
 
 
+@contextlib.asynccontextmanager
+async def fresh_pair(start_engine: Any, logs: Path) -> AsyncIterator[tuple[EngineProcess, SidecarClient]]:
+    """Its own engine and sidecar (logs in ``logs``), for one of the runs a test compares."""
+    engine: EngineProcess = await start_engine()
+    await asyncio.to_thread(logs.mkdir)
+    sidecar = await SidecarClient.start(logs)
+    try:
+        yield engine, sidecar
+    finally:
+        await sidecar.stop()
+
+
 async def failing_then_ok_tool(params: dict[str, Any]) -> dict[str, Any]:
     """The first call fails with a long message: the engine reads it out (about 7 s to talk over)."""
     if params["arguments"] == {"line": 42}:
@@ -212,11 +227,7 @@ async def test_the_echo_gate_keeps_the_assistants_voice_out_and_barge_in_lets_th
     heard: dict[bool, list[str]] = {}
     over_the_reply = await utterance(tmp_path, samples, "save all files")
     for barge_in in (False, True):
-        engine: EngineProcess = await start_engine()
-        logs = tmp_path / f"barge-in-{barge_in}"
-        logs.mkdir()
-        sidecar = await SidecarClient.start(logs)
-        try:
+        async with fresh_pair(start_engine, tmp_path / f"barge-in-{barge_in}") as (engine, sidecar):
             await start(sidecar, engine, bargeIn=barge_in)
             sidecar.tool_handler = failing_then_ok_tool
             await pulse.say(samples / "go_to_line_42.wav")
@@ -227,11 +238,9 @@ async def test_the_echo_gate_keeps_the_assistants_voice_out_and_barge_in_lets_th
             if not barge_in:
                 # Said after the reply, a command is heard: the gate was only closed during it.
                 await pulse.say(samples / "go_to_line_12.wav")
-            await sidecar.wait_for(lambda: len(sidecar.tool_requests) == 2, timeout=20)  # noqa: B023
+            await sidecar.wait_for(lambda: len(sidecar.tool_requests) == 2, timeout=20)
             results[barge_in] = [r["arguments"] for r in sidecar.tool_requests]
             heard[barge_in] = (await engine.control())["calls"][0]["transcripts"]
-        finally:
-            await sidecar.stop()
     assert results[False] == [{"line": 42}, {"line": 12}]  # "save all files" came during the reply
     assert "save all files" not in heard[False]
     assert results[True] == [{"line": 42}, {}]  # with barge-in it interrupted the reply: save_all()
@@ -307,3 +316,64 @@ async def test_without_any_microphone_start_session_is_a_device_error(engine: En
     assert raised.value.message.startswith("No microphone was found.")
     assert sidecar.process.returncode is None
     await sidecar.stop()
+
+
+ECHO_GAIN_DB = -10.0  # loudspeakers a little way from the microphone: the reply arrives ~-35 dBFS
+
+
+def diagnostics_stats(sidecar: SidecarClient) -> dict[str, Any]:
+    """The last stats the sidecar pushed (about once a second)."""
+    stats = [d["stats"] for d in sidecar.of("voicepilot/diagnostics") if d.get("stats")]
+    return stats[-1] if stats else {}
+
+
+@pytest.mark.timing  # real-time audio: runs untraced, after the coverage run
+@pytest.mark.xfail(
+    reason="measured: on this virtual loop pyaec removes 9-12 dB of the echo (its delay wanders and skips ~30 ms "
+    "about once a second), and nothing is removed in the first ~0.5 s of the first reply: the assistant still "
+    "hears itself within 0.3 s (README, Known gaps)",
+    strict=False,
+)
+async def test_with_barge_in_and_loudspeakers_echo_cancellation_keeps_the_assistant_from_interrupting_itself(
+    pulse: PulseAudio, start_engine: Any, samples: Path, tmp_path: Path
+) -> None:
+    """The speaker's sound reaches the microphone. With barge-in the assistant would hear itself and stop;
+    echo cancellation keeps its voice out of what is sent, while the user can still interrupt it."""
+    over_the_reply = await utterance(tmp_path, samples, "save all files")
+    hello = await utterance(tmp_path, samples, "hello can you hear me")
+    heard: dict[bool, list[str]] = {}
+    played: dict[bool, tuple[float, float]] = {}
+    stats: dict[bool, dict[str, Any]] = {}
+    for echo_cancellation in (True, False):
+        async with fresh_pair(start_engine, tmp_path / f"echo-cancellation-{echo_cancellation}") as (engine, sidecar):
+            with pulse.acoustic_loop(ECHO_GAIN_DB):
+                await start(sidecar, engine, bargeIn=True, echoCancellation=echo_cancellation)
+                sidecar.tool_handler = failing_then_ok_tool  # the first reply is long: about 7 s
+                async with MonitorRecorder(pulse) as speaker:
+                    spoke_at = time.monotonic()
+                    await pulse.say(samples / "go_to_line_42.wav")
+                    await sidecar.wait_for(lambda: sidecar.final_transcripts("assistant"), timeout=20)
+                    reply = sidecar.final_transcripts("assistant")[0]
+                    await speaker.wait_for(lambda: speaker.loud_seconds(spoke_at) > 0, timeout=20)  # noqa: B023
+                    await speaker.wait_for(lambda: speaker.quiet_for(1.5), timeout=30)
+                played[echo_cancellation] = (speaker.loud_seconds(spoke_at), await spoken_ms(reply) / 1000)
+                heard[echo_cancellation] = list((await engine.control())["calls"][0]["transcripts"])
+                if echo_cancellation:
+                    # The user still barges in over a reply ("You said: hello can you hear me.", 2.2 s).
+                    async with MonitorRecorder(pulse) as speaker:
+                        await pulse.say(hello)
+                        await speaker.wait_for(lambda: speaker.loud_seconds() >= 0.3, timeout=20)
+                        await pulse.say(over_the_reply)
+                        await sidecar.wait_for(lambda: len(sidecar.tool_requests) == 2, timeout=20)
+                    assert sidecar.tool_requests[1]["arguments"] == {}  # save_all(): it interrupted the reply
+                    await sidecar.wait_for(lambda: diagnostics_stats(sidecar).get("echoFramesProcessed"), timeout=10)
+                    stats[True] = diagnostics_stats(sidecar)
+    print(f"played (heard s, full s): {played}; the engine heard: {heard}; stats: {stats}")
+    # Without echo cancellation the assistant hears itself and stops (the test's loop is loud enough)...
+    assert len(heard[False]) > 1
+    assert played[False][0] < 0.8 * played[False][1]
+    # ...with it, the reply plays to its end and the engine hears only the user.
+    assert heard[True] == ["go to line forty two"]
+    heard_s, full_s = played[True]
+    assert 0.8 * full_s <= heard_s <= 1.2 * full_s + 0.1, played[True]
+    assert stats[True]["echoCancellation"] == 1

@@ -183,6 +183,48 @@ async def test_with_barge_in_the_mic_stays_open_and_speech_stops_playback(fake_s
     await h.audio.close()
 
 
+async def test_echo_cancellation_is_used_with_barge_in_a_microphone_and_a_speaker_only(
+    fake_sd: FakeSounddevice,
+) -> None:
+    h = await make(fake_sd, barge_in=True)
+    mic, speaker, echo = h.audio.mic, h.audio.speaker, h.audio.echo
+    assert mic is not None
+    assert speaker is not None
+    assert echo is not None
+    assert (mic.process, speaker.on_played) == (echo.process, echo.played)
+    assert h.audio.stats()["echoCancellation"] == 1
+    assert h.audio.stats()["echoFramesProcessed"] == 0
+    # A replacement microphone is hooked up too.
+    fake_sd.last("input").die()
+    await h.audio._check_devices(0.0)
+    assert h.audio.mic is not mic
+    assert h.audio.mic is not None
+    assert h.audio.mic.process == echo.process
+    await h.audio.close()
+    for options in ({}, {"barge_in": True, "echo_cancellation": False}):
+        h = await make(fake_sd, **options)
+        assert h.audio.mic is not None
+        assert h.audio.mic.process is None
+        assert h.audio.stats()["echoCancellation"] == 0
+        await h.audio.close()
+
+
+async def test_without_pyaec_barge_in_works_and_says_echo_cancellation_is_off(
+    fake_sd: FakeSounddevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable() -> None:
+        raise voice_mod.EchoUnavailable("pyaec cannot be loaded: no module named 'pyaec'")
+
+    monkeypatch.setattr(voice_mod, "EchoCanceller", unavailable)
+    h = await make(fake_sd, barge_in=True)
+    assert h.audio.echo is None
+    assert h.audio.echo_unavailable is not None
+    assert h.audio.stats()["echoCancellation"] == 0
+    h.audio.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
+    assert h.speak(1)[0] is not None  # barge-in: the microphone stays open
+    await h.audio.close()
+
+
 async def test_a_new_reply_is_played_even_right_after_a_barge_in(fake_sd: FakeSounddevice) -> None:
     h = await make(fake_sd, push_to_talk=True)
     speaker = h.audio.speaker

@@ -14,6 +14,7 @@ A slow device leaves the track short now and then: it sends silence for that fra
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -59,7 +60,9 @@ class Microphone(DeviceStream):
         self.frames_captured = 0
         self.frames_sent = 0  # frames handed to the track with the gate open
         self.on_frame: Callable[[Pcm], None] | None = None
-        self._blocks: deque[Pcm] = deque(maxlen=BLOCK_QUEUE)
+        # Applied to each frame with the time its first sample was captured (echo cancellation).
+        self.process: Callable[[Pcm, float], Pcm] | None = None
+        self._blocks: deque[tuple[Pcm, float]] = deque(maxlen=BLOCK_QUEUE)
         self._wake_pending = False
         self._unannounced = 0  # samples captured since the last wake-up was scheduled
         self._frames: deque[Pcm] = deque(maxlen=max_frames)
@@ -77,7 +80,8 @@ class Microphone(DeviceStream):
         blocks = self._blocks
         if len(blocks) == blocks.maxlen:
             self.blocks_dropped += 1
-        blocks.append(np.array(data[:, 0], dtype=np.int16))
+        captured_at = self.device_time(time_info, "inputBufferAdcTime", -self.latency_s - frames / self.rate)
+        blocks.append((np.array(data[:, 0], dtype=np.int16), captured_at))
         # The loop is woken once a frame's worth has arrived, not per block: the frame could not be
         # sent sooner anyway, and each wake-up costs a self-pipe write and a loop iteration.
         self._unannounced += frames
@@ -91,10 +95,12 @@ class Microphone(DeviceStream):
     def _take_blocks(self) -> None:
         self._wake_pending = False
         while self._blocks:
-            self.feed(self._blocks.popleft())
+            self.feed(*self._blocks.popleft())
 
-    def feed(self, block: Pcm) -> None:
+    def feed(self, block: Pcm, captured_at: float | None = None) -> None:
         """Add captured samples at the stream's rate (the loop side of the callback)."""
+        # When the first sample still pending was captured (the resampler's few samples aside).
+        pending_at = (time.monotonic() if captured_at is None else captured_at) - self._pending.size / SAMPLE_RATE
         if self.rate != SAMPLE_RATE:
             if self._resampler is None:
                 self._resampler = Resampler(self.rate, SAMPLE_RATE)
@@ -103,6 +109,8 @@ class Microphone(DeviceStream):
         whole = pending.size // FRAME_SAMPLES * FRAME_SAMPLES
         for start in range(0, whole, FRAME_SAMPLES):
             frame = pending[start : start + FRAME_SAMPLES]
+            if self.process is not None:
+                frame = self.process(frame, pending_at + start / SAMPLE_RATE)
             self.level.update(frame)
             self.frames_captured += 1
             if len(self._frames) == self._frames.maxlen:

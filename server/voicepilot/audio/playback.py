@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import av
@@ -118,6 +119,9 @@ class Speaker(DeviceStream):
         self._quiet_frames = 0
         self.frames_suppressed = 0
         self._resampler: Resampler | None = None
+        # Called from PortAudio's thread with each block played (device rate), its rate and when it
+        # reaches the DAC (echo cancellation's reference).
+        self.on_played: Callable[[Pcm, int, float], None] | None = None
         self._resize()
 
     def _resize(self) -> None:
@@ -199,6 +203,9 @@ class Speaker(DeviceStream):
                 self._playing = False
         if got < frames:
             out[got:] = 0
+        if self.on_played is not None:  # every block, silence too: the reference must not skip time
+            played_at = self.device_time(time_info, "outputBufferDacTime", self.latency_s)
+            self.on_played(out[:got].copy(), self.rate, played_at)
 
     def stats(self) -> dict[str, float]:
         return {

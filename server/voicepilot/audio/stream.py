@@ -116,6 +116,22 @@ class DeviceStream:
             self.status_flags += 1
         self._callback(data, frames, time_info, status)
 
+    def device_time(self, time_info: Any, field: str, fallback_s: float) -> float:
+        """When (``time.monotonic()``) this callback's buffer meets the device.
+
+        PortAudio's ``time_info.<field>`` (``inputBufferAdcTime`` or ``outputBufferDacTime``) is on
+        the stream's own clock: its distance from ``currentTime`` is moved onto the monotonic clock.
+        A host API that reports no times gets ``fallback_s`` from now (the stream's latency).
+        """
+        now = self.last_callback_at if self.last_callback_at is not None else time.monotonic()
+        try:
+            current, at = float(time_info.currentTime), float(getattr(time_info, field))
+        except (AttributeError, TypeError, ValueError):
+            return now + fallback_s
+        if current <= 0 or at <= 0 or abs(at - current) > 1.0:
+            return now + fallback_s
+        return now + at - current
+
     def _on_finished(self) -> None:
         if not self._closing:
             self._ended_by_device = True

@@ -21,6 +21,12 @@ Push-to-talk (``turn_detection: null``; realtime-protocol notes §9):
 Echo gate: without a headset the assistant's voice reaches the microphone. Unless barge-in is
 enabled, the microphone sends silence while the assistant speaks (the service says its output
 buffer is playing, or the speaker played something audible in the last ``echo_tail_ms``).
+
+Echo cancellation: with barge-in the microphone stays open while the assistant speaks, so its voice
+would come back and the service would interrupt it. Then, when a device microphone and a device
+speaker are in use and ``echo_cancellation`` is on, an :class:`~voicepilot.audio.echo.EchoCanceller`
+takes what the speaker played out of each captured frame. Where pyaec cannot be loaded it says so
+once in the log and the stats (``echoCancellation``: 0); the rest works as without it.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import av
 from voicepilot.audio.blocking import run_blocking
 from voicepilot.audio.capture import Microphone
 from voicepilot.audio.devices import Device, Kind, find_device, list_devices
+from voicepilot.audio.echo import EchoCanceller, EchoUnavailable
 from voicepilot.audio.frames import FRAME_MS
 from voicepilot.audio.playback import Speaker
 from voicepilot.audio.tracks import FrameSource
@@ -71,6 +78,7 @@ class SessionControls(Protocol):
 class AudioOptions:
     push_to_talk: bool = False
     barge_in: bool = False
+    echo_cancellation: bool = True
     min_turn_ms: int = MIN_TURN_MS
     release_tail_ms: int = RELEASE_TAIL_MS
     echo_tail_ms: int = ECHO_TAIL_MS
@@ -165,10 +173,13 @@ class VoiceAudio:
         self._last_report: LevelReport | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self.echo: EchoCanceller | None = None
+        self.echo_unavailable: str | None = None
         # The session already sends this microphone; set_source is for replacing it.
         self.mic = mic
         if mic is not None:
             mic.gate = self.gate_open
+        self._hook_echo_canceller()
 
     # ------------------------------------------------------------------ wiring
 
@@ -179,7 +190,30 @@ class VoiceAudio:
         self.mic = mic
         if mic is not None:
             mic.gate = self.gate_open
+        self._hook_echo_canceller()
         self._set_source(mic)
+
+    @property
+    def wants_echo_cancellation(self) -> bool:
+        """Barge-in keeps the microphone open over the assistant's voice, which a speaker plays."""
+        options = self.options
+        return options.barge_in and options.echo_cancellation and self.mic is not None and self.speaker is not None
+
+    def _hook_echo_canceller(self) -> None:
+        """(Re)connect the echo canceller to the microphone and speaker in use (after any change)."""
+        if self.wants_echo_cancellation and self.echo is None and self.echo_unavailable is None:
+            try:
+                self.echo = EchoCanceller()
+            except EchoUnavailable as exc:
+                self.echo_unavailable = str(exc)
+                log.warning("echo cancellation is unavailable (%s): the assistant may hear itself", exc)
+        elif self.echo is not None:
+            self.echo.reset()  # another device: another room
+        echo = self.echo if self.wants_echo_cancellation else None
+        if self.mic is not None:
+            self.mic.process = echo.process if echo is not None else None
+        if self.speaker is not None:
+            self.speaker.on_played = echo.played if echo is not None else None
 
     def on_remote_frame(self, frame: av.AudioFrame) -> None:
         if self.speaker is not None:
@@ -409,6 +443,7 @@ class VoiceAudio:
         else:
             assert stream is None or isinstance(stream, Speaker)
             self.speaker = stream
+            self._hook_echo_canceller()
 
     async def select(self, kind: Kind, name: str | None) -> Device | None:
         """Use another device now (None: the default); remembered for recovery. Raises a DEVICE error."""
@@ -447,6 +482,9 @@ class VoiceAudio:
             stats.update(self.mic.stats())
         if self.speaker is not None:
             stats.update(self.speaker.stats())
+        stats["echoCancellation"] = 1.0 if self.echo is not None and self.wants_echo_cancellation else 0.0
+        if self.echo is not None:
+            stats.update(self.echo.stats())
         return stats
 
     async def close(self) -> None:

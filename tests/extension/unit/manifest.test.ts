@@ -55,6 +55,7 @@ describe('package.json', () => {
   it('declares the settings the extension reads, each documented', () => {
     const properties = manifest.contributes.configuration.properties as Record<string, { markdownDescription?: string }>;
     assert.deepEqual(Object.keys(properties).sort(), [
+      'voicepilot.audio.echoCancellation',
       'voicepilot.audio.inputDevice',
       'voicepilot.audio.outputDevice',
       'voicepilot.azure.allowedRegions',

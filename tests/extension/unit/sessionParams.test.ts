@@ -28,6 +28,12 @@ describe('buildStartSessionParams', () => {
     assert.equal(buildStartSessionParams({ ...DEFAULTS, vad, turnTaking: 'pushToTalk' }).vad, undefined);
   });
 
+  it('sends barge-in when on, and echo cancellation only when turned off (the sidecar defaults it on)', () => {
+    assert.equal(buildStartSessionParams({ ...DEFAULTS, bargeIn: true, echoCancellation: true }).bargeIn, true);
+    assert.ok(!('echoCancellation' in buildStartSessionParams({ ...DEFAULTS, bargeIn: true, echoCancellation: true })));
+    assert.equal(buildStartSessionParams({ ...DEFAULTS, bargeIn: true, echoCancellation: false }).echoCancellation, false);
+  });
+
   it('streams the input file instead of the microphone when one is set', () => {
     const params = buildStartSessionParams({ ...DEFAULTS, inputFile: '/work/project/hello.wav' });
 

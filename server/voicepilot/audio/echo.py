@@ -1,0 +1,275 @@
+"""Acoustic echo cancellation: the assistant's voice taken back out of the microphone's signal.
+
+Without a headset the speaker's sound reaches the microphone. With barge-in on, the microphone is
+sent while the assistant speaks, so the service's VAD would hear the assistant and interrupt it.
+:class:`EchoCanceller` removes what the speaker played from each captured 20 ms, 48 kHz frame
+with pyaec (speex's multi-delay block frequency-domain adaptive filter).
+
+Alignment. The filter models the path from the reference (what the speaker played) to the echo
+in the microphone; it only works if a sound enters the reference no later than its echo enters
+the microphone signal, and no more than the filter's length earlier. Both sides are put on one
+timeline, ``time.monotonic()``:
+
+- the speaker's callback hands over every block it played with the time its first sample reaches
+  the DAC (PortAudio's ``outputBufferDacTime``), :meth:`played`, from PortAudio's thread;
+- each microphone frame comes with the time its first sample left the ADC (PortAudio's
+  ``inputBufferAdcTime`` of the block it came from), :meth:`process`, on the loop.
+
+The two streams' PortAudio times are moved onto the monotonic clock in each callback, so the two
+devices need not share a host API (see :meth:`~voicepilot.audio.stream.DeviceStream.device_time`,
+which falls back to the stream's latency when a host API reports no times). The speaker reports
+every block, silence too, so the reference never skips time. Consecutive blocks are laid end to end
+and a stamp is only followed when it is off by more than ``FAR_RESYNC_MS`` (the speaker: an output
+underrun shifts what plays) or ``RESYNC_MS`` (the microphone, whose stamps jitter and wander by
+~10 ms): small jitter does not tear the signals, which the adaptive filter would take for a changed room.
+
+For a microphone frame captured at ``t`` the reference is what was played from ``t + AHEAD_MS``
+on: the reference leads the echo by ``AHEAD_MS`` plus the acoustic delay, so stamps that are up to
+``AHEAD_MS`` wrong still never make the reference lag; the 200 ms filter covers that lead, the
+acoustic delay and the room's reverberation. (Those samples have always been played by the time
+the frame is processed: they left the speaker's callback an output latency before their DAC time,
+and the frame reaches the loop an input latency after its ADC time.)
+
+When the speaker has played nothing audible for longer than the filter's length, frames pass
+through untouched and cost nothing; the filter keeps what it learned for the next reply.
+
+Rate and settings, measured (a speech sample through a synthetic room, 20 ms frames, 200 ms filter;
+``scripts/bench-audio`` and README "Real audio" have the numbers). pyaec 1.0.1 passes the sampling
+rate to speex's noise suppressor but leaves the echo canceller at speex's default 8 kHz, whose
+DC-removal filter then high-passes the microphone at ~0.016 of the rate: 760 Hz at 48 kHz, where
+the user's voice over the echo came out 16-21 dB quieter and thin, against 7 dB at 16 kHz (mostly
+below 300 Hz; 250 Hz-8 kHz survives). The filter's inverse cannot be applied afterwards (it brings
+back the low-frequency echo the canceller never saw). So the canceller runs at 16 kHz: the frame
+is resampled down (microphone and reference) and back up, which costs what the 48 kHz canceller
+would have saved (all about 2-3 % of a core). speex's preprocessor (residual-echo suppression)
+adds 15 dB of echo reduction but costs the user's voice another 5 dB during double talk and delays
+the frame by 20 ms: it is off; 20 dB of cancellation already puts a loud echo under the VAD.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import sys
+import time
+from collections import deque
+from typing import Any, Protocol
+
+import numpy as np
+
+from voicepilot.audio.frames import FRAME_MS, SAMPLE_RATE, Pcm, Resampler
+
+FILTER_MS = 200
+AEC_RATE = 16_000  # see the module notes
+PREPROCESS = False  # speex's residual-echo and noise suppressor: see the module notes
+OUT_PRIME_MS = 2
+AHEAD_MS = 20
+RESYNC_MS = 30  # the microphone's stamps jitter by a few ms and wander by ~10 ms
+FAR_RESYNC_MS = 5  # an output underrun shifts what plays by one block or more: follow it
+HISTORY_MS = 1000  # how much played audio is kept on the timeline
+PLAYED_QUEUE = 200  # blocks between PortAudio's thread and the loop (2 s of 10 ms blocks)
+AUDIBLE_PEAK = 32  # a played block with a sample beyond this (about -60 dBFS) can be heard
+
+
+def _audible(samples: Pcm) -> bool:
+    return bool(samples.size) and (int(samples.max()) > AUDIBLE_PEAK or int(samples.min()) < -AUDIBLE_PEAK)
+
+
+class EchoUnavailable(RuntimeError):
+    """pyaec is not installed, or its compiled library does not load on this platform."""
+
+
+class AecEngine(Protocol):
+    def cancel(self, near: Pcm, far: Pcm) -> Pcm: ...
+
+
+class PyAecEngine:
+    """pyaec's canceller, fed 48 kHz frames and run at ``rate`` (see the module notes for why 16 kHz)."""
+
+    def __init__(self, filter_ms: int = FILTER_MS, rate: int = AEC_RATE, preprocess: bool = PREPROCESS) -> None:
+        try:
+            # pyaec prints a failure to load its library to stdout, which is the editor's channel
+            # in the sidecar: send that to stderr.
+            with contextlib.redirect_stdout(sys.stderr):
+                import pyaec
+        except Exception as exc:  # ImportError, or AttributeError/OSError from a library that does not load
+            raise EchoUnavailable(f"pyaec cannot be loaded: {exc}") from exc
+        self.rate = rate
+        self._size = rate * FRAME_MS // 1000
+        try:
+            self._aec: Any = pyaec.Aec(self._size, rate * filter_ms // 1000, rate, preprocess)
+        except Exception as exc:
+            raise EchoUnavailable(f"pyaec cannot create a canceller: {exc}") from exc
+        # pyaec's own cancel_echo() takes and returns Python lists, a conversion that costs about
+        # as much as the cancellation. Its ctypes function, given numpy's buffers, avoids it; it is
+        # used only when the module still has the layout this was written against (pyaec 1.0.x:
+        # module-level ``lib.AecCancelEcho(handle, rec*, echo*, out*, n)``, ``Aec._aec`` the handle).
+        function = getattr(getattr(pyaec, "lib", None), "AecCancelEcho", None)
+        argtypes = getattr(function, "argtypes", None)
+        self._int16_p = ctypes.POINTER(ctypes.c_int16)
+        fits = argtypes is not None and len(argtypes) == 5 and list(argtypes[1:4]) == [self._int16_p] * 3
+        self._direct: Any = function if fits and getattr(self._aec, "_aec", None) else None
+        resampled = rate != SAMPLE_RATE
+        self._down = (Resampler(SAMPLE_RATE, rate), Resampler(SAMPLE_RATE, rate)) if resampled else None
+        self._up = Resampler(rate, SAMPLE_RATE) if resampled else None
+        self._near = self._far = np.zeros(0, dtype=np.int16)
+        # What comes back up starts with a little silence, so a resampler that holds a few samples
+        # back never leaves a frame short (it delays the processed signal by 2 ms).
+        self._out = np.zeros(SAMPLE_RATE * OUT_PRIME_MS // 1000 if resampled else 0, dtype=np.int16)
+
+    @property
+    def direct(self) -> bool:
+        return self._direct is not None
+
+    def cancel(self, near: Pcm, far: Pcm) -> Pcm:
+        if self._down is None or self._up is None:
+            return self._cancel(near, far)
+        self._near = np.concatenate([self._near, self._down[0].resample(near)])
+        self._far = np.concatenate([self._far, self._down[1].resample(far)])
+        size, parts = self._size, [self._out]
+        while self._near.size >= size and self._far.size >= size:
+            parts.append(self._up.resample(self._cancel(self._near[:size], self._far[:size])))
+            self._near, self._far = self._near[size:], self._far[size:]
+        out = np.concatenate(parts)
+        if out.size < near.size:
+            out = np.concatenate([out, np.zeros(near.size - out.size, dtype=np.int16)])
+        self._out = out[near.size :]
+        return out[: near.size]
+
+    def _cancel(self, near: Pcm, far: Pcm) -> Pcm:
+        if self._direct is None:
+            return np.asarray(self._aec.cancel_echo(near.tolist(), far.tolist()), dtype=np.int16)
+        near = np.ascontiguousarray(near, dtype=np.int16)
+        far = np.ascontiguousarray(far, dtype=np.int16)
+        out = np.empty(near.size, dtype=np.int16)
+        pointer = self._int16_p
+        self._direct(
+            self._aec._aec,
+            near.ctypes.data_as(pointer),
+            far.ctypes.data_as(pointer),
+            out.ctypes.data_as(pointer),
+            near.size,
+        )
+        return out
+
+
+class EchoCanceller:
+    """Cleans captured 48 kHz mono 20 ms frames of what the speaker played (see the module notes)."""
+
+    def __init__(
+        self,
+        filter_ms: int = FILTER_MS,
+        ahead_ms: int = AHEAD_MS,
+        engine: AecEngine | None = None,
+    ) -> None:
+        self.filter_ms = filter_ms
+        self._engine = engine if engine is not None else PyAecEngine(filter_ms)
+        self._new_engine = engine is None
+        self._filter = SAMPLE_RATE * filter_ms // 1000
+        self._ahead = SAMPLE_RATE * ahead_ms // 1000
+        self._resync = SAMPLE_RATE * RESYNC_MS // 1000
+        self._far_resync = SAMPLE_RATE * FAR_RESYNC_MS // 1000
+        self.frames_processed = 0
+        self.frames_skipped = 0
+        self.realigned = 0  # the microphone's stamps jumped: its frames were placed anew
+        self.cpu_s = 0.0
+        # PortAudio's thread appends, the loop pops: a deque is safe for that without a lock.
+        self._played: deque[tuple[Pcm, int, float]] = deque(maxlen=PLAYED_QUEUE)
+        self._history = np.zeros(SAMPLE_RATE * HISTORY_MS // 1000, dtype=np.int16)
+        self._resampler: Resampler | None = None
+        self._resampler_rate = SAMPLE_RATE
+        self._far_end: int | None = None  # timeline index one past the last played sample
+        self._audible_end: int | None = None  # ... one past the last audible played block
+        self._near_next: int | None = None  # where the next microphone frame goes
+
+    # ------------------------------------------------------------------ PortAudio's thread
+
+    def played(self, samples: Pcm, rate: int, dac_time: float) -> None:
+        """The speaker played ``samples`` (its rate), the first reaching the DAC at ``dac_time``."""
+        self._played.append((samples, rate, dac_time))
+
+    # ------------------------------------------------------------------ the loop
+
+    def process(self, frame: Pcm, adc_time: float) -> Pcm:
+        """The frame without the speaker's echo; ``adc_time``: when its first sample was captured."""
+        self._take_played()
+        start = round(adc_time * SAMPLE_RATE)
+        if self._near_next is not None and abs(start - self._near_next) <= self._resync:
+            start = self._near_next
+        elif self._near_next is not None:
+            self.realigned += 1
+        self._near_next = start + frame.size
+        if self._audible_end is None or start - self._audible_end > self._filter:
+            self.frames_skipped += 1
+            return frame
+        reference = self._reference(start + self._ahead, frame.size)
+        began = time.thread_time()
+        out = self._engine.cancel(frame, reference)
+        self.cpu_s += time.thread_time() - began
+        self.frames_processed += 1
+        return out
+
+    def reset(self) -> None:
+        """Another microphone or speaker: what was learned about the room no longer holds."""
+        self._played.clear()
+        self._far_end = self._audible_end = self._near_next = None
+        self._resampler = None
+        if self._new_engine:
+            self._engine = PyAecEngine(self.filter_ms)
+
+    def _take_played(self) -> None:
+        while self._played:
+            samples, rate, at = self._played.popleft()
+            if not _audible(samples):
+                # Silence (most blocks: the speaker plays all the time) is not worth resampling.
+                samples = np.zeros(samples.size * SAMPLE_RATE // rate, dtype=np.int16)
+            elif rate != SAMPLE_RATE:
+                if self._resampler is None or self._resampler_rate != rate:
+                    self._resampler, self._resampler_rate = Resampler(rate, SAMPLE_RATE), rate
+                samples = self._resampler.resample(samples)
+            self._lay(samples, round(at * SAMPLE_RATE))
+
+    def _lay(self, samples: Pcm, start: int) -> None:
+        """Put played samples on the timeline at ``start``, or right after the last ones when close."""
+        end = self._far_end
+        if end is not None and abs(start - end) <= self._far_resync:
+            start = end
+        elif end is not None and start > end:
+            self._write(end, np.zeros(min(start - end, self._history.size), dtype=np.int16))
+        self._write(start, samples)
+        self._far_end = start + samples.size
+        if _audible(samples):
+            self._audible_end = self._far_end
+
+    def _write(self, start: int, samples: Pcm) -> None:
+        size = self._history.size
+        if samples.size > size:
+            start, samples = start + samples.size - size, samples[-size:]
+        at = start % size
+        first = min(samples.size, size - at)
+        self._history[at : at + first] = samples[:first]
+        self._history[: samples.size - first] = samples[first:]
+
+    def _reference(self, start: int, n: int) -> Pcm:
+        """What was played from timeline index ``start`` on (silence where nothing is known)."""
+        out = np.zeros(n, dtype=np.int16)
+        if self._far_end is None:
+            return out
+        size = self._history.size
+        index, end = max(start, self._far_end - size), min(start + n, self._far_end)
+        while index < end:  # at most two runs: the ring wraps once
+            at = index % size
+            count = min(end - index, size - at)
+            out[index - start : index - start + count] = self._history[at : at + count]
+            index += count
+        return out
+
+    # ------------------------------------------------------------------ stats
+
+    def stats(self) -> dict[str, float]:
+        return {
+            "echoFramesProcessed": float(self.frames_processed),
+            "echoFramesSkipped": float(self.frames_skipped),
+            "echoCpuMs": round(self.cpu_s * 1000, 1),
+            "echoRealigned": float(self.realigned),
+        }

@@ -1,0 +1,113 @@
+"""Echo cancellation on a synthetic room: a speech sample played, its echo captured, the user on top."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.bench.echo_room import (
+    START,
+    db,
+    erle,
+    far_and_echo,
+    pcm,
+    simulate,
+    speech,
+    user_over,
+    voice_band_db,
+)
+from voicepilot.audio.echo import FILTER_MS, EchoCanceller, EchoUnavailable, PyAecEngine
+from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE
+
+try:
+    PyAecEngine()
+except EchoUnavailable as exc:  # pragma: no cover - platforms without pyaec's wheel
+    pytest.skip(f"pyaec is not available: {exc}", allow_module_level=True)
+
+
+def test_the_speakers_echo_is_attenuated_by_at_least_15_db() -> None:
+    far, echo = far_and_echo()
+    run = simulate(far, echo)
+    reduction = erle(echo, run.out)
+    print(f"ERLE {reduction:.1f} dB")
+    assert reduction >= 15
+    # The sample's pauses between commands are shorter than the filter: nearly every frame is processed.
+    frames = run.canceller.frames_processed + run.canceller.frames_skipped
+    assert (frames, run.canceller.frames_processed) == (far.size // FRAME_SAMPLES, pytest.approx(frames, rel=0.35))
+
+
+def test_the_user_speaking_over_the_echo_survives() -> None:
+    far, echo = far_and_echo()
+    user, spoken = user_over(echo)  # well after convergence, while the assistant still speaks
+    run = simulate(far, pcm(echo + user))
+    level_in, level_out = voice_band_db(user[spoken]), voice_band_db(run.out[spoken])
+    print(
+        f"the user (300 Hz-8 kHz): {level_in:.1f} dB in, {level_out:.1f} dB out; "
+        f"the echo: {voice_band_db(echo[spoken]):.1f} dB; "
+        f"all bands: {db(user[spoken]):.1f} -> {db(run.out[spoken]):.1f}"
+    )
+    assert abs(level_out - level_in) <= 3
+    # What comes out is the user's voice, not what is left of the echo.
+    left = voice_band_db(simulate(far, echo).out[spoken])
+    assert left < level_out - 10, left
+
+
+def test_silence_in_gives_silence_out() -> None:
+    far, _ = far_and_echo()
+    run = simulate(far, np.zeros(far.size, dtype=np.int16))
+    assert int(np.abs(run.out.astype(np.int32)).max()) <= 1
+
+
+def test_while_the_speaker_is_silent_frames_pass_untouched_and_cost_nothing() -> None:
+    far, echo = far_and_echo()
+    seconds = 3 * SAMPLE_RATE
+    canceller = simulate(far[:seconds], echo[:seconds]).canceller
+    processed = canceller.frames_processed
+    # The assistant stops: after the filter's length of silence, frames are no longer processed.
+    quiet = np.zeros(seconds, dtype=np.int16)
+    user = (speech("go_to_line_42.wav")[:seconds] * 0.5).astype(np.int16)
+    user = np.concatenate([user, np.zeros(seconds - user.size, dtype=np.int16)])
+    run = simulate(quiet, user, canceller=canceller, start_frame=seconds // FRAME_SAMPLES).out
+    tail_frames = FILTER_MS // 20 + 2
+    assert canceller.frames_processed - processed <= tail_frames
+    untouched = tail_frames * FRAME_SAMPLES
+    np.testing.assert_array_equal(run[untouched:], user[untouched : run.size])
+
+
+@pytest.mark.parametrize(("error_ms", "jitter_ms"), [(15, 0), (-30, 0), (0, 2)])
+def test_a_reference_stamped_off_by_tens_of_ms_or_jittering_is_still_cancelled(error_ms: int, jitter_ms: int) -> None:
+    """Stamped up to AHEAD_MS late, or tens of ms early, the reference still leads the echo within the filter."""
+    far, echo = far_and_echo()
+    run = simulate(far, echo, stamp_error_s=error_ms / 1000, jitter_s=jitter_ms / 1000)
+    reduction = erle(echo, run.out)
+    print(f"stamps {error_ms:+d} ms, jitter ±{jitter_ms} ms: ERLE {reduction:.1f} dB")
+    assert reduction >= 15
+
+
+def test_a_reference_that_lags_the_echo_cannot_cancel_it_but_never_hurts_the_user() -> None:
+    """Stamped 100 ms late the reference comes after its echo: little is cancelled, the user's voice stays."""
+    far, echo = far_and_echo()
+    user, spoken = user_over(echo)
+    run = simulate(far, pcm(echo + user), stamp_error_s=0.1)
+    assert voice_band_db(run.out[spoken]) >= voice_band_db(user[spoken]) - 3
+    assert erle(echo, pcm(run.out - user[: run.out.size])) < 15  # the test's premise: this one does not cancel
+
+
+def test_a_jump_in_the_microphones_stamps_realigns_and_cancelling_goes_on() -> None:
+    far, echo = far_and_echo()
+    canceller = EchoCanceller()
+    half = far.size // 2 // FRAME_SAMPLES * FRAME_SAMPLES
+    simulate(far[:half], echo[:half], canceller=canceller)
+    # Both clocks' stamps step by 200 ms (a stall of the host, a clock correction): laid anew.
+    rest = simulate(far[half:], echo[half:], canceller=canceller, start_frame=half // FRAME_SAMPLES + 10).out
+    assert canceller.realigned == 1
+    assert erle(echo[half:], rest, from_s=1.0) >= 15
+
+
+def test_reset_forgets_the_room() -> None:
+    far, echo = far_and_echo()
+    canceller = simulate(far[: 2 * SAMPLE_RATE], echo[: 2 * SAMPLE_RATE]).canceller
+    canceller.reset()
+    frame = echo[SAMPLE_RATE : SAMPLE_RATE + FRAME_SAMPLES]
+    # Nothing played since the reset: the frame passes untouched.
+    np.testing.assert_array_equal(canceller.process(frame.copy(), START + 100), frame)
