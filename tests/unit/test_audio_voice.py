@@ -98,10 +98,33 @@ async def test_push_to_talk_opens_the_mic_only_while_pressed_and_commits_after_t
     assert h.session.calls == ["clear"]
     assert all(frame is not None for frame in h.speak(10))
     assert h.audio.release() is True
-    assert h.speak(1) == [None]
+    assert h.audio.mic is not None
+    assert h.audio.mic.latency_s == 0.01  # half a frame still in the device
+    # What was captured before the release (here: in the device) is still sent, then nothing more.
+    assert [frame is not None for frame in h.speak(2)] == [True, False]
     assert h.session.calls == ["clear"]  # the commit waits for the tail...
     await h.audio._release  # type: ignore[misc]
     assert h.session.calls == ["clear", "commit"]  # ...then commits and asks for a response
+    await h.audio.close()
+
+
+async def test_a_release_sends_what_was_captured_before_it_then_commits(fake_sd: FakeSounddevice) -> None:
+    h = await make(fake_sd, push_to_talk=True, release_tail_ms=0)
+    mic = h.audio.mic
+    assert mic is not None
+    await h.audio.press()
+    for value in range(1, 6):  # 100 ms captured while pressed, not yet sent (the loop was busy)
+        mic.feed(np.full(FRAME_SAMPLES, value, dtype=np.int16))
+    assert h.audio.release() is True
+    assert not h.audio._release_drained.is_set()
+    sent = [mic.next_frame() for _ in range(5)]
+    for value in (6, 7):  # the device's latency: 6 was said before the release, 7 after
+        mic.feed(np.full(FRAME_SAMPLES, value, dtype=np.int16))
+        sent.append(mic.next_frame())
+    assert [None if f is None else int(f[0]) for f in sent] == [1, 2, 3, 4, 5, 6, None]
+    assert h.audio._release_drained.is_set()
+    await h.audio._release  # type: ignore[misc]
+    assert h.session.calls == ["clear", "commit"]
     await h.audio.close()
 
 

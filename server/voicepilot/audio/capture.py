@@ -146,6 +146,14 @@ class Microphone(DeviceStream):
     def queued(self) -> int:
         return len(self._frames)
 
+    def frames_in_flight(self) -> int:
+        """Frames captured by now but not yet handed to the track: queued, still in the hand-off
+        from PortAudio's thread, or still in the device (its input latency)."""
+        handed_off = sum(block.size for block, _ in list(self._blocks)) * SAMPLE_RATE // self.rate
+        waiting = self._pending.size + handed_off
+        in_device = round(self.latency_s * SAMPLE_RATE)
+        return self.queued + -(-(waiting + in_device) // FRAME_SAMPLES)
+
     def stats(self) -> dict[str, float]:
         return {
             "micCallbacks": float(self.callbacks),

@@ -12,11 +12,13 @@ Push-to-talk (``turn_detection: null``; realtime-protocol notes §9):
 - pressed: if the assistant is speaking or answering, barge in (``response.cancel`` if a response
   is active, ``output_audio_buffer.clear``, local playback flushed at once); then
   ``input_audio_buffer.clear`` and the microphone opens.
-- released: the microphone closes. A press that sent less than ``min_turn_ms`` of audio is
-  dropped (``input_audio_buffer.clear``): the service would refuse to commit under 100 ms, and an
-  accidental tap should not start a turn. Otherwise, after ``release_tail_ms`` (the last frames
-  are still on their way through the jitter buffers), ``input_audio_buffer.commit`` and
-  ``response.create``.
+- released: the microphone closes for what is said from then on; what was captured before the
+  release (queued, or still in the device's input latency) is still sent, so the last syllable is
+  not cut off. A press that sent less than ``min_turn_ms`` of audio is dropped
+  (``input_audio_buffer.clear``): the service would refuse to commit under 100 ms, and an
+  accidental tap should not start a turn. Otherwise, once those frames are sent and
+  ``release_tail_ms`` later (they are still on their way through the network and the service's
+  buffers), ``input_audio_buffer.commit`` and ``response.create``.
 
 Echo gate: without a headset the assistant's voice reaches the microphone. Unless barge-in is
 enabled, the microphone sends silence while the assistant speaks (the service says its output
@@ -54,6 +56,7 @@ log = logging.getLogger(__name__)
 
 MIN_TURN_MS = 120  # the service's minimum commit is 100 ms; a little margin for a lost frame
 RELEASE_TAIL_MS = 120
+RELEASE_DRAIN_MAX_S = 1.0  # a stalled microphone does not hold the commit back longer than this
 ECHO_TAIL_MS = 150
 LEVEL_INTERVAL_S = 0.1  # audioLevel at most 10 Hz
 SUPERVISE_EVERY_S = 0.25
@@ -156,6 +159,9 @@ class VoiceAudio:
         self.preferred = {"input": preferred_input, "output": preferred_output}
         self.muted = False
         self.pressed = False
+        # After a release: frames captured before it, still to send, and whether they all went.
+        self._release_frames = 0
+        self._release_drained = asyncio.Event()
         self.barge_ins = 0
         self.short_presses = 0
         self._set_source = set_source
@@ -178,7 +184,7 @@ class VoiceAudio:
         # The session already sends this microphone; set_source is for replacing it.
         self.mic = mic
         if mic is not None:
-            mic.gate = self.gate_open
+            mic.gate = self._admit_frame
         self._hook_echo_canceller()
 
     # ------------------------------------------------------------------ wiring
@@ -189,7 +195,7 @@ class VoiceAudio:
     def _use_mic(self, mic: Microphone | None) -> None:
         self.mic = mic
         if mic is not None:
-            mic.gate = self.gate_open
+            mic.gate = self._admit_frame
         self._hook_echo_canceller()
         self._set_source(mic)
 
@@ -260,6 +266,18 @@ class VoiceAudio:
             return self.pressed
         return self.options.barge_in or not self.assistant_speaking()
 
+    def _admit_frame(self) -> bool:
+        """The microphone's gate, asked once for each frame it is about to send."""
+        if self.gate_open():
+            return True
+        if self._release_frames > 0 and not self.muted:
+            # Captured before the push-to-talk button was released: part of the turn.
+            self._release_frames -= 1
+            if self._release_frames == 0:
+                self._release_drained.set()
+            return True
+        return False
+
     @property
     def uses_microphone(self) -> bool:
         """A device microphone feeds the session (possibly paused), rather than a file."""
@@ -286,6 +304,7 @@ class VoiceAudio:
             self.session.commit_and_respond()
         self.stop_assistant()
         self.session.clear_input()
+        self._release_frames = 0
         if self.mic is not None:
             self.mic.discard()
             self._press_frames = self.mic.frames_sent
@@ -296,17 +315,26 @@ class VoiceAudio:
         if not self.pressed:
             return False
         self.pressed = False
+        in_flight = self.mic.frames_in_flight() if self.mic is not None else 0
         # Without a microphone (it is paused, or the input is a file) there is nothing to measure.
-        sent_ms = (self.mic.frames_sent - self._press_frames) * FRAME_MS if self.mic is not None else None
-        if sent_ms is not None and sent_ms < self.options.min_turn_ms:
+        turn_ms = (self.mic.frames_sent - self._press_frames + in_flight) * FRAME_MS if self.mic is not None else None
+        if turn_ms is not None and turn_ms < self.options.min_turn_ms:
             self.short_presses += 1
-            log.info("push-to-talk press too short (%d ms of audio): dropped", sent_ms)
+            log.info("push-to-talk press too short (%d ms of audio): dropped", turn_ms)
             self.session.clear_input()
             return False
+        self._release_frames = in_flight
+        self._release_drained = asyncio.Event()
+        if self._release_frames == 0:
+            self._release_drained.set()
         self._release = asyncio.get_running_loop().create_task(self._commit_after_tail())
         return True
 
     async def _commit_after_tail(self) -> None:
+        try:
+            await asyncio.wait_for(self._release_drained.wait(), RELEASE_DRAIN_MAX_S)
+        except TimeoutError:
+            self._release_frames = 0
         await asyncio.sleep(self.options.release_tail_ms / 1000)
         try:
             self.session.commit_and_respond()
