@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.rtp import RtpPacket
 
@@ -35,11 +36,12 @@ def test_a_swapped_pair_is_put_back_in_order() -> None:
     assert buffer.lost == 0
 
 
-def test_a_backlog_is_worked_off_on_silent_frames() -> None:
+@pytest.mark.parametrize("silence_bytes", [3, 35])  # Opus silence: CELT, and SILK's comfort noise (voice mode)
+def test_a_backlog_is_worked_off_on_silent_frames(silence_bytes: int) -> None:
     buffer = LowLatencyAudioBuffer()
     feed(buffer, 1, 3, 2)  # 3 is now one frame behind
-    assert feed(buffer, 4, size=5) == [3]  # speech-sized 3 is kept...
-    assert feed(buffer, 5, 6, size=5) == [5, 6]  # ...the silent 4 is dropped to catch up
+    assert feed(buffer, 4, size=silence_bytes) == [3]  # speech-sized 3 is kept...
+    assert feed(buffer, 5, 6, size=silence_bytes) == [5, 6]  # ...the silent 4 is dropped to catch up
     assert buffer.caught_up == 1
 
 

@@ -37,7 +37,8 @@ from aiortc.utils import uint16_add
 log = logging.getLogger(__name__)
 
 REORDER_FRAMES = 3  # 60 ms: how long a missing packet is waited for
-SILENT_PACKET_BYTES = 20  # Opus encodes 20 ms of silence in a few bytes; speech takes 60+
+# Opus codes 20 ms of silence in 3 bytes (CELT) or ~35 (SILK comfort noise, voice mode); speech takes 60+.
+SILENT_PACKET_BYTES = 40
 RESET_JUMP = 100  # a jump this far ahead is a new stream (or a long outage): start over
 _RECEIVER_ATTRIBUTE = "_RTCRtpReceiver__jitter_buffer"
 
