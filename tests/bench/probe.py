@@ -35,7 +35,7 @@ from voicepilot import contract
 from voicepilot.audio.frames import Pcm, frame_to_mono, rms_dbfs
 from voicepilot.audio.tracks import FrameSource
 from voicepilot.editor_tools import EDITOR_TOOLS
-from voicepilot.engine.conversation import SOUND_FLOOR_DBFS
+from voicepilot.engine.conversation import DEPARTURE_DBFS, SOUND_FLOOR_DBFS
 from voicepilot.launch import LocalEngineProcess, build_session
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
 from voicepilot.tasks import wait_first
@@ -77,7 +77,7 @@ class MarkedSource:
 
     def next_frame(self) -> Pcm | None:
         frame = self.inner.next_frame()
-        if frame is not None and rms_dbfs(frame) > SOUND_FLOOR_DBFS:
+        if frame is not None and rms_dbfs(frame) > DEPARTURE_DBFS:
             self.departures.append(time.monotonic())
         return frame
 

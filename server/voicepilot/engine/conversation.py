@@ -36,6 +36,10 @@ MIN_COMMIT_MS = 100
 MAX_BUFFER_S = 300  # push-to-talk input buffer bound (the service caps an append at 15 MiB)
 # Opus-decoded digital silence stays far below this; any real sound (even a -60 dBFS floor) is above.
 SOUND_FLOOR_DBFS = -80.0
+# A sound is timed from its first frame above this on the way out (``sound_departures``) and its first
+# above the floor on the way in: a faint onset frame that the codec takes under the floor would
+# otherwise start the clock a frame early, and the one-way times jump by 20 ms.
+DEPARTURE_DBFS = SOUND_FLOOR_DBFS + 20
 
 
 @dataclass

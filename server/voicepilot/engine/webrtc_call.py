@@ -15,7 +15,7 @@ from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, frame_to_mono, 
 from voicepilot.audio.jitter import use_low_latency_receive
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
-from voicepilot.engine.conversation import SOUND_FLOOR_DBFS, CallRecord, Conversation
+from voicepilot.engine.conversation import DEPARTURE_DBFS, SOUND_FLOOR_DBFS, CallRecord, Conversation
 from voicepilot.engine.faults import Faults, tamper_fingerprint
 from voicepilot.engine.recognizers import STT_RATE
 from voicepilot.engine.speaker import SpeechSource
@@ -47,7 +47,7 @@ class FaultyTrack(MediaStreamTrack):
                 due = self._started + (frame.pts or 0) / SAMPLE_RATE + self._faults.delay_outbound_ms / 1000
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
             if not self._faults.drop_outbound():
-                if self._record is not None and rms_dbfs(frame_to_mono(frame)) > SOUND_FLOOR_DBFS:
+                if self._record is not None and rms_dbfs(frame_to_mono(frame)) > DEPARTURE_DBFS:
                     self._record.sound_departures.append(time.monotonic())
                 return frame
 

@@ -10,7 +10,7 @@ from typing import Literal
 from aiohttp import WSMsgType, web
 
 from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, rms_dbfs
-from voicepilot.engine.conversation import SOUND_FLOOR_DBFS, Conversation
+from voicepilot.engine.conversation import DEPARTURE_DBFS, Conversation
 from voicepilot.engine.faults import Faults
 from voicepilot.realtime import events as ev
 from voicepilot.tasks import TaskGroup
@@ -67,7 +67,7 @@ class WebSocketCall:
         pcm24 = self._down.resample(samples)
         step = WIRE_RATE * DELTA_MS // 1000
         for start in range(0, pcm24.size, step):
-            if rms_dbfs(pcm24[start : start + step]) > SOUND_FLOOR_DBFS:
+            if rms_dbfs(pcm24[start : start + step]) > DEPARTURE_DBFS:
                 self.conversation.record.sound_departures.append(time.monotonic())
             chunk = base64.b64encode(pcm24[start : start + step].astype("<i2").tobytes()).decode()
             self.send(ev.AudioDelta(response_id=response_id, item_id=item_id, delta=chunk).to_json(beta=beta))
