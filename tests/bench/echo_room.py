@@ -69,6 +69,13 @@ def voice_band_db(signal: Signal | Pcm) -> float:
     return float(10 * np.log10(np.sum(np.abs(band) ** 2) / signal.size**2 + 1e-9))
 
 
+def loudest_dbfs(signal: Pcm, ms: int = 10) -> float:
+    """The loudest ``ms`` of ``signal`` in dBFS: what a level-based VAD (10 ms frames) compares with -45."""
+    size = SAMPLE_RATE * ms // 1000
+    frames = signal[: signal.size // size * size].astype(np.float64).reshape(-1, size)
+    return float(10 * np.log10(np.max(np.mean(frames * frames, axis=1)) / 32768**2 + 1e-12))
+
+
 def far_and_echo() -> tuple[Pcm, Pcm]:
     far = speech("commands.wav")
     return far, pcm(convolve(far, room()))

@@ -10,6 +10,7 @@ from tests.bench.echo_room import (
     db,
     erle,
     far_and_echo,
+    loudest_dbfs,
     pcm,
     simulate,
     speech,
@@ -27,7 +28,7 @@ except EchoUnavailable as exc:  # pragma: no cover - platforms without pyaec's w
 
 def test_the_speakers_echo_is_attenuated_by_at_least_15_db() -> None:
     far, echo = far_and_echo()
-    run = simulate(far, echo)
+    run = simulate(far, echo, canceller=EchoCanceller(suppress=False))  # the adaptive filter alone
     reduction = erle(echo, run.out)
     print(f"ERLE {reduction:.1f} dB")
     assert reduction >= 15
@@ -39,7 +40,9 @@ def test_the_speakers_echo_is_attenuated_by_at_least_15_db() -> None:
 def test_the_user_speaking_over_the_echo_survives() -> None:
     far, echo = far_and_echo()
     user, spoken = user_over(echo)  # well after convergence, while the assistant still speaks
-    run = simulate(far, pcm(echo + user))
+    # The adaptive filter alone: a user only 3 dB over the echo is within its frame-to-frame spread,
+    # which the residual echo suppressor cannot tell from the echo (its own test is below).
+    run = simulate(far, pcm(echo + user), canceller=EchoCanceller(suppress=False))
     level_in, level_out = voice_band_db(user[spoken]), voice_band_db(run.out[spoken])
     print(
         f"the user (300 Hz-8 kHz): {level_in:.1f} dB in, {level_out:.1f} dB out; "
@@ -48,7 +51,7 @@ def test_the_user_speaking_over_the_echo_survives() -> None:
     )
     assert abs(level_out - level_in) <= 3
     # What comes out is the user's voice, not what is left of the echo.
-    left = voice_band_db(simulate(far, echo).out[spoken])
+    left = voice_band_db(simulate(far, echo, canceller=EchoCanceller(suppress=False)).out[spoken])
     assert left < level_out - 10, left
 
 
@@ -56,6 +59,7 @@ def test_silence_in_gives_silence_out() -> None:
     far, _ = far_and_echo()
     run = simulate(far, np.zeros(far.size, dtype=np.int16))
     assert int(np.abs(run.out.astype(np.int32)).max()) <= 1
+    assert run.canceller.stats()["echoFramesSuppressed"] == 0  # nothing to suppress either
 
 
 def test_while_the_speaker_is_silent_frames_pass_untouched_and_cost_nothing() -> None:
@@ -78,24 +82,29 @@ def test_while_the_speaker_is_silent_frames_pass_untouched_and_cost_nothing() ->
 def test_a_reference_stamped_off_by_tens_of_ms_or_jittering_is_still_cancelled(error_ms: int, jitter_ms: int) -> None:
     """Stamped up to AHEAD_MS late, or tens of ms early, the reference still leads the echo within the filter."""
     far, echo = far_and_echo()
-    run = simulate(far, echo, stamp_error_s=error_ms / 1000, jitter_s=jitter_ms / 1000)
+    run = simulate(
+        far, echo, stamp_error_s=error_ms / 1000, jitter_s=jitter_ms / 1000, canceller=EchoCanceller(suppress=False)
+    )
     reduction = erle(echo, run.out)
     print(f"stamps {error_ms:+d} ms, jitter ±{jitter_ms} ms: ERLE {reduction:.1f} dB")
     assert reduction >= 15
 
 
 def test_a_reference_that_lags_the_echo_cannot_cancel_it_but_never_hurts_the_user() -> None:
-    """Stamped 100 ms late the reference comes after its echo: little is cancelled, the user's voice stays."""
+    """Stamped 100 ms late the reference comes after its echo: little is cancelled, the user's voice stays.
+
+    The adaptive filter alone: with nothing cancelled, the residual echo suppressor cannot tell this
+    user, only 3 dB over the echo, from the echo (its own tests are below)."""
     far, echo = far_and_echo()
     user, spoken = user_over(echo)
-    run = simulate(far, pcm(echo + user), stamp_error_s=0.1)
+    run = simulate(far, pcm(echo + user), stamp_error_s=0.1, canceller=EchoCanceller(suppress=False))
     assert voice_band_db(run.out[spoken]) >= voice_band_db(user[spoken]) - 3
     assert erle(echo, pcm(run.out - user[: run.out.size])) < 15  # the test's premise: this one does not cancel
 
 
 def test_a_jump_in_the_microphones_stamps_realigns_and_cancelling_goes_on() -> None:
     far, echo = far_and_echo()
-    canceller = EchoCanceller()
+    canceller = EchoCanceller(suppress=False)
     half = far.size // 2 // FRAME_SAMPLES * FRAME_SAMPLES
     simulate(far[:half], echo[:half], canceller=canceller)
     # Both clocks' stamps step by 200 ms (a stall of the host, a clock correction): laid anew.
@@ -111,3 +120,35 @@ def test_reset_forgets_the_room() -> None:
     frame = echo[SAMPLE_RATE : SAMPLE_RATE + FRAME_SAMPLES]
     # Nothing played since the reset: the frame passes untouched.
     np.testing.assert_array_equal(canceller.process(frame.copy(), START + 100), frame)
+
+
+# ---------------------------------------------------------------------- residual echo suppression
+
+
+def test_the_residual_echo_stays_under_the_vad_even_before_the_filter_has_converged() -> None:
+    far, echo = far_and_echo()
+    onset = int(np.argmax(np.abs(far) > 1000))
+    first = slice(onset, onset + SAMPLE_RATE // 2)  # the reply's first 0.5 s: the filter has not converged
+    bare = simulate(far, echo, canceller=EchoCanceller(suppress=False)).out
+    run = simulate(far, echo)
+    print(
+        f"loudest 10 ms: filter alone {loudest_dbfs(bare[first]):.1f} dBFS in the first 0.5 s, "
+        f"{loudest_dbfs(bare):.1f} overall; suppressed {loudest_dbfs(run.out):.1f}; {run.canceller.stats()}"
+    )
+    assert loudest_dbfs(bare[first]) > -45  # the premise: the filter alone lets the VAD hear the reply
+    assert loudest_dbfs(run.out) < -45  # everywhere, the first 0.5 s included
+    assert run.canceller.stats()["echoFramesSuppressed"] > 0
+    assert run.canceller.stats()["echoFramesDoubleTalk"] == 0
+
+
+def test_the_user_over_the_echo_passes_the_suppressor_within_a_few_db() -> None:
+    """The user 9 dB over the echo (the tests' acoustic loop: 10 dB) passes as the filter leaves them."""
+    far, echo = far_and_echo()
+    user, spoken = user_over(echo, gain=1.0)
+    run = simulate(far, pcm(echo + user))
+    bare = simulate(far, pcm(echo + user), canceller=EchoCanceller(suppress=False)).out
+    level_in, level_out = voice_band_db(user[spoken]), voice_band_db(run.out[spoken])
+    print(f"the user: {level_in:.1f} dB in, {voice_band_db(bare[spoken]):.1f} after the filter, {level_out:.1f} out")
+    assert level_out >= level_in - 3
+    assert level_out >= voice_band_db(bare[spoken]) - 2
+    assert run.canceller.stats()["echoFramesDoubleTalk"] > 0

@@ -43,7 +43,9 @@ back the low-frequency echo the canceller never saw). So the canceller runs at 1
 is resampled down (microphone and reference) and back up, which costs what the 48 kHz canceller
 would have saved (all about 2-3 % of a core). speex's preprocessor (residual-echo suppression)
 adds 15 dB of echo reduction but costs the user's voice another 5 dB during double talk and delays
-the frame by 20 ms: it is off; 20 dB of cancellation already puts a loud echo under the VAD.
+the frame by 20 ms: it is off. Instead, a level-based residual echo suppressor
+(:mod:`voicepilot.audio.echo_suppressor`) silences what the filter left while it holds only echo:
+the filter removes nothing before it has converged, and less than 20 dB from a path that wanders.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from voicepilot.audio.echo_suppressor import ResidualEchoSuppressor
 from voicepilot.audio.frames import FRAME_MS, SAMPLE_RATE, Pcm, Resampler
 
 FILTER_MS = 200
@@ -161,8 +164,10 @@ class EchoCanceller:
         filter_ms: int = FILTER_MS,
         ahead_ms: int = AHEAD_MS,
         engine: AecEngine | None = None,
+        suppress: bool = True,
     ) -> None:
         self.filter_ms = filter_ms
+        self.suppressor = ResidualEchoSuppressor() if suppress else None
         self._engine = engine if engine is not None else PyAecEngine(filter_ms)
         self._new_engine = engine is None
         self._filter = SAMPLE_RATE * filter_ms // 1000
@@ -205,6 +210,8 @@ class EchoCanceller:
         reference = self._reference(start + self._ahead, frame.size)
         began = time.thread_time()
         out = self._engine.cancel(frame, reference)
+        if self.suppressor is not None:
+            out = self.suppressor.process(frame, out, reference)
         self.cpu_s += time.thread_time() - began
         self.frames_processed += 1
         return out
@@ -214,6 +221,8 @@ class EchoCanceller:
         self._played.clear()
         self._far_end = self._audible_end = self._near_next = None
         self._resampler = None
+        if self.suppressor is not None:
+            self.suppressor.reset()
         if self._new_engine:
             self._engine = PyAecEngine(self.filter_ms)
 
@@ -272,4 +281,5 @@ class EchoCanceller:
             "echoFramesSkipped": float(self.frames_skipped),
             "echoCpuMs": round(self.cpu_s * 1000, 1),
             "echoRealigned": float(self.realigned),
+            **(self.suppressor.stats() if self.suppressor is not None else {}),
         }

@@ -27,8 +27,10 @@ buffer is playing, or the speaker played something audible in the last ``echo_ta
 Echo cancellation: with barge-in the microphone stays open while the assistant speaks, so its voice
 would come back and the service would interrupt it. Then, when a device microphone and a device
 speaker are in use and ``echo_cancellation`` is on, an :class:`~voicepilot.audio.echo.EchoCanceller`
-takes what the speaker played out of each captured frame. Where pyaec cannot be loaded it says so
-once in the log and the stats (``echoCancellation``: 0); the rest works as without it.
+takes what the speaker played out of each captured frame, and its residual echo suppressor silences
+the frames that still hold only the assistant's voice (the user speaking over it passes). Where pyaec
+cannot be loaded it says so once in the log and the stats (``echoCancellation``: 0); the rest works
+as without it.
 """
 
 from __future__ import annotations
