@@ -64,6 +64,7 @@ FATAL_KINDS = frozenset({ErrorKind.CONFIG, ErrorKind.PROTOCOL})
 FATAL_CODES = frozenset({"dtls_failed"})
 HISTORY_ITEMS = 20
 HISTORY_CHARS = 4000
+OWN_STALL_S = 1.0  # the watchdog overslept by this much: this process stalled, not the peer
 
 
 @dataclass(frozen=True)
@@ -298,13 +299,19 @@ class RealtimeSession:
     async def _supervise(self) -> None:
         """Watchdog, handover scheduler and drain collector, in one place so they never race."""
         while True:
+            asleep_at = time.monotonic()
             await asyncio.sleep(self.options.supervise_every_s)
+            overslept = time.monotonic() - asleep_at - self.options.supervise_every_s
+            if overslept > OWN_STALL_S:
+                # This process stood still (a blocked loop, a suspended machine): the silence is ours,
+                # and the frames that arrived meanwhile are still queued. Judge the peer next round.
+                log.warning("session %s: the event loop stalled for %.1f s", self.session_id, overslept)
             if self.state in ("failed", "closed"):
                 return
             active = self.active
             if active is None:
                 continue
-            problem = self._connection_problem(active)
+            problem = self._connection_problem(active, judge_silence=overslept <= OWN_STALL_S)
             if problem is not None:
                 await self._cancel_handover()
                 await self._recover(problem)
@@ -320,13 +327,13 @@ class RealtimeSession:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
-    def _connection_problem(self, connection: Connection) -> VoicePilotError | None:
+    def _connection_problem(self, connection: Connection, judge_silence: bool = True) -> VoicePilotError | None:
         if connection.expired:
             return network_error("The service session reached its time limit.", code="session_expired")
         if connection.lost_reason is not None:
             return network_error(f"The connection to the realtime service was lost: {connection.lost_reason}.")
         silent = connection.media_silent_for()
-        if silent > self.options.dead_after_s:
+        if judge_silence and silent > self.options.dead_after_s:
             return network_error(f"The realtime service stopped sending audio ({silent:.1f} s of nothing).")
         return None
 
