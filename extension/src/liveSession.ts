@@ -90,7 +90,7 @@ export class LiveSession {
       this.assistantWords = false;
     }
     if (status.state === 'failed' && status.reason !== undefined) {
-      this.addError(now, status.reason, status.errorKind);
+      this.rememberError(now, status.reason, status.errorKind);
     }
     this.changed();
   }
@@ -102,7 +102,7 @@ export class LiveSession {
     if (event.message === 'key_renewed') {
       this.lastKeyAt = now;
     } else if (event.message !== undefined && event.errorKind !== undefined) {
-      this.addError(now, event.message, event.errorKind);
+      this.rememberError(now, event.message, event.errorKind);
     }
     this.changed();
   }
@@ -143,12 +143,6 @@ export class LiveSession {
       this.awaiting = false;
       this.assistantWords = !line.final;
     }
-    this.changed();
-  }
-
-  /** A request failed with a classified error, or a tool refused: shown in the diagnostics view. */
-  addError(now: number, message: string, errorKind: ErrorKind | undefined): void {
-    this.rememberError(now, message, errorKind);
     this.changed();
   }
 

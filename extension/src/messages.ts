@@ -13,33 +13,33 @@ import type { NotificationLevel } from './settings';
 import { SidecarStartError } from './sidecar';
 
 /** Shows `message` with a button per action and carries out the one the user picks. */
-export async function showErrorWithActions(message: string, actions: readonly FailureAction[]): Promise<void> {
+export async function showErrorWithActions(
+  message: string,
+  actions: readonly FailureAction[],
+  severity: 'error' | 'warning' = 'error',
+): Promise<void> {
   const labels = actions.map((action) => FAILURE_ACTION_LABELS[action]);
-  const picked = await vscode.window.showErrorMessage(message, ...labels);
+  const show = severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+  const picked = await show(message, ...labels);
   const action = actions.find((candidate) => FAILURE_ACTION_LABELS[candidate] === picked);
   if (action !== undefined) {
     await runFailureAction(action);
   }
 }
 
+/** The command (and its arguments) behind each button. */
+const ACTION_COMMANDS: Readonly<Record<FailureAction, readonly [string, ...string[]]>> = {
+  openSettings: ['workbench.action.openSettings', `@ext:${EXTENSION_ID}`],
+  setApiKey: [Commands.setApiKey],
+  runDiagnostics: [Commands.runDiagnostics],
+  restartSidecar: [Commands.restartSidecar],
+  showLogs: [Commands.showLogs],
+  selectMicrophone: [Commands.selectMicrophone],
+  selectSpeaker: [Commands.selectSpeaker],
+};
+
 async function runFailureAction(action: FailureAction): Promise<void> {
-  switch (action) {
-    case 'openSettings':
-      await vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${EXTENSION_ID}`);
-      return;
-    case 'setApiKey':
-      await vscode.commands.executeCommand(Commands.setApiKey);
-      return;
-    case 'runDiagnostics':
-      await vscode.commands.executeCommand(Commands.runDiagnostics);
-      return;
-    case 'restartSidecar':
-      await vscode.commands.executeCommand(Commands.restartSidecar);
-      return;
-    case 'showLogs':
-      await vscode.commands.executeCommand(Commands.showLogs);
-      return;
-  }
+  await vscode.commands.executeCommand(...ACTION_COMMANDS[action]);
 }
 
 /** Reports a failed command, with the buttons that fix what the error says went wrong. */
@@ -69,12 +69,8 @@ export async function showDeviceNotice(change: DeviceStateParams, notifications:
     case 'statusBar':
       vscode.window.setStatusBarMessage(notice.message, DEVICE_RECOVERED_MS);
       return;
-    case 'warning': {
-      const picked = await vscode.window.showWarningMessage(notice.message, notice.actionLabel);
-      if (picked === notice.actionLabel) {
-        await vscode.commands.executeCommand(notice.command);
-      }
+    case 'warning':
+      await showErrorWithActions(notice.message, notice.actions, 'warning');
       return;
-    }
   }
 }

@@ -92,7 +92,7 @@ const ERROR_KIND_NAMES: Readonly<Record<ErrorKind, string>> = {
   quota: 'quota or rate limit reached',
   network: 'network problem',
   media: 'audio stream problem',
-  device: 'microphone problem',
+  device: 'audio device problem',
   protocol: 'protocol error',
   config: 'configuration problem',
 };
@@ -177,9 +177,12 @@ export function describeStatusBar(view: StatusView): StatusBarLook {
 
 const DEVICE_KINDS: readonly DeviceKind[] = ['input', 'output'];
 
-const DEVICE_NAMES: Readonly<Record<DeviceKind, { noun: string; title: string }>> = {
-  input: { noun: 'microphone', title: 'Microphone' },
-  output: { noun: 'speaker', title: 'Speaker' },
+/** How each kind of device is named, and the button that picks another. */
+export const DEVICE_NAMES: Readonly<
+  Record<DeviceKind, { noun: string; title: string; select: 'selectMicrophone' | 'selectSpeaker' }>
+> = {
+  input: { noun: 'microphone', title: 'Microphone', select: 'selectMicrophone' },
+  output: { noun: 'speaker', title: 'Speaker', select: 'selectSpeaker' },
 };
 
 /** The tooltip's line for a paused or replaced device; undefined while it works as chosen. */
@@ -201,12 +204,7 @@ function deviceTroubleLine(change: DeviceStateParams | undefined): string | unde
 /** What the editor does when a device changes state. */
 export type DeviceNotice =
   /** A warning message with a button that opens the device picker. */
-  | {
-      readonly show: 'warning';
-      readonly message: string;
-      readonly actionLabel: string;
-      readonly command: typeof Commands.selectMicrophone | typeof Commands.selectSpeaker;
-    }
+  | ({ readonly show: 'warning' } & ErrorMessage)
   /** A status-bar message that goes away by itself: nothing to do. */
   | { readonly show: 'statusBar'; readonly message: string }
   | { readonly show: 'nothing' };
@@ -223,9 +221,7 @@ export function describeDeviceNotice(change: DeviceStateParams, notifications: N
   if (notifications === 'off') {
     return { show: 'nothing' };
   }
-  return change.kind === 'input'
-    ? { show: 'warning', message, actionLabel: 'Select Microphone', command: Commands.selectMicrophone }
-    : { show: 'warning', message, actionLabel: 'Select Speaker', command: Commands.selectSpeaker };
+  return { show: 'warning', message, actions: [DEVICE_NAMES[change.kind].select] };
 }
 
 export interface DeviceLine {
@@ -293,7 +289,14 @@ export function formatDuration(seconds: number): string {
 }
 
 /** A button of an error message: the next step that most likely fixes the problem. */
-export type FailureAction = 'setApiKey' | 'openSettings' | 'runDiagnostics' | 'restartSidecar' | 'showLogs';
+export type FailureAction =
+  | 'setApiKey'
+  | 'openSettings'
+  | 'runDiagnostics'
+  | 'restartSidecar'
+  | 'showLogs'
+  | 'selectMicrophone'
+  | 'selectSpeaker';
 
 export const FAILURE_ACTION_LABELS: Readonly<Record<FailureAction, string>> = {
   setApiKey: 'Set API Key',
@@ -301,6 +304,8 @@ export const FAILURE_ACTION_LABELS: Readonly<Record<FailureAction, string>> = {
   runDiagnostics: 'Run Diagnostics',
   restartSidecar: 'Restart',
   showLogs: 'Show Logs',
+  selectMicrophone: 'Select Microphone',
+  selectSpeaker: 'Select Speaker',
 };
 
 /** Whether a conversation is under way (or being set up): it can be ended, not started. */

@@ -12,6 +12,7 @@ import {
   type TranscriptParams,
 } from './contract';
 import type { LiveSession } from './liveSession';
+import { DEVICE_NAMES } from './presentation';
 import type { ConnectionStateStore } from './state';
 import { runEditorTool, type ToolPolicy } from './tools';
 
@@ -54,8 +55,7 @@ export function sidecarEvents(listeners: SidecarListeners): SidecarEvents {
     },
     [Methods.audioLevel]: (level) => live.onAudioLevel(level, Date.now()),
     [Methods.deviceState]: (change) => {
-      const what = change.kind === 'input' ? 'Microphone' : 'Speaker';
-      const line = `${what} ${change.previous} → ${change.state}: ${change.message}`;
+      const line = `${DEVICE_NAMES[change.kind].title} ${change.previous} → ${change.state}: ${change.message}`;
       if (change.state === 'active') {
         log.info(line);
       } else {

@@ -7,6 +7,8 @@ microphone router's source). Device errors are raised, classified, before the se
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from voicepilot.audio.capture import Microphone
 from voicepilot.audio.devices import Device, Kind
 from voicepilot.audio.playback import Speaker
@@ -73,15 +75,9 @@ async def attach_audio(
 
 def device_state_params(report: DeviceStateReport, session_id: str | None = None) -> DeviceStateParams:
     """A device's state change as the contract's ``voicepilot/deviceState`` payload."""
-    return DeviceStateParams(
-        session_id=session_id,
-        kind=report.kind,
-        state=report.state,
-        previous=report.previous,
-        device=report.device,
-        message=report.message,
-        error_kind=report.error_kind.value if report.error_kind is not None else None,
-    )
+    fields = asdict(report)
+    fields["error_kind"] = report.error_kind.value if report.error_kind is not None else None
+    return DeviceStateParams(session_id=session_id, **fields)
 
 
 def wire_device(device: Device) -> AudioDevice:

@@ -37,7 +37,8 @@ import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 
 from tests.bench.echo_room import db, erle, far_and_echo, pcm, simulate, user_over, voice_band_db
-from tests.bench.stats import percentile, sample
+from tests.bench.stats import one_way_latencies, percentile, sample
+from tests.bench.stats import onsets as sound_onsets
 from tests.fixtures.pulse import MIC, MIC_FEED, RATE, MonitorRecorder, PulseAudio
 from voicepilot.audio.echo import EchoCanceller, PyAecEngine
 from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, Pcm, frame_to_mono, make_frame
@@ -142,26 +143,25 @@ async def rtc_one_way(low_latency: bool, clicks: int) -> dict[str, dict[str, flo
         await a.close()
         await b.close()
         await asyncio.gather(*tasks, return_exceptions=True)
-    left, b_onsets, a_onsets = source.left, onsets(at_b), onsets(at_a)
+    left = source.left
     return {
-        "a_to_b": summary(pair(left, b_onsets)),
-        "b_to_a": summary(pair(b_onsets, a_onsets)),
-        "round_trip": summary(pair(left, a_onsets)),
+        "a_to_b": summary(pair(left, at_b)),
+        "b_to_a": summary(pair(onsets(at_b), at_a)),
+        "round_trip": summary(pair(left, at_a)),
     }
 
 
-def onsets(times: list[float], gap_s: float = 0.1) -> list[float]:
-    return [t for i, t in enumerate(times) if i == 0 or t - times[i - 1] > gap_s]
+GAP_S = 0.1  # frames this far apart belong to different clicks (they come every 300 ms)
+WINDOW_S = 0.25  # a click that has not arrived by then was lost
 
 
-def pair(departures: list[float], arrivals: list[float], window_s: float = 0.25) -> list[float]:
-    """Each departure with the first arrival after it, within the window."""
-    out = []
-    for departed in departures:
-        later = [t - departed for t in arrivals if 0 <= t - departed < window_s]
-        if later:
-            out.append(min(later))
-    return out
+def onsets(times: list[float]) -> list[float]:
+    return sound_onsets(times, GAP_S)
+
+
+def pair(departures: list[float], arrivals: list[float]) -> list[float]:
+    """Each click's departure with the first frame of it that arrived, within the window."""
+    return one_way_latencies(departures, arrivals, GAP_S, WINDOW_S)
 
 
 # ----------------------------------------------------------------------------- 2. the device path
@@ -214,7 +214,7 @@ async def capture_to_wire(pulse: PulseAudio, clicks: int) -> dict[str, float]:
         await asyncio.gather(puller, return_exceptions=True)
         await mic.close()
     heard = onsets(monitor.loud_times())
-    result = summary(pair(heard, onsets(wire.times)))
+    result = summary(pair(heard, wire.times))
     result["device_input_latency_ms"] = round(1000 * mic.latency_s, 1)
     return result
 
@@ -231,7 +231,7 @@ async def _clicks_to_speaker(pulse: PulseAudio, clicks: int, write: Callable[[Pc
                 written.append(time.monotonic())
             write(CLICK if click else np.zeros(FRAME_SAMPLES, dtype=np.int16))
         await monitor.wait_for(lambda: len(onsets(monitor.loud_times())) >= clicks, timeout=10)
-    return pair(written, onsets(monitor.loud_times()))
+    return pair(written, monitor.loud_times())
 
 
 async def wire_to_playback(pulse: PulseAudio, clicks: int) -> dict[str, float]:
@@ -286,11 +286,10 @@ async def sidecar_streaming(pulse: PulseAudio, workdir: Path, seconds: float) ->
             await asyncio.sleep(min(10.0, seconds - (time.monotonic() - started)))
             rss.append(sample(pid).rss_mb)
         after, elapsed = sample(pid), time.monotonic() - started
-        stats = [n["stats"] for n in sidecar.of("voicepilot/diagnostics") if n.get("stats")]
+        last = sidecar.last_stats()
     finally:
         await sidecar.stop()
         await engine.stop()
-    last = stats[-1] if stats else {}
     return {
         "seconds": round(elapsed, 1),
         "cpu_pct_of_one_core": round(100 * (after.cpu_s - before.cpu_s) / elapsed, 1),

@@ -10,3 +10,21 @@ export const MIC_GONE: DeviceStateParams = {
   message: "The microphone 'USB Mic' disappeared. Using the microphone 'default' now.",
   errorKind: 'device',
 };
+
+/** The chosen microphone came back. */
+export const MIC_BACK: DeviceStateParams = {
+  kind: 'input',
+  state: 'active',
+  previous: 'fallback',
+  device: 'USB Mic',
+  message: "The microphone 'USB Mic' is back: using it again.",
+};
+
+/** The speaker failed and no other works. */
+export const SPEAKER_PAUSED: DeviceStateParams = {
+  kind: 'output',
+  state: 'paused',
+  previous: 'active',
+  message: "The speaker 'Speakers' failed. No other speaker works: playback is paused; VoicePilot keeps trying.",
+  errorKind: 'device',
+};

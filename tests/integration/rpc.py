@@ -165,6 +165,11 @@ class SidecarClient:
     def of(self, method: str) -> list[dict[str, Any]]:
         return [n.params for n in self.notifications if n.method == method]
 
+    def last_stats(self) -> dict[str, Any]:
+        """The last stats the sidecar pushed (``voicepilot/diagnostics``, about once a second)."""
+        pushed = [d["stats"] for d in self.of("voicepilot/diagnostics") if d.get("stats")]
+        return pushed[-1] if pushed else {}
+
     def states(self) -> list[str]:
         return [p["state"] for p in self.of("voicepilot/connectionState")]
 

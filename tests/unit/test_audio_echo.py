@@ -17,13 +17,8 @@ from tests.bench.echo_room import (
     user_over,
     voice_band_db,
 )
-from voicepilot.audio.echo import FILTER_MS, EchoCanceller, EchoUnavailable, PyAecEngine
+from voicepilot.audio.echo import FILTER_MS, EchoCanceller
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE
-
-try:
-    PyAecEngine()
-except EchoUnavailable as exc:  # pragma: no cover - platforms without pyaec's wheel
-    pytest.skip(f"pyaec is not available: {exc}", allow_module_level=True)
 
 
 def test_the_speakers_echo_is_attenuated_by_at_least_15_db() -> None:

@@ -80,3 +80,33 @@ def test_updated_tools_take_effect_on_the_next_utterance() -> None:
     after = recognizer.transcribe(audio)
     assert after.tool_call is not None
     assert after.tool_call.arguments == {"line": 12}
+
+
+def test_the_same_tools_again_do_not_recompile_the_grammar(
+    recognizer: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audio = read_wav("go_to_line_12.wav")
+    recognizer.transcribe(audio)  # the fixture's grammar is installed
+    compiled: list[str] = []
+
+    class CountingDecoder:
+        """pocketsphinx's decoder (a C type: its methods cannot be patched), counting compilations."""
+
+        def __init__(self, inner: Any) -> None:
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._inner, name)
+
+        def add_jsgf_string(self, name: str, jsgf: str) -> None:
+            compiled.append(name)
+            self._inner.add_jsgf_string(name, jsgf)
+
+    monkeypatch.setattr(recognizer, "_decoder", CountingDecoder(recognizer._decoder))
+    recognizer.update_tools(editor_tools())  # what a pooled recognizer is given at every utterance
+    assert recognizer.transcribe(audio).tool_call is not None
+    assert compiled == []
+    recognizer.update_tools([tool for tool in editor_tools() if tool["name"] == "go_to_line"])
+    assert recognizer.transcribe(audio).tool_call is not None
+    assert len(compiled) == 1  # other tools: compiled once
+    recognizer.update_tools(editor_tools())  # leave the module's fixture as it was

@@ -229,16 +229,17 @@ class EchoCanceller:
     def _take_played(self) -> None:
         while self._played:
             samples, rate, at = self._played.popleft()
-            if not _audible(samples):
+            audible = _audible(samples)
+            if not audible:
                 # Silence (most blocks: the speaker plays all the time) is not worth resampling.
                 samples = np.zeros(samples.size * SAMPLE_RATE // rate, dtype=np.int16)
             elif rate != SAMPLE_RATE:
                 if self._resampler is None or self._resampler_rate != rate:
                     self._resampler, self._resampler_rate = Resampler(rate, SAMPLE_RATE), rate
                 samples = self._resampler.resample(samples)
-            self._lay(samples, round(at * SAMPLE_RATE))
+            self._lay(samples, round(at * SAMPLE_RATE), audible)
 
-    def _lay(self, samples: Pcm, start: int) -> None:
+    def _lay(self, samples: Pcm, start: int, audible: bool) -> None:
         """Put played samples on the timeline at ``start``, or right after the last ones when close."""
         end = self._far_end
         if end is not None and abs(start - end) <= self._far_resync:
@@ -247,7 +248,7 @@ class EchoCanceller:
             self._write(end, np.zeros(min(start - end, self._history.size), dtype=np.int16))
         self._write(start, samples)
         self._far_end = start + samples.size
-        if _audible(samples):
+        if audible:
             self._audible_end = self._far_end
 
     def _write(self, start: int, samples: Pcm) -> None:

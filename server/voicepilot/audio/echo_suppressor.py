@@ -53,7 +53,7 @@ from collections import deque
 
 import numpy as np
 
-from voicepilot.audio.frames import FRAME_MS, Pcm
+from voicepilot.audio.frames import FRAME_MS, Pcm, rms_dbfs
 
 WINDOW_MS = 200  # the echo canceller's filter length: the echo's delay and tail
 PRIOR_COUPLING_DB = -10.0  # see the module notes
@@ -64,15 +64,6 @@ LEARN_DBFS = -50.0  # the reference must be this loud to learn the couplings fro
 HANGOVER_FRAMES = 4  # 80 ms after the user's speech: word tails and short dips pass
 AVERAGE_S = 0.4  # the couplings' power averages
 PRIOR_FAR_DBFS = -20.0  # the priors weigh as much as a reply at this level
-_FULL_SCALE_POWER = 32768.0**2
-_SILENT_DB = -120.0
-
-
-def frame_db(samples: Pcm) -> float:
-    """The frame's RMS level in dBFS (-120 for digital silence)."""
-    x = samples.astype(np.float32)
-    power = float(np.dot(x, x)) / max(samples.size, 1) / _FULL_SCALE_POWER
-    return 10 * float(np.log10(power)) if power > 1e-12 else _SILENT_DB
 
 
 class ResidualEchoSuppressor:
@@ -95,9 +86,9 @@ class ResidualEchoSuppressor:
 
     def process(self, near: Pcm, out: Pcm, reference: Pcm) -> Pcm:
         """``out``, the cancelled ``near``, with the echo left in it silenced; ``reference``: what was played."""
-        self._references.append(frame_db(reference))
+        self._references.append(rms_dbfs(reference))
         far_db = max(self._references)
-        near_db, out_db = frame_db(near), frame_db(out)
+        near_db, out_db = rms_dbfs(near), rms_dbfs(out)
         residual, echo = out_db - far_db, near_db - far_db
         above_residual = residual > self.residual.db + MARGIN_DB
         above_echo = echo > self.echo.db + RAW_MARGIN_DB
@@ -112,7 +103,7 @@ class ResidualEchoSuppressor:
         if far_db > LEARN_DBFS:
             self.residual.learn(out_db, far_db)
             self.echo.learn(near_db, far_db)
-        if out_db > _SILENT_DB:
+        if out.any():
             self.frames_suppressed += 1
         return self._apply(out, 0.0)
 

@@ -205,7 +205,7 @@ class Speaker(DeviceStream):
             out[got:] = 0
         if self.on_played is not None:  # every block, silence too: the reference must not skip time
             played_at = self.device_time(time_info, "outputBufferDacTime", self.latency_s)
-            self.on_played(out[:got].copy(), self.rate, played_at)
+            self.on_played(out.copy(), self.rate, played_at)
 
     def stats(self) -> dict[str, float]:
         return {

@@ -40,7 +40,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 import av
 
@@ -51,6 +51,7 @@ from voicepilot.audio.echo import EchoCanceller, EchoUnavailable
 from voicepilot.audio.frames import FRAME_MS
 from voicepilot.audio.playback import Speaker
 from voicepilot.audio.tracks import FrameSource
+from voicepilot.contract import DeviceStateName
 from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime import events as ev
 
@@ -98,11 +99,6 @@ class LevelReport:
     assistant_speaking: bool
     input_device: str | None
     output_device: str | None
-
-
-# active: the chosen device (the default when none is chosen) works. fallback: the chosen one failed
-# or went away and another (the default) is used. paused: none works; VoicePilot keeps retrying.
-DeviceStateName = Literal["active", "fallback", "paused"]
 
 
 @dataclass(frozen=True)

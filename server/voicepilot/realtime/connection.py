@@ -98,13 +98,16 @@ class Connection:
             self.audio_item, self._audio_started_at, self._audio_bytes = item_id, time.monotonic(), 0
         self._audio_bytes += pcm_bytes
 
-    def audio_heard(self) -> tuple[str, int]:
-        """The answer being played and how much of it has been heard (played in real time)."""
-        assert self.audio_item is not None
+    def truncate_to_heard(self, beta: bool) -> bool:
+        """Over WebSocket the client plays the answer: tell the model how much of it was heard
+        (played in real time), ``conversation.item.truncate``. False when no answer was playing."""
+        if self.audio_item is None:
+            return False
         received_ms = self._audio_bytes // 2 * 1000 // 24_000
         played_ms = int((time.monotonic() - self._audio_started_at) * 1000)
         item, self.audio_item = self.audio_item, None
-        return item, min(received_ms, played_ms)
+        self.send(ev.ConversationItemTruncate(item_id=item, audio_end_ms=min(received_ms, played_ms)), beta)
+        return True
 
     @property
     def kind(self) -> str:

@@ -488,11 +488,7 @@ class RealtimeSession:
                     stopped = True
                 if connection.kind == "websocket":
                     # No output buffer on the service's side: tell the model what was heard instead.
-                    if connection.audio_item is not None:
-                        item_id, heard_ms = connection.audio_heard()
-                        truncate = ev.ConversationItemTruncate(item_id=item_id, audio_end_ms=heard_ms)
-                        connection.send(truncate, self.beta)
-                        stopped = True
+                    stopped = connection.truncate_to_heard(self.beta) or stopped
                 elif turns.active_response is not None or turns.audio_playing:
                     connection.send(ev.OutputAudioBufferClear(), self.beta)
                     stopped = True
@@ -545,12 +541,10 @@ class RealtimeSession:
                     connection.service_expires_at = float(expires_at)
             case ev.AudioDelta(item_id=item_id, delta=delta):
                 connection.note_audio(item_id, len(delta) * 3 // 4)
-            case ev.SpeechStarted() if connection.kind == "websocket" and connection.audio_item is not None:
-                # Over WebSocket the client plays the audio, so it tells the model what was heard.
-                item_id, heard_ms = connection.audio_heard()
-                connection.send(ev.ConversationItemTruncate(item_id=item_id, audio_end_ms=heard_ms), self.beta)
-                turns.speaking = True
             case ev.SpeechStarted():
+                if connection.kind == "websocket":
+                    # Over WebSocket the client plays the audio, so it tells the model what was heard.
+                    connection.truncate_to_heard(self.beta)
                 # Still "speaking" after speech_stopped, until the commit that follows it, so the
                 # conversation never looks quiet between the two.
                 turns.speaking = True

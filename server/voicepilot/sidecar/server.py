@@ -189,14 +189,12 @@ class VoicePilotServer(LanguageServer):
 
     async def _run(self, session: RealtimeSession) -> None:
         try:
-            try:
-                await session.start()
-            except VoicePilotError as exc:
-                self.last_error = exc
-                return
+            await session.start()
             stats = self.spawn(self._push_stats(session))
             await session.ended.wait()
             stats.cancel()
+        except VoicePilotError as exc:
+            self.last_error = exc
         finally:
             # A session that failed (or was closed) must not keep the microphone open.
             audio = self.audio.pop(session.session_id, None)

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ConnectionState } from '../../../extension/src/contract';
 import { ContextKeys } from '../../../extension/src/ids';
-import { MIC_GONE } from '../fixtures';
+import { MIC_BACK, MIC_GONE } from '../fixtures';
 import { voicePilot } from './api';
 import { test } from './harness';
 
@@ -67,14 +67,7 @@ test('a lost microphone colours the status bar as a warning until it works again
     assert.match(statusBar.look?.tooltip ?? '', /Using 'default' \(the chosen microphone failed or is gone\)\./);
     assert.equal(controller.live.recentErrors[0]?.errorKind, 'device');
 
-    events['voicepilot/deviceState']({
-      sessionId,
-      kind: 'input',
-      state: 'active',
-      previous: 'fallback',
-      device: 'USB Mic',
-      message: "The microphone 'USB Mic' is back: using it again.",
-    });
+    events['voicepilot/deviceState']({ ...MIC_BACK, sessionId });
     assert.equal(statusBar.look?.background, undefined);
     assert.equal(statusBar.look?.shortState, 'listening');
   } finally {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeStat, LiveSession } from '../../../extension/src/liveSession';
-import { MIC_GONE } from '../fixtures';
+import { MIC_BACK, MIC_GONE, SPEAKER_PAUSED } from '../fixtures';
 
 const FLAGS = { muted: false, pushToTalk: false, dictating: false };
 
@@ -50,20 +50,12 @@ describe('LiveSession', () => {
     let changes = 0;
     live.onChange(() => changes++);
     live.onState({ state: 'connected', previous: 'connecting' }, 0);
-    const gone = MIC_GONE;
-    live.onDeviceState(gone, 1000);
-    assert.deepEqual(live.deviceStates, { input: gone });
-    assert.deepEqual(live.recentErrors, [{ at: 1000, message: gone.message, errorKind: 'device' }]);
+    live.onDeviceState(MIC_GONE, 1000);
+    assert.deepEqual(live.deviceStates, { input: MIC_GONE });
+    assert.deepEqual(live.recentErrors, [{ at: 1000, message: MIC_GONE.message, errorKind: 'device' }]);
 
-    const back = {
-      kind: 'input',
-      state: 'active',
-      previous: 'fallback',
-      device: 'USB Mic',
-      message: 'It is back.',
-    } as const;
-    live.onDeviceState(back, 2000);
-    assert.deepEqual(live.deviceStates, { input: back });
+    live.onDeviceState(MIC_BACK, 2000);
+    assert.deepEqual(live.deviceStates, { input: MIC_BACK });
     assert.equal(live.recentErrors.length, 1); // a recovery is no error
     assert.equal(changes, 3); // one per notification
 
@@ -73,13 +65,7 @@ describe('LiveSession', () => {
 
   it('ignores a device state from a conversation that is over', () => {
     const live = new LiveSession();
-    const gone = {
-      kind: 'output',
-      state: 'paused',
-      previous: 'active',
-      message: 'No speaker works.',
-      errorKind: 'device',
-    } as const;
+    const gone = SPEAKER_PAUSED;
     live.onState({ state: 'failed', previous: 'connected', sessionId: 'vp_old', reason: 'Gave up.' }, 0);
     assert.equal(live.onDeviceState({ ...gone, sessionId: 'vp_old' }, 10), false); // came after its end
     live.onState({ state: 'authenticating', previous: 'idle', sessionId: 'vp_new' }, 20);
@@ -89,7 +75,7 @@ describe('LiveSession', () => {
     assert.deepEqual(live.deviceStates, { output: { ...gone, sessionId: 'vp_new' } });
     assert.deepEqual(
       live.recentErrors.map((error) => error.message),
-      ['No speaker works.', 'Gave up.'],
+      [SPEAKER_PAUSED.message, 'Gave up.'],
     );
   });
 });

@@ -99,7 +99,10 @@ class Recognizer:
 
     def _install_wanted_grammar(self) -> None:
         wanted = self._wanted  # read once: update_tools may replace it meanwhile
-        if wanted is self._grammar:
+        if wanted.jsgf == self._grammar.jsgf:
+            # The same tools again (a pooled recognizer is given its call's tools each utterance):
+            # compiling the grammar anew would cost milliseconds under the lock for nothing.
+            self._grammar = wanted
             return
         for word, phones in wanted.extra_words.items():
             if self._decoder.lookup_word(word) is None:
