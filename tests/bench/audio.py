@@ -42,7 +42,7 @@ from tests.bench.stats import onsets as sound_onsets
 from tests.fixtures.pulse import MIC, MIC_FEED, RATE, MonitorRecorder, PulseAudio
 from voicepilot.audio.echo import EchoCanceller, PyAecEngine
 from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, Pcm, frame_to_mono, make_frame
-from voicepilot.audio.jitter import use_low_latency_receive
+from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
 from voicepilot.realtime.ice import loopback_ice
 
@@ -97,16 +97,16 @@ def loud(frame: av.AudioFrame) -> bool:
 
 
 async def _connect(a: RTCPeerConnection, b: RTCPeerConnection, low_latency: bool) -> None:
-    if low_latency:
-        use_low_latency_receive(a)
     with loopback_ice():
         await a.setLocalDescription(await a.createOffer())
     await b.setRemoteDescription(a.localDescription)
     if low_latency:
-        use_low_latency_receive(b)
+        tune_audio_receivers(b)
     with loopback_ice():
         await b.setLocalDescription(await b.createAnswer())
     await a.setRemoteDescription(b.localDescription)
+    if low_latency:
+        tune_audio_receivers(a)
 
 
 async def rtc_one_way(low_latency: bool, clicks: int) -> dict[str, dict[str, float]]:

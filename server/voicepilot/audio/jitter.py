@@ -18,10 +18,9 @@ interface) does that with no added delay in the common case:
   (aiortc's buffer waits for 16 packets, 320 ms of silence, on one lost packet);
 - late packets (already skipped) and duplicates are dropped; sequence numbers wrap at 2**16.
 
-aiortc offers no public way to choose a receiver's buffer, so :func:`use_low_latency_receive`
-replaces it on each audio receiver of a peer connection, right after the transceivers exist and
-before any media flows. It checks that the private attribute is there and leaves the default in
-place (with a warning) if a future aiortc changes it.
+aiortc offers no public way to choose a receiver's buffer, so :func:`use_low_latency_buffer`
+replaces it (see :mod:`voicepilot.audio.receive_tuning` for when). It checks that the private
+attribute is there and leaves the default in place (with a warning) if a future aiortc changes it.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiortc import RTCPeerConnection
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add
@@ -89,16 +87,12 @@ class LowLatencyAudioBuffer(JitterBuffer):
         return packet
 
 
-def use_low_latency_receive(pc: RTCPeerConnection) -> int:
-    """Give every audio receiver of ``pc`` a :class:`LowLatencyAudioBuffer`; returns how many."""
-    installed = 0
-    for transceiver in pc.getTransceivers():
-        receiver: Any = transceiver.receiver
-        if transceiver.kind != "audio" or receiver is None:
-            continue
-        if not isinstance(getattr(receiver, _RECEIVER_ATTRIBUTE, None), JitterBuffer):
-            log.warning("aiortc's receiver has no %s: keeping its default jitter buffer", _RECEIVER_ATTRIBUTE)
-            continue
-        setattr(receiver, _RECEIVER_ATTRIBUTE, LowLatencyAudioBuffer())
-        installed += 1
-    return installed
+def use_low_latency_buffer(receiver: Any) -> bool:
+    """Give ``receiver`` (an aiortc audio receiver) a :class:`LowLatencyAudioBuffer`; True if it now has one."""
+    if isinstance(getattr(receiver, _RECEIVER_ATTRIBUTE, None), LowLatencyAudioBuffer):
+        return True
+    if not isinstance(getattr(receiver, _RECEIVER_ATTRIBUTE, None), JitterBuffer):
+        log.warning("aiortc's receiver has no %s: keeping its default jitter buffer", _RECEIVER_ATTRIBUTE)
+        return False
+    setattr(receiver, _RECEIVER_ATTRIBUTE, LowLatencyAudioBuffer())
+    return True

@@ -19,6 +19,19 @@ class FrameSource(Protocol):
         """The next 20 ms frame if one is ready, else None (the track then sends silence)."""
 
 
+class PcmStream(Protocol):
+    """Outgoing audio as samples on a clock: what an encoder needs, without an ``av.AudioFrame``
+    made for each frame only to be read back (:class:`voicepilot.audio.opus.OpusEncodedTrack`)."""
+
+    @property
+    def readyState(self) -> str: ...
+
+    async def next_pcm(self) -> tuple[Pcm, int]:
+        """The next 20 ms of 48 kHz mono samples, and the stream position of its first sample."""
+
+    def stop(self) -> None: ...
+
+
 class FileFrameSource:
     """Plays a decoded file once, then reports ``finished`` after some trailing silence.
 
@@ -57,7 +70,7 @@ class PacedAudioTrack(MediaStreamTrack):
         self.frames_sent = 0
         self._start: float | None = None
 
-    async def recv(self) -> av.AudioFrame:
+    async def next_pcm(self) -> tuple[Pcm, int]:
         if self.readyState != "live":
             raise MediaStreamError
         if self._start is None:
@@ -67,9 +80,12 @@ class PacedAudioTrack(MediaStreamTrack):
         if delay > 0:
             await asyncio.sleep(delay)
         samples = self.source.next_frame() if self.source else None
-        frame = make_frame(SILENCE if samples is None else samples, self.frames_sent * FRAME_SAMPLES)
+        pts = self.frames_sent * FRAME_SAMPLES
         self.frames_sent += 1
-        return frame
+        return (SILENCE if samples is None else samples), pts
+
+    async def recv(self) -> av.AudioFrame:
+        return make_frame(*await self.next_pcm())
 
 
 async def drain_track(track: MediaStreamTrack, on_frame: Callable[[av.AudioFrame], None] | None = None) -> int:

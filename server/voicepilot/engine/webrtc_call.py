@@ -12,8 +12,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, frame_to_mono, rms_dbfs
-from voicepilot.audio.jitter import use_low_latency_receive
 from voicepilot.audio.opus import OpusEncodedTrack
+from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
 from voicepilot.engine.conversation import DEPARTURE_DBFS, SOUND_FLOOR_DBFS, CallRecord, Conversation
 from voicepilot.engine.faults import Faults, tamper_fingerprint
@@ -25,34 +25,35 @@ from voicepilot.tasks import TaskGroup
 log = logging.getLogger(__name__)
 
 
-class FaultyTrack(MediaStreamTrack):
-    """The engine's outgoing audio, through the injected faults (loss, delay, a hung service)."""
-
-    kind = "audio"
+class FaultyOutgoingAudio:
+    """The engine's outgoing audio (a :class:`PcmStream`), through the injected faults (loss, delay,
+    a hung service)."""
 
     def __init__(self, inner: PacedAudioTrack, faults: Faults, record: CallRecord | None = None) -> None:
-        super().__init__()
         self._inner = inner
         self._faults = faults
         self._record = record
         self._started: float | None = None
 
-    async def recv(self) -> av.AudioFrame:
+    @property
+    def readyState(self) -> str:
+        return self._inner.readyState
+
+    async def next_pcm(self) -> tuple[Pcm, int]:
         while True:
-            frame = await self._inner.recv()
+            samples, pts = await self._inner.next_pcm()
             if self._started is None:
                 self._started = time.monotonic()
             if self._faults.delay_outbound_ms:
                 # Release each frame a fixed time after it was due: a constant added latency.
-                due = self._started + (frame.pts or 0) / SAMPLE_RATE + self._faults.delay_outbound_ms / 1000
+                due = self._started + pts / SAMPLE_RATE + self._faults.delay_outbound_ms / 1000
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
             if not self._faults.drop_outbound():
-                if self._record is not None and rms_dbfs(frame_to_mono(frame)) > DEPARTURE_DBFS:
+                if self._record is not None and rms_dbfs(samples) > DEPARTURE_DBFS:
                     self._record.sound_departures.append(time.monotonic())
-                return frame
+                return samples, pts
 
     def stop(self) -> None:
-        super().stop()
         self._inner.stop()
 
 
@@ -67,7 +68,7 @@ class WebRTCCall:
         self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._channel: Any = None
         self._speech = SpeechSource(on_drained=conversation.playback_drained)
-        self._track = FaultyTrack(PacedAudioTrack(self._speech), faults, conversation.record)
+        self._outgoing = FaultyOutgoingAudio(PacedAudioTrack(self._speech), faults, conversation.record)
         self._resampler = Resampler(SAMPLE_RATE, STT_RATE)
         self._tasks = TaskGroup(f"engine call {call_id}")
         self._closing = False
@@ -75,14 +76,15 @@ class WebRTCCall:
 
     async def answer(self, offer_sdp: str) -> str:
         pc = self._pc
-        pc.addTrack(OpusEncodedTrack(self._track))
+        pc.addTrack(OpusEncodedTrack(self._outgoing))
         pc.on("datachannel", self._on_datachannel)
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         # The recogniser needs no playout schedule, only ordered frames: aiortc's default buffer
-        # would hold each one back 60-80 ms and wait 320 ms on a lost packet (audio/jitter.py).
-        use_low_latency_receive(pc)
+        # would hold each one back 60-80 ms and wait 320 ms on a lost packet; its decoder thread
+        # costs more than decoding (audio/receive_tuning.py).
+        tune_audio_receivers(pc)
         with loopback_ice(self._loopback):
             await pc.setLocalDescription(await pc.createAnswer())
         answer = str(pc.localDescription.sdp)

@@ -18,9 +18,9 @@ import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
-from voicepilot.audio.jitter import use_low_latency_receive
 from voicepilot.audio.opus import OpusEncodedTrack
-from voicepilot.audio.tracks import drain_track
+from voicepilot.audio.receive_tuning import tune_audio_receivers
+from voicepilot.audio.tracks import PcmStream, drain_track
 from voicepilot.errors import VoicePilotError, classify_http_status, media_error, network_error
 from voicepilot.realtime.endpoints import Endpoint
 from voicepilot.realtime.ice import loopback_ice
@@ -45,7 +45,7 @@ class TransportCallbacks:
 class WebRTCTransport:
     kind = "webrtc"
 
-    def __init__(self, endpoint: Endpoint, outgoing: MediaStreamTrack, callbacks: TransportCallbacks) -> None:
+    def __init__(self, endpoint: Endpoint, outgoing: PcmStream, callbacks: TransportCallbacks) -> None:
         self._endpoint = endpoint
         self._outgoing = outgoing
         self._callbacks = callbacks
@@ -64,9 +64,6 @@ class WebRTCTransport:
         self._pc = pc
         # Encoded here, on the loop, rather than by aiortc (audio/opus.py: a third of the CPU).
         pc.addTrack(OpusEncodedTrack(self._outgoing))
-        # aiortc's receive buffer delays every frame by 60-80 ms for nothing: the speaker's playout
-        # buffer absorbs the jitter (voicepilot/audio/jitter.py).
-        use_low_latency_receive(pc)
         channel = pc.createDataChannel(DATA_CHANNEL_LABEL, ordered=True)
         self._channel = channel
         opened = asyncio.Event()
@@ -83,6 +80,10 @@ class WebRTCTransport:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         except Exception as exc:  # aiortc's SDP parser raises ValueError, but also KeyError, AssertionError...
             raise media_error(f"The service's SDP answer was not usable ({exc.__class__.__name__}: {exc}).") from exc
+        # aiortc's receive buffer delays every frame by 60-80 ms for nothing (the speaker's playout
+        # buffer absorbs the jitter) and its decoder thread costs more than decoding: tuned now that
+        # the receiving track exists, before media flows (voicepilot/audio/receive_tuning.py).
+        tune_audio_receivers(pc)
         await self._wait_open(opened)
 
     async def _wait_open(self, opened: asyncio.Event) -> None:

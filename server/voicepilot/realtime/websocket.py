@@ -15,7 +15,7 @@ import time
 import aiohttp
 import numpy as np
 
-from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Resampler, frame_to_mono, make_frame
+from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Resampler, make_frame
 from voicepilot.audio.tracks import PacedAudioTrack
 from voicepilot.errors import VoicePilotError, classify_http_status, network_error
 from voicepilot.realtime import events as ev
@@ -84,8 +84,8 @@ class WebSocketTransport:
     async def _send_microphone(self) -> None:
         """Pace the routed microphone exactly as the WebRTC track is paced, and append it."""
         while not self._closed:
-            frame = await self._outgoing.recv()
-            pcm24 = self._up.resample(frame_to_mono(frame))
+            samples, _ = await self._outgoing.next_pcm()
+            pcm24 = self._up.resample(samples)
             if pcm24.size and self._ws is not None and not self._ws.closed:
                 audio = base64.b64encode(pcm24.astype("<i2").tobytes()).decode()
                 payload = ev.InputAudioBufferAppend(audio=audio).to_json()

@@ -1,0 +1,101 @@
+"""aiortc's audio receivers tuned: the low-latency buffer and Opus decoded on the loop, checked on a
+real peer connection pair on loopback, and the decoder stand-in on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.mediastreams import MediaStreamError
+
+from tests.unit.test_audio_opus import ToneSource
+from voicepilot.audio.frames import FRAME_SAMPLES, TIME_BASE, frame_to_mono, make_frame, rms_dbfs
+from voicepilot.audio.inline_decode import InlineOpusDecoder
+from voicepilot.audio.jitter import LowLatencyAudioBuffer
+from voicepilot.audio.opus import OpusEncodedTrack, voice_encoder
+from voicepilot.audio.receive_tuning import tune_audio_receivers
+from voicepilot.audio.tracks import PacedAudioTrack
+from voicepilot.realtime.ice import loopback_ice
+
+OPUS = SimpleNamespace(name="opus")
+
+
+def tone_packets(count: int) -> list[bytes]:
+    encoder, tone = voice_encoder(), ToneSource()
+    packets = [encoder.encode(make_frame(tone.next_frame(), i * FRAME_SAMPLES)) for i in range(count)]
+    return [bytes(p[0]) for p in packets]
+
+
+def test_opus_is_decoded_where_it_is_put_and_the_rest_goes_on_to_the_thread() -> None:
+    thread_queue: queue.Queue[Any] = queue.Queue()
+    output: asyncio.Queue[Any] = asyncio.Queue()
+    decoder = InlineOpusDecoder(thread_queue, output)
+    for i, packet in enumerate(tone_packets(20)):
+        decoder.put((OPUS, JitterFrame(packet, timestamp=i * FRAME_SAMPLES)))
+    frames = [output.get_nowait() for _ in range(output.qsize())]
+    assert len(frames) == decoder.decoded == 20
+    assert all(f.samples == FRAME_SAMPLES and f.layout.name == "mono" and f.time_base == TIME_BASE for f in frames)
+    assert [f.pts for f in frames] == [i * FRAME_SAMPLES for i in range(20)]
+    tone_dbfs = rms_dbfs(ToneSource().next_frame())
+    assert rms_dbfs(np.concatenate([frame_to_mono(f) for f in frames[5:]])) == pytest.approx(tone_dbfs, abs=1.5)
+    # Another codec, and the end of the stream, are the decoder thread's, as before.
+    video = (SimpleNamespace(name="VP8"), JitterFrame(b"\x00", timestamp=0))
+    decoder.put(video)
+    decoder.put(None)
+    assert [thread_queue.get_nowait(), thread_queue.get_nowait()] == [video, None]
+    assert output.empty()
+
+
+def test_a_bad_or_empty_frame_is_skipped_and_the_next_one_decodes() -> None:
+    output: asyncio.Queue[Any] = asyncio.Queue()
+    decoder = InlineOpusDecoder(queue.Queue(), output)
+    good = tone_packets(2)
+    decoder.put((OPUS, JitterFrame(b"\xff\xff\xff\xff", timestamp=0)))  # not Opus
+    decoder.put((OPUS, JitterFrame(b"", timestamp=960)))  # would flush the decoder (EOF ever after)
+    decoder.put((OPUS, JitterFrame(good[0], timestamp=1920)))
+    decoder.put((OPUS, JitterFrame(good[1], timestamp=2880)))
+    assert (decoder.errors, decoder.empty, decoder.decoded) == (1, 1, 2)
+    assert [output.get_nowait().pts for _ in range(2)] == [1920, 2880]
+
+
+async def test_tuned_receivers_on_a_real_pair_decode_on_the_loop_and_still_end_cleanly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sender = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    receiver = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    sender.addTrack(OpusEncodedTrack(PacedAudioTrack(ToneSource())))
+    sender.addTransceiver("video")  # not audio: left alone
+    with loopback_ice():
+        await sender.setLocalDescription(await sender.createOffer())
+    await receiver.setRemoteDescription(sender.localDescription)
+    assert tune_audio_receivers(receiver) == 1
+    with loopback_ice():
+        await receiver.setLocalDescription(await receiver.createAnswer())
+    await sender.setRemoteDescription(receiver.localDescription)
+    assert tune_audio_receivers(sender) == 0  # it only sends audio: nothing to tune, nothing to warn about
+    assert tune_audio_receivers(receiver) == 1  # a second call changes nothing
+    assert caplog.records == []
+    audio: Any = next(t for t in receiver.getTransceivers() if t.kind == "audio").receiver
+    decoder = audio._RTCRtpReceiver__decoder_queue
+    assert isinstance(decoder, InlineOpusDecoder)
+    assert isinstance(audio._RTCRtpReceiver__jitter_buffer, LowLatencyAudioBuffer)
+    frames: list[Any] = []
+    try:
+        while len(frames) < 25:
+            frames.append(await asyncio.wait_for(audio.track.recv(), timeout=10))
+        assert decoder.decoded >= 25
+        assert all(f.layout.name == "mono" and f.samples == FRAME_SAMPLES for f in frames)
+        assert rms_dbfs(frame_to_mono(frames[-1])) > -30  # the tone, not silence
+    finally:
+        await receiver.close()
+        await sender.close()
+    # Closing still ends the track and stops aiortc's (idle) decoder thread.
+    with pytest.raises(MediaStreamError):
+        await asyncio.wait_for(audio.track.recv(), timeout=5)
+    assert audio._RTCRtpReceiver__decoder_thread is None
