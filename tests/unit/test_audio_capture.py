@@ -11,8 +11,10 @@ from tests.unit.audio_fakes import FakeSounddevice, device, dominant_hz, tone
 from voicepilot.audio import capture
 from voicepilot.audio.capture import Microphone
 from voicepilot.audio.devices import find_device
-from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE
+from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, SILENCE
 from voicepilot.audio.stream import FIRST_CALLBACK_S, STALL_S
+from voicepilot.audio.tracks import PacedAudioTrack
+from voicepilot.realtime.router import MicRouter
 
 
 async def open_mic(fake: FakeSounddevice, rate: float = 48_000.0) -> Microphone:
@@ -150,4 +152,77 @@ async def test_the_loop_is_woken_once_per_frame_not_per_block(fake_sd: FakeSound
             assert mic.frames_captured == captured + 1  # each wake-up completes a frame
     assert woken == 3
     assert mic.frames_captured == 3
+    await mic.close()
+
+
+async def test_the_track_sends_each_frame_as_soon_as_the_device_delivers_it(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    track = PacedAudioTrack(mic, stall_s=60)  # no timer could release a frame within the test
+    stream = fake_sd.last("input")
+    sending = asyncio.ensure_future(track.next_pcm())
+    await settle()
+    assert not sending.done()  # nothing captured yet: the track waits for the device, not a timer
+    stream.capture(np.full(480, 5))
+    stream.capture(np.full(480, 5))  # the frame is complete: PortAudio's thread wakes the loop once
+    samples, pts = await sending
+    assert (int(samples[0]), pts) == (5, 0)
+    # A backlog (the loop stood still) goes out at once, in order, on the stream's clock.
+    for value in (6, 7):
+        stream.capture(np.full(960, value), from_thread=False)
+    mic._take_blocks()
+    assert [(int(s[0]), p) for s, p in [await track.next_pcm(), await track.next_pcm()]] == [(6, 960), (7, 1920)]
+    assert (track.frames_device_clocked, track.device_stalls) == (3, 0)
+    await mic.close()
+
+
+async def test_a_stalled_device_gets_silence_on_the_timer_until_it_delivers_again(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    track = PacedAudioTrack(mic, stall_s=0.05)
+    samples, _ = await track.next_pcm()  # nothing for 50 ms: stalled, silence keeps the stream going
+    assert samples is SILENCE
+    samples, _ = await track.next_pcm()  # still nothing: silence again, a frame later
+    assert samples is SILENCE
+    assert track.device_stalls == 1
+    mic.feed(np.full(960, 9, dtype=np.int16))
+    samples, pts = await track.next_pcm()
+    assert (int(samples[0]), pts) == (9, 2 * FRAME_SAMPLES)
+    assert (track.frames_device_clocked, track.device_stalls) == (1, 1)
+    await mic.close()
+
+
+async def test_only_the_active_connection_runs_on_the_device_clock(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    router = MicRouter(mic)
+    (active, active_source), (standby, standby_source) = router.new_track(), router.new_track()
+    router.activate(active_source)
+    assert (active_source.clock(), standby_source.clock()) == (mic, None)
+    mic.feed(np.full(960, 3, dtype=np.int16))
+    assert int((await active.next_pcm())[0][0]) == 3
+    assert (await standby.next_pcm())[0] is SILENCE  # kept warm with silence, on its own timer
+    assert (active.frames_device_clocked, standby.frames_device_clocked) == (1, 0)
+    router.activate(standby_source)  # a handover: the device now paces the new connection
+    assert (active_source.clock(), standby_source.clock()) == (None, mic)
+    router.source = None
+    assert standby_source.clock() is None
+    await mic.close()
+
+
+async def test_after_a_skipped_wake_up_the_next_ones_are_on_frame_boundaries_again(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    wakes: list[int] = []
+    mic.call_on_loop = lambda fn, *args: wakes.append(mic.frames_captured)  # type: ignore[method-assign]
+    stream = fake_sd.last("input")
+    blocks_at_wake = []
+    for block in range(1, 9):  # 10 ms blocks
+        stream.capture(np.zeros(480), from_thread=False)
+        if wakes:
+            wakes.clear()
+            blocks_at_wake.append(block)
+            if block != 2:  # the loop is late for the first wake-up: the second frame's is skipped
+                mic._take_blocks()
+        elif block == 4:
+            mic._take_blocks()  # the loop gets round to the first wake-up, two blocks late
+    # Frames complete after blocks 2, 4, 6, 8: the wake-up after block 4 was skipped (one was
+    # pending) and came a block late, at 5; then back on the boundaries, 6 and 8 (not 7).
+    assert blocks_at_wake == [2, 5, 6, 8]
     await mic.close()

@@ -6,14 +6,15 @@ counted) and, once a frame's worth has arrived and none is pending, schedules on
 event loop. On the loop the blocks
 are resampled to 48 kHz and cut into 960-sample frames for the paced track.
 
-Two clocks meet here: the device's and the track's (wall time). A device that runs slightly fast
-slowly fills the frame queue, which would add latency for ever; when the queue stays deeper
-than ``target_frames`` for a second, the oldest frame is dropped (counted as ``frames_trimmed``).
-A slow device leaves the track short now and then: it sends silence for that frame.
+The device's clock paces the track (``clock``/``wait_frame``): each frame is sent as soon as it is
+cut, so the queue normally stays empty. It still bounds what a stalled loop leaves behind: when the
+queue stays deeper than ``target_frames`` for a second (the track is on its timer, as after a
+device stall, and the device runs slightly fast), the oldest frame is dropped (``frames_trimmed``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
@@ -64,12 +65,14 @@ class Microphone(DeviceStream):
         self.process: Callable[[Pcm, float], Pcm] | None = None
         self._blocks: deque[tuple[Pcm, float]] = deque(maxlen=BLOCK_QUEUE)
         self._wake_pending = False
-        self._unannounced = 0  # samples captured since the last wake-up was scheduled
+        self._samples_captured = 0  # by PortAudio's thread, at the device's rate
+        self._frames_announced = 0  # frame boundaries the loop was woken for
         self._frames: deque[Pcm] = deque(maxlen=max_frames)
         self._target = target_frames
         self._over_target = 0
         self._pending = np.zeros(0, dtype=np.int16)
         self._resampler: Resampler | None = None
+        self._frame_waiter: asyncio.Future[None] | None = None
 
     def _stream_class(self, sd: Any) -> Any:
         return sd.InputStream
@@ -82,12 +85,16 @@ class Microphone(DeviceStream):
             self.blocks_dropped += 1
         captured_at = self.device_time(time_info, "inputBufferAdcTime", -self.latency_s - frames / self.rate)
         blocks.append((np.array(data[:, 0], dtype=np.int16), captured_at))
-        # The loop is woken once a frame's worth has arrived, not per block: the frame could not be
-        # sent sooner anyway, and each wake-up costs a self-pipe write and a loop iteration.
-        self._unannounced += frames
-        if not self._wake_pending and self._unannounced * 1000 >= self.rate * FRAME_MS:
+        # The loop is woken once per frame, when a block completes one, not per block: the frame
+        # could not be sent sooner anyway, and each wake-up costs a self-pipe write and a loop
+        # iteration. Counting boundaries (not samples since the last wake-up) keeps the wake-ups on
+        # them after one was skipped: a wake-up a block after each frame is complete would add
+        # 10 ms to every frame from then on.
+        self._samples_captured += frames
+        boundaries = self._samples_captured * 1000 // (self.rate * FRAME_MS)
+        if not self._wake_pending and boundaries > self._frames_announced:
             self._wake_pending = True
-            self._unannounced = 0
+            self._frames_announced = boundaries
             self.call_on_loop(self._take_blocks)
 
     # ------------------------------------------------------------------ the loop
@@ -119,6 +126,30 @@ class Microphone(DeviceStream):
             if self.on_frame is not None:
                 self.on_frame(frame)
         self._pending = pending[whole:]
+        waiter = self._frame_waiter
+        if waiter is not None and self._frames and not waiter.done():
+            waiter.set_result(None)
+
+    # ------------------------------------------------------------------ the device's clock
+
+    def clock(self) -> Microphone:
+        """Frames go out as they are captured (:class:`~voicepilot.audio.tracks.PacedAudioTrack`)."""
+        return self
+
+    async def wait_frame(self, timeout_s: float) -> bool:
+        if self._frames:
+            return True
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._frame_waiter = waiter
+        # A timer handle, not asyncio.wait_for: no task per frame; cancelled unfired when the frame comes.
+        timer = loop.call_later(timeout_s, _resolve, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._frame_waiter = None
+        return bool(self._frames)
 
     def next_frame(self) -> Pcm | None:
         frames = self._frames
@@ -164,3 +195,8 @@ class Microphone(DeviceStream):
             "micFramesTrimmed": float(self.frames_trimmed),
             "micStatusFlags": float(self.status_flags),
         }
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

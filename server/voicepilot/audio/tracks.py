@@ -13,10 +13,28 @@ from aiortc.mediastreams import MediaStreamError
 
 from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SILENCE, Pcm, make_frame
 
+# A device that delivers no frame for this long has stalled (it normally delivers every 20 ms, give
+# or take PulseAudio's bursts of two or three): the track then sends silence on its own timer.
+DEVICE_STALL_S = 0.1
+
 
 class FrameSource(Protocol):
     def next_frame(self) -> Pcm | None:
         """The next 20 ms frame if one is ready, else None (the track then sends silence)."""
+
+
+class FrameClock(Protocol):
+    """A device that delivers frames on its own clock (:class:`voicepilot.audio.capture.Microphone`)."""
+
+    async def wait_frame(self, timeout_s: float) -> bool:
+        """Return once a captured frame is queued (True), or after ``timeout_s`` without one (False)."""
+
+
+def device_clock(source: FrameSource | None) -> FrameClock | None:
+    """The clock ``source`` delivers on right now, if it has one (``source.clock()``): sources
+    without a device (files, silence) have no such method and are paced by the track's timer."""
+    clock = getattr(source, "clock", None)
+    return clock() if clock is not None else None
 
 
 class PcmStream(Protocol):
@@ -56,29 +74,56 @@ class FileFrameSource:
 
 
 class PacedAudioTrack(MediaStreamTrack):
-    """Sends one 20 ms frame per 20 ms of wall time, with continuous timestamps.
+    """Sends one 20 ms frame per 20 ms, with continuous timestamps.
 
     aiortc's sender calls ``recv`` in a loop and does not pace it; pacing here keeps the stream
     real-time. The source can be swapped (``source = ...``) without a break in timestamps.
+
+    Two clocks: a source with a device clock (a microphone) paces the track itself: each frame goes
+    out as soon as the device has delivered it. That saves the track's own timer (a second wake-up
+    of the loop every 20 ms, besides the device's) and the wait for it (0-20 ms, 10 on average,
+    between capture and the wire). A device that delivers nothing for ``stall_s`` is taken as
+    stalled: silence is sent at the timer's pace until it delivers again, so the stream never stops.
+    Other sources (a file, a standby connection's silence) are paced by wall time.
     """
 
     kind = "audio"
 
-    def __init__(self, source: FrameSource | None = None) -> None:
+    def __init__(self, source: FrameSource | None = None, stall_s: float = DEVICE_STALL_S) -> None:
         super().__init__()
         self.source = source
         self.frames_sent = 0
+        self.frames_device_clocked = 0
+        self.device_stalls = 0
+        self._stall_s = stall_s
         self._start: float | None = None
+        self._clocked = False
+        self._stalled = False
 
     async def next_pcm(self) -> tuple[Pcm, int]:
         if self.readyState != "live":
             raise MediaStreamError
+        now = time.monotonic()
         if self._start is None:
-            self._start = time.monotonic()
-        due = self._start + self.frames_sent * FRAME_MS / 1000
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+            self._start = now
+        clock = device_clock(self.source)
+        if clock is not None:
+            self._clocked = True
+            delivered = await clock.wait_frame(FRAME_MS / 1000 if self._stalled else self._stall_s)
+            if delivered:
+                self.frames_device_clocked += 1
+            elif not self._stalled:
+                self.device_stalls += 1
+            self._stalled = not delivered
+        else:
+            if self._clocked:
+                # Back on the timer: from now on, not on a schedule the device ran ahead of or behind.
+                self._start = now - self.frames_sent * FRAME_MS / 1000
+                self._clocked = self._stalled = False
+            due = self._start + self.frames_sent * FRAME_MS / 1000
+            delay = due - now
+            if delay > 0:
+                await asyncio.sleep(delay)
         samples = self.source.next_frame() if self.source else None
         pts = self.frames_sent * FRAME_SAMPLES
         self.frames_sent += 1

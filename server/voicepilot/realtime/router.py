@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 
 from voicepilot.audio.frames import FRAME_MS, Pcm, rms_dbfs
-from voicepilot.audio.tracks import FrameSource, PacedAudioTrack
+from voicepilot.audio.tracks import FrameClock, FrameSource, PacedAudioTrack, device_clock
 
 # The input counts as quiet when the last QUIET_FRAMES frames were all below QUIET_DBFS: a switch
 # then cannot cut an utterance in two.
@@ -30,6 +30,9 @@ class RoutedSource:
 
     def next_frame(self) -> Pcm | None:
         return self._router.next_frame_for(self)
+
+    def clock(self) -> FrameClock | None:
+        return self._router.clock_for(self)
 
 
 class MicRouter:
@@ -51,6 +54,10 @@ class MicRouter:
         if self._active is not None and self._active is not routed:
             self._switched_at_frame = self._last_frame_at
         self._active = routed
+
+    def clock_for(self, routed: RoutedSource) -> FrameClock | None:
+        """The active connection runs on the source's device clock; the others send silence on their timers."""
+        return device_clock(self.source) if routed is self._active else None
 
     def next_frame_for(self, routed: RoutedSource) -> Pcm | None:
         if routed is not self._active or self.source is None:
