@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from voicepilot.realtime.session_config import TurnDetection
+
 
 class WireModel(BaseModel):
     """Base for every contract payload: camelCase aliases, unknown fields refused."""
@@ -110,11 +112,12 @@ class ConnectionSettings(WireModel):
 
 
 class VadSettings(WireModel):
-    """server_vad parameters (the service's semantics; see the README for the local engine's)."""
+    """server_vad parameters (the service's semantics; see the README for the local engine's).
+    The defaults are the session configuration's, so an editor that sends none gets the same."""
 
-    threshold: float = Field(default=0.5, ge=0, le=1)
-    prefix_padding_ms: int = Field(default=300, ge=0, le=2000)
-    silence_duration_ms: int = Field(default=500, ge=100, le=5000)
+    threshold: float = Field(default=TurnDetection.threshold, ge=0, le=1)
+    prefix_padding_ms: int = Field(default=TurnDetection.prefix_padding_ms, ge=0, le=2000)
+    silence_duration_ms: int = Field(default=TurnDetection.silence_duration_ms, ge=100, le=5000)
 
 
 class StartSessionParams(WireModel):
