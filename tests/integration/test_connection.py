@@ -16,6 +16,7 @@ import pytest
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
 from tests.integration.spoken import gaps_at_switches, spoken_session
+from tests.integration.test_audio_session import spoken_ms
 from tests.integration.test_round_trip import ok_tool, start_params
 
 pytestmark = pytest.mark.integration
@@ -258,6 +259,39 @@ async def test_falls_back_to_websocket_when_webrtc_cannot_connect(
     assert [(c["transport"], c["closed"]) for c in calls] == [("webrtc", True), ("websocket", False)]
     messages = [d.get("message", "") for d in sidecar.of("voicepilot/diagnostics")]
     assert any("using the WebSocket transport" in m for m in messages)
+    assert sidecar.states() == ["authenticating", "connecting", "connected"]
+
+
+async def test_websocket_barge_in_cancels_the_reply_and_truncates_it_to_what_was_heard(
+    sidecar: SidecarClient, engine: EngineProcess, samples: Path, tmp_path: Path
+) -> None:
+    """Over WebSocket the client plays the reply, so only it knows how much was heard: speaking over
+    the reply makes it send ``conversation.item.truncate`` at that point, which the engine carries
+    out as the service does (no error); a reply heard to its end is left alone."""
+
+    async def long_reply_then_ok(params: dict[str, Any]) -> dict[str, Any]:
+        if params["arguments"] == {"line": 42}:  # read out: about 7 s to talk over
+            return {"output": json.dumps({"ok": False, "error": "the file is shorter than that " * 6})}
+        return {"output": json.dumps({"ok": True})}
+
+    wav = tmp_path / "over_the_reply.wav"
+    # "go to line forty two", then 3 s later (the reply has begun) "go to line twelve", then quiet.
+    assert spoken_session(wav, 7, gap_s=3.0) == ["go to line forty two", "go to line twelve"]
+    sidecar.tool_handler = long_reply_then_ok
+    await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
+    await sidecar.request("voicepilot/startSession", start_params(wav, engine, transport="websocket"))
+    await sidecar.wait_for(lambda: len(sidecar.tool_requests) == 2, timeout=40)
+    await sidecar.wait_for(lambda: len(sidecar.final_transcripts("assistant")) == 2, timeout=20)
+    (call,) = (await engine.control())["calls"]
+    assert call["transport"] == "websocket"
+    assert call["transcripts"] == ["go to line forty two", "go to line twelve"]
+    # The first reply only, where "go to line twelve" began (3 s after the first command ended,
+    # about 2 s into the reply); the second reply was heard to its end.
+    (truncation,) = call["truncations"]
+    reply_ms = await spoken_ms(sidecar.final_transcripts("assistant")[0])
+    assert 1000 < truncation["audioEndMs"] < reply_ms - 2000, (truncation, reply_ms)
+    assert call["clientEvents"].count("conversation.item.truncate") == 1
+    assert not [d for d in sidecar.of("voicepilot/diagnostics") if d.get("errorKind")]
     assert sidecar.states() == ["authenticating", "connecting", "connected"]
 
 

@@ -321,6 +321,7 @@ class Engine:
             "soundArrivals": [round(t, 4) for t in record.sound_arrivals],
             "soundDepartures": [round(t, 4) for t in record.sound_departures],
             "expired": record.expired,
+            "truncations": [{"itemId": item, "audioEndMs": end} for item, end in record.truncations],
             "closed": call.closed.is_set(),
         }
 

@@ -64,6 +64,8 @@ class CallRecord:
     sound_departures: list[float] = field(default_factory=list)
     frames_received: int = 0
     expired: bool = False
+    # (item_id, audio_end_ms) of each conversation.item.truncate the engine carried out.
+    truncations: list[tuple[str, int]] = field(default_factory=list)
 
 
 class Link(Protocol):
@@ -98,6 +100,7 @@ class Conversation:
         self._input: list[Pcm] = []
         self._input_samples = 0
         self._items: list[dict[str, Any]] = []
+        self._audio_ms: dict[str, int] = {}  # each assistant message's audio length (truncation)
         self._pending_turns: list[UserTurn] = []
         self._active_response: str | None = None
         self._active_task: asyncio.Task[None] | None = None
@@ -199,6 +202,8 @@ class Conversation:
             case ev.OutputAudioBufferClear() if self._webrtc:
                 self._clear_output()
                 self.emit(ev.OutputAudioBufferCleared(response_id=self._speaking_response))
+            case ev.ConversationItemTruncate():
+                self._truncate(event)
             case ev.InputAudioBufferAppend() if not self._webrtc:
                 self._on_append(event.audio, event.event_id)
             case ev.InputAudioBufferAppend():
@@ -225,6 +230,28 @@ class Conversation:
         if kind == "function_call_output":
             self.record.function_call_outputs.append(item)
         self._add_item(item)
+
+    def _truncate(self, event: ev.ConversationItemTruncate) -> None:
+        """As the service does: only an assistant message's audio, not past its end; the transcript
+        goes too, so the model's context holds nothing the user did not hear."""
+        index = next((i for i, item in enumerate(self._items) if item.get("id") == event.item_id), None)
+        audio_ms = self._audio_ms.get(event.item_id)
+        if index is None:
+            self._error("invalid_value", f"Item '{event.item_id}' does not exist.", event.event_id)
+        elif audio_ms is None or event.content_index != 0:
+            self._error("invalid_value", "Only the audio of an assistant message can be truncated.", event.event_id)
+        elif not 0 <= event.audio_end_ms <= audio_ms:
+            self._error(
+                "invalid_value",
+                f"audio_end_ms {event.audio_end_ms} is outside the item's audio (0-{audio_ms} ms).",
+                event.event_id,
+            )
+        else:
+            item = self._items[index]
+            self._items[index] = dict(item, content=[dict(part, transcript="") for part in item["content"]])
+            self._audio_ms[event.item_id] = event.audio_end_ms
+            self.record.truncations.append((event.item_id, event.audio_end_ms))
+            self.emit(ev.ConversationItemTruncated(item_id=event.item_id, audio_end_ms=event.audio_end_ms))
 
     def _add_item(self, item: dict[str, Any]) -> None:
         previous = self._items[-1]["id"] if self._items else None
@@ -458,6 +485,7 @@ class Conversation:
         self.emit(ev.ContentPartDone(response_id=response_id, item_id=item_id, part=part))
         item = dict(item, status="completed", content=[part])
         self._items.append(item)
+        self._audio_ms[item_id] = len(audio) * 1000 // 48_000
         self.emit(ev.OutputItemDone(response_id=response_id, item=item))
         return item
 

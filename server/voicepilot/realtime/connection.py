@@ -98,14 +98,18 @@ class Connection:
             self.audio_item, self._audio_started_at, self._audio_bytes = item_id, time.monotonic(), 0
         self._audio_bytes += pcm_bytes
 
-    def truncate_to_heard(self, beta: bool) -> bool:
+    def truncate_to_heard(self, beta: bool, response_active: bool) -> bool:
         """Over WebSocket the client plays the answer: tell the model how much of it was heard
-        (played in real time), ``conversation.item.truncate``. False when no answer was playing."""
+        (played in real time), ``conversation.item.truncate``. The service finishes sending (and
+        says ``response.done``) long before the answer has played, so the item is remembered until
+        it has played to its end. False when nothing was left to hear."""
         if self.audio_item is None:
             return False
         received_ms = self._audio_bytes // 2 * 1000 // 24_000
         played_ms = int((time.monotonic() - self._audio_started_at) * 1000)
         item, self.audio_item = self.audio_item, None
+        if played_ms >= received_ms and not response_active:
+            return False  # all of it was heard: the model keeps its words
         self.send(ev.ConversationItemTruncate(item_id=item, audio_end_ms=min(received_ms, played_ms)), beta)
         return True
 

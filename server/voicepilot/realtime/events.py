@@ -291,6 +291,15 @@ class OutputAudioBufferCleared(Event):
     response_id: str | None = None
 
 
+class ConversationItemTruncated(Event):
+    """The service cut an assistant message's audio (and dropped its transcript) where asked."""
+
+    type: Literal["conversation.item.truncated"] = "conversation.item.truncated"
+    item_id: str
+    content_index: int = 0
+    audio_end_ms: int
+
+
 class RateLimitsUpdated(Event):
     type: Literal["rate_limits.updated"] = "rate_limits.updated"
     rate_limits: list[dict[str, Any]] = Field(default_factory=list)
@@ -327,6 +336,7 @@ ServerEvent = (
     | OutputAudioBufferStarted
     | OutputAudioBufferStopped
     | OutputAudioBufferCleared
+    | ConversationItemTruncated
     | RateLimitsUpdated
 )
 

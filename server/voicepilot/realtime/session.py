@@ -488,7 +488,8 @@ class RealtimeSession:
                     stopped = True
                 if connection.kind == "websocket":
                     # No output buffer on the service's side: tell the model what was heard instead.
-                    stopped = connection.truncate_to_heard(self.beta) or stopped
+                    active = turns.active_response is not None
+                    stopped = connection.truncate_to_heard(self.beta, active) or stopped
                 elif turns.active_response is not None or turns.audio_playing:
                     connection.send(ev.OutputAudioBufferClear(), self.beta)
                     stopped = True
@@ -544,7 +545,7 @@ class RealtimeSession:
             case ev.SpeechStarted():
                 if connection.kind == "websocket":
                     # Over WebSocket the client plays the audio, so it tells the model what was heard.
-                    connection.truncate_to_heard(self.beta)
+                    connection.truncate_to_heard(self.beta, turns.active_response is not None)
                 # Still "speaking" after speech_stopped, until the commit that follows it, so the
                 # conversation never looks quiet between the two.
                 turns.speaking = True
@@ -571,7 +572,6 @@ class RealtimeSession:
             case ev.FunctionCallArgumentsDone():
                 self._start_tool_call(connection, event.call_id, event.name, event.arguments)
             case ev.ResponseDone(response=response):
-                connection.audio_item = None
                 if turns.active_response == response.id:
                     turns.active_response = None
                 # A function call can also arrive only as an output item of response.done.
