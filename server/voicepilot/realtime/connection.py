@@ -11,6 +11,7 @@ import av
 from voicepilot.audio.tracks import PacedAudioTrack
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.endpoints import Endpoint
+from voicepilot.realtime.heard import HeardAnswer
 from voicepilot.realtime.keys import Credential, EphemeralKey
 from voicepilot.realtime.router import RoutedSource
 from voicepilot.realtime.webrtc import TransportCallbacks, WebRTCTransport
@@ -70,10 +71,8 @@ class Connection:
         self.service_expires_at: float | None = None
         self.expired = False
         self.lost_reason: str | None = None
-        # WebSocket playback bookkeeping, for truncating an interrupted answer.
-        self.audio_item: str | None = None
-        self._audio_started_at = 0.0
-        self._audio_bytes = 0
+        # WebSocket only: what the user heard of the answer, for truncating an interrupted one.
+        self.heard = HeardAnswer()
         callbacks = TransportCallbacks(
             on_message=lambda raw: on_message(self, raw),
             on_closed=lambda r: on_lost(self, r),
@@ -93,24 +92,13 @@ class Connection:
     def send(self, event: ev.Event, beta: bool) -> None:
         self.transport.send(event.to_json(beta=beta))
 
-    def note_audio(self, item_id: str, pcm_bytes: int) -> None:
-        if item_id != self.audio_item:
-            self.audio_item, self._audio_started_at, self._audio_bytes = item_id, time.monotonic(), 0
-        self._audio_bytes += pcm_bytes
-
     def truncate_to_heard(self, beta: bool, response_active: bool) -> bool:
-        """Over WebSocket the client plays the answer: tell the model how much of it was heard
-        (played in real time), ``conversation.item.truncate``. The service finishes sending (and
-        says ``response.done``) long before the answer has played, so the item is remembered until
-        it has played to its end. False when nothing was left to hear."""
-        if self.audio_item is None:
+        """Over WebSocket: tell the model how much of the answer was heard (:mod:`.heard`). False
+        when nothing was left to hear."""
+        truncation = self.heard.truncation(response_active)
+        if truncation is None:
             return False
-        received_ms = self._audio_bytes // 2 * 1000 // 24_000
-        played_ms = int((time.monotonic() - self._audio_started_at) * 1000)
-        item, self.audio_item = self.audio_item, None
-        if played_ms >= received_ms and not response_active:
-            return False  # all of it was heard: the model keeps its words
-        self.send(ev.ConversationItemTruncate(item_id=item, audio_end_ms=min(received_ms, played_ms)), beta)
+        self.send(truncation, beta)
         return True
 
     @property

@@ -541,7 +541,7 @@ class RealtimeSession:
                 if isinstance(expires_at, int | float) and expires_at > 0:
                     connection.service_expires_at = float(expires_at)
             case ev.AudioDelta(item_id=item_id, delta=delta):
-                connection.note_audio(item_id, len(delta) * 3 // 4)
+                connection.heard.note_audio(item_id, len(delta) * 3 // 4)
             case ev.SpeechStarted():
                 if connection.kind == "websocket":
                     # Over WebSocket the client plays the audio, so it tells the model what was heard.
