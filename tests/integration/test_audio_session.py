@@ -51,6 +51,10 @@ async def start(sidecar: SidecarClient, engine: EngineProcess, **params: Any) ->
     }
     result = await sidecar.request("voicepilot/startSession", request)
     await sidecar.wait_state("connected")
+    # Speak only once the microphone captures, as a person waits for the indicator: on a freshly
+    # started PulseAudio a new capture can begin a second or more late, and the start of a command
+    # said into it would be lost (seen once as "go to line forty two" heard as "down the line for detail").
+    await sidecar.wait_for(lambda: sidecar.last_stats().get("micFramesCaptured", 0) > 0, timeout=10)
     session_id: str = result["sessionId"]
     return session_id
 
