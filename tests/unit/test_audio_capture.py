@@ -226,3 +226,27 @@ async def test_after_a_skipped_wake_up_the_next_ones_are_on_frame_boundaries_aga
     # pending) and came a block late, at 5; then back on the boundaries, 6 and 8 (not 7).
     assert blocks_at_wake == [2, 5, 6, 8]
     await mic.close()
+
+
+async def test_at_a_handover_the_new_connection_is_woken_by_every_frame(fake_sd: FakeSounddevice) -> None:
+    """The old track may still be waiting for a frame when the new one starts to: both are woken,
+    and the old one giving up (its own timeout) must not leave the new one waiting for its own."""
+    mic = await open_mic(fake_sd)
+    router = MicRouter(mic)
+    (old, old_source), (new, new_source) = router.new_track(), router.new_track()
+    old._stall_s = 0.05  # gives up soon; the new track would wait a minute for a frame it missed
+    new._stall_s = 60
+    router.activate(old_source)
+    old_waiting = asyncio.ensure_future(old.next_pcm())
+    await settle()
+    router.activate(new_source)  # the switch, while the old track waits
+    for value in (1, 2, 3):
+        receiving = asyncio.ensure_future(new.next_pcm())
+        await settle()
+        if value == 2:
+            assert (await old_waiting)[0] is SILENCE  # it timed out meanwhile: no longer the active one
+        mic.feed(np.full(960, value, dtype=np.int16))
+        samples, _ = await asyncio.wait_for(receiving, timeout=5)
+        assert int(samples[0]) == value
+    assert new.device_stalls == 0
+    await mic.close()

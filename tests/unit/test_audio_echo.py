@@ -18,6 +18,7 @@ from tests.bench.echo_room import (
     voice_band_db,
 )
 from voicepilot.audio.echo import FILTER_MS, EchoCanceller
+from voicepilot.audio.echo_suppressor import ResidualEchoSuppressor
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE
 
 
@@ -147,3 +148,21 @@ def test_the_user_over_the_echo_passes_the_suppressor_within_a_few_db() -> None:
     assert level_out >= level_in - 3
     assert level_out >= voice_band_db(bare[spoken]) - 2
     assert run.canceller.stats()["echoFramesDoubleTalk"] > 0
+
+
+def test_after_a_rest_the_suppressor_judges_the_next_reply_from_silence_not_the_last_one() -> None:
+    t = np.arange(FRAME_SAMPLES) / SAMPLE_RATE
+    loud = (np.sin(2 * np.pi * 300 * t) * 10000).astype(np.int16)  # what the speaker played (-13 dBFS)
+    echo = (loud // 3).astype(np.int16)
+    residual = (echo // 10).astype(np.int16)
+    user = (np.sin(2 * np.pi * 500 * t) * 3000).astype(np.int16)  # -23 dBFS, with nothing playing
+    quiet = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+    rested, held = ResidualEchoSuppressor(), ResidualEchoSuppressor()
+    for suppressor in (rested, held):
+        suppressor.process(echo, residual, loud)  # echo only: faded out...
+        assert not suppressor.process(echo, residual, loud).any()  # ...and silenced
+    # Without a rest, the last reply's loud frames still count as playing: the user is held back.
+    assert not held.process(user, user, quiet).any()
+    # The speaker was quiet for longer than the window (the canceller skipped frames): the user passes whole.
+    rested.rest()
+    np.testing.assert_array_equal(rested.process(user, user, quiet), user)

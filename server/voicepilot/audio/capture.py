@@ -72,7 +72,8 @@ class Microphone(DeviceStream):
         self._over_target = 0
         self._pending = np.zeros(0, dtype=np.int16)
         self._resampler: Resampler | None = None
-        self._frame_waiter: asyncio.Future[None] | None = None
+        # The tracks waiting for the next frame: usually one, two while a handover switches tracks.
+        self._frame_waiters: set[asyncio.Future[None]] = set()
 
     def _stream_class(self, sd: Any) -> Any:
         return sd.InputStream
@@ -126,9 +127,9 @@ class Microphone(DeviceStream):
             if self.on_frame is not None:
                 self.on_frame(frame)
         self._pending = pending[whole:]
-        waiter = self._frame_waiter
-        if waiter is not None and self._frames and not waiter.done():
-            waiter.set_result(None)
+        if self._frames:
+            for waiter in self._frame_waiters:
+                _resolve(waiter)
 
     # ------------------------------------------------------------------ the device's clock
 
@@ -141,14 +142,14 @@ class Microphone(DeviceStream):
             return True
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
-        self._frame_waiter = waiter
+        self._frame_waiters.add(waiter)
         # A timer handle, not asyncio.wait_for: no task per frame; cancelled unfired when the frame comes.
         timer = loop.call_later(timeout_s, _resolve, waiter)
         try:
             await waiter
         finally:
             timer.cancel()
-            self._frame_waiter = None
+            self._frame_waiters.discard(waiter)
         return bool(self._frames)
 
     def next_frame(self) -> Pcm | None:

@@ -206,6 +206,8 @@ class EchoCanceller:
         self._near_next = start + frame.size
         if self._audible_end is None or start - self._audible_end > self._filter:
             self.frames_skipped += 1
+            if self.suppressor is not None:
+                self.suppressor.rest()
             return frame
         reference = self._reference(start + self._ahead, frame.size)
         began = time.thread_time()

@@ -43,7 +43,8 @@ are suppressed too; the prior fades over the first ~0.5 s of the reply. It is no
 at full volume): then a user who starts to speak with the reply, as loud as it, would lose their
 first word (measured: "save all files" heard as "el al is").
 
-While the speaker is quiet the canceller does not call this at all: frames pass untouched.
+While the speaker is quiet the canceller does not call this at all: frames pass untouched, and the
+suppressor rests (:meth:`ResidualEchoSuppressor.rest`).
 """
 
 from __future__ import annotations
@@ -80,6 +81,12 @@ class ResidualEchoSuppressor:
         """Another room: forget the couplings."""
         self.residual = _Coupling(self.prior_db)
         self.echo = _Coupling(self.prior_db)
+        self.rest()
+
+    def rest(self) -> None:
+        """The speaker has been quiet for longer than the window and frames pass untouched (the
+        canceller skips them): the next reply starts from that, not from the last one's levels,
+        gain and hangover. The couplings, what was learned of the room, stay."""
         self._references.clear()
         self._hangover = 0
         self._gain = 1.0
