@@ -10,7 +10,7 @@ import type { DiagnosticsView } from './diagnosticsView';
 import { Commands, CONFIGURATION_SECTION, ContextKeys, Views, type CommandId } from './ids';
 import type { LiveSession } from './liveSession';
 import { localChecks } from './localChecks';
-import { reportError, showErrorWithActions } from './messages';
+import { reportError, showMessageWithActions } from './messages';
 import { describeFailure } from './presentation';
 import { buildStartSessionParams } from './sessionParams';
 import {
@@ -95,7 +95,7 @@ export function registerReactions(controller: Controller): vscode.Disposable {
       if (status.state === 'failed' && status.previous !== 'failed') {
         const failure = describeFailure(status);
         if (readNotificationLevel() !== 'off') {
-          void showErrorWithActions(failure.message, failure.actions);
+          void showMessageWithActions(failure.message, failure.actions);
         }
       }
       if (status.state === 'reconnecting' && status.previous !== 'reconnecting' && readNotificationLevel() === 'always') {

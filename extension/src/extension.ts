@@ -9,7 +9,7 @@ import { Dictation } from './dictation';
 import { DiagnosticsView } from './diagnosticsView';
 import { ContextKeys } from './ids';
 import { LiveSession } from './liveSession';
-import { reportError, showDeviceNotice, showErrorWithActions } from './messages';
+import { reportError, showDeviceNotice, showMessageWithActions } from './messages';
 import { findPython } from './python';
 import { pythonExtensionInterpreter } from './pythonExtension';
 import {
@@ -92,7 +92,7 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
       contextKeys.set(ContextKeys.sidecarRunning, false);
       state.markSidecarStopped(reason);
       if (gaveUp) {
-        void showErrorWithActions('VoicePilot: the sidecar keeps stopping, so it is not restarted again.', [
+        void showMessageWithActions('VoicePilot: the sidecar keeps stopping, so it is not restarted again.', [
           'showLogs',
           'restartSidecar',
         ]);

@@ -1,4 +1,4 @@
-// Error messages with buttons that lead to the fix (the actions are chosen in presentation.ts).
+// Error and warning messages with buttons that lead to the fix (the actions are chosen in presentation.ts).
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
 import type { DeviceStateParams } from './contract';
@@ -13,7 +13,7 @@ import type { NotificationLevel } from './settings';
 import { SidecarStartError } from './sidecar';
 
 /** Shows `message` with a button per action and carries out the one the user picks. */
-export async function showErrorWithActions(
+export async function showMessageWithActions(
   message: string,
   actions: readonly FailureAction[],
   severity: 'error' | 'warning' = 'error',
@@ -45,13 +45,13 @@ async function runFailureAction(action: FailureAction): Promise<void> {
 /** Reports a failed command, with the buttons that fix what the error says went wrong. */
 export async function reportError(whatFailed: string, error: unknown): Promise<void> {
   if (error instanceof SidecarStartError) {
-    await showErrorWithActions(error.message, ['openSettings', 'showLogs']);
+    await showMessageWithActions(error.message, ['openSettings', 'showLogs']);
     return;
   }
   const reason = error instanceof Error ? error.message : String(error);
   const data = error instanceof ResponseError ? (error.data as unknown) : undefined;
   const { message, actions } = describeRequestFailure(whatFailed, reason, data);
-  await showErrorWithActions(message, actions);
+  await showMessageWithActions(message, actions);
 }
 
 /** How long the status-bar message of a recovered device stays. */
@@ -70,7 +70,7 @@ export async function showDeviceNotice(change: DeviceStateParams, notifications:
       vscode.window.setStatusBarMessage(notice.message, DEVICE_RECOVERED_MS);
       return;
     case 'warning':
-      await showErrorWithActions(notice.message, notice.actions, 'warning');
+      await showMessageWithActions(notice.message, notice.actions, 'warning');
       return;
   }
 }

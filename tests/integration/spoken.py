@@ -13,6 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE
+from voicepilot.engine.speech import tts
+
 RATE = 16_000
 SAMPLES = Path(__file__).resolve().parents[2] / "server" / "voicepilot" / "samples"
 UTTERANCES = {"go_to_line_42.wav": "go to line forty two", "go_to_line_12.wav": "go to line twelve"}
@@ -58,3 +61,13 @@ def gaps_at_switches(calls: list[dict[str, object]]) -> list[float]:
         if before:
             gaps.append(first_new - before[-1] - 0.020)
     return gaps
+
+
+LOUD = 1000  # a 20 ms frame of the engine's voice with a sample above this is heard
+
+
+async def spoken_ms(text: str) -> int:
+    """How long the engine's voice takes to say ``text`` (the same synthesis the engine runs)."""
+    audio = await tts.synthesize(text, SAMPLE_RATE, "marin")
+    frames = audio[: audio.size // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES)
+    return sum(FRAME_MS for frame in frames if int(np.abs(frame).max()) > LOUD)

@@ -17,21 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import av
-import numpy as np
 import pytest
 
 from tests.fixtures.pulse import MIC, MIC_FEED, MonitorRecorder, PulseAudio
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import RpcError, SidecarClient
+from tests.integration.spoken import spoken_ms
 from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.frames import FRAME_MS, Pcm
 from voicepilot.editor_tools import EDITOR_TOOLS
-from voicepilot.engine.speech import tts
 
 pytestmark = pytest.mark.integration
 
 TOOLS = [tool.wire() for tool in EDITOR_TOOLS]
-LOUD = 1000
 BARGE_IN_BUDGET_S = 0.1
 
 
@@ -57,13 +55,6 @@ async def start(sidecar: SidecarClient, engine: EngineProcess, **params: Any) ->
     await sidecar.wait_for(lambda: sidecar.last_stats().get("micFramesCaptured", 0) > 0, timeout=10)
     session_id: str = result["sessionId"]
     return session_id
-
-
-async def spoken_ms(text: str) -> int:
-    """How long the engine's voice takes to say ``text`` (the same synthesis the engine runs)."""
-    audio = await tts.synthesize(text, 48_000, "marin")
-    frames = audio[: audio.size // 960 * 960].reshape(-1, 960)
-    return sum(FRAME_MS for frame in frames if int(np.abs(frame).max()) > LOUD)
 
 
 def device_changes(sidecar: SidecarClient) -> list[dict[str, Any]]:

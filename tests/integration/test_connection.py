@@ -15,8 +15,7 @@ import pytest
 
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
-from tests.integration.spoken import gaps_at_switches, spoken_session
-from tests.integration.test_audio_session import spoken_ms
+from tests.integration.spoken import gaps_at_switches, spoken_ms, spoken_session
 from tests.integration.test_round_trip import ok_tool, start_params
 
 pytestmark = pytest.mark.integration
@@ -219,6 +218,8 @@ async def test_session_stats_arrive_about_once_a_second(
         assert key in stats
     assert 0 <= stats["rttMs"] < 200
     assert 0 < stats["keyExpiresInS"] <= 60
+    assert stats["receiversTuned"] == 1  # the low-latency buffer and Opus decoded on the loop
+    assert stats["micStalls"] == 0  # a file has no device clock to stall
 
 
 async def test_tampered_dtls_fingerprint_is_refused(

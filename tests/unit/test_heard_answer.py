@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from voicepilot.realtime.heard import WIRE_RATE, HeardAnswer
+from voicepilot.realtime.events import WEBSOCKET_PCM_RATE
+from voicepilot.realtime.heard import HeardAnswer
 
 
 class Clock:
@@ -14,7 +15,7 @@ class Clock:
 
 
 def seconds_of_audio(seconds: float) -> int:
-    return int(seconds * WIRE_RATE) * 2
+    return int(seconds * WEBSOCKET_PCM_RATE) * 2
 
 
 def test_an_answer_interrupted_while_it_plays_is_cut_where_the_user_was() -> None:

@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from voicepilot.audio.frames import Pcm, Resampler, rms_dbfs
+from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, rms_dbfs
 from voicepilot.engine.recognizers import STT_RATE, RecognizerPool
 from voicepilot.engine.speech import dialogue, stt, tts
 from voicepilot.engine.speech import vad as vad_mod
@@ -112,7 +112,7 @@ class Conversation:
         self.closed = asyncio.Event()
         self._closing = False
         # WebSocket clients send 24 kHz PCM16; the recognizer wants 16 kHz.
-        self._ws_resampler = Resampler(24_000, STT_RATE)
+        self._ws_resampler = Resampler(ev.WEBSOCKET_PCM_RATE, STT_RATE)
 
     # ------------------------------------------------------------------ setup
 
@@ -470,7 +470,7 @@ class Conversation:
             ev.ConversationItemCreated(item=item, previous_item_id=self._items[-1]["id"] if self._items else None)
         )
         self.emit(ev.ContentPartAdded(response_id=response_id, item_id=item_id, part=part))
-        audio = await tts.synthesize(text, 48_000, self.config.voice)
+        audio = await tts.synthesize(text, SAMPLE_RATE, self.config.voice)
         self._speaking_response = response_id
         assert self.link is not None
         if self._webrtc:
@@ -485,7 +485,7 @@ class Conversation:
         self.emit(ev.ContentPartDone(response_id=response_id, item_id=item_id, part=part))
         item = dict(item, status="completed", content=[part])
         self._items.append(item)
-        self._audio_ms[item_id] = len(audio) * 1000 // 48_000
+        self._audio_ms[item_id] = len(audio) * 1000 // SAMPLE_RATE
         self.emit(ev.OutputItemDone(response_id=response_id, item=item))
         return item
 

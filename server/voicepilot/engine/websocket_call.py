@@ -15,7 +15,6 @@ from voicepilot.engine.faults import Faults
 from voicepilot.realtime import events as ev
 from voicepilot.tasks import TaskGroup
 
-WIRE_RATE = 24_000
 DELTA_MS = 100  # the service sends its voice in chunks of about this size
 
 
@@ -28,7 +27,7 @@ class WebSocketCall:
         self._faults = faults
         self._ws = web.WebSocketResponse(heartbeat=None, max_msg_size=16 * 1024 * 1024)
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
-        self._down = Resampler(SAMPLE_RATE, WIRE_RATE)
+        self._down = Resampler(SAMPLE_RATE, ev.WEBSOCKET_PCM_RATE)
         self._tasks = TaskGroup(f"engine websocket {call_id}")
         self.closed = asyncio.Event()
 
@@ -65,7 +64,7 @@ class WebSocketCall:
     def play(self, samples: Pcm, response_id: str, item_id: str) -> None:
         beta = self.conversation.flavor == "preview"
         pcm24 = self._down.resample(samples)
-        step = WIRE_RATE * DELTA_MS // 1000
+        step = ev.WEBSOCKET_PCM_RATE * DELTA_MS // 1000
         for start in range(0, pcm24.size, step):
             if rms_dbfs(pcm24[start : start + step]) > DEPARTURE_DBFS:
                 self.conversation.record.sound_departures.append(time.monotonic())

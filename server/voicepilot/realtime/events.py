@@ -30,6 +30,9 @@ _BETA_TO_GA = {
 _GA_TO_BETA = {ga: beta for beta, ga in _BETA_TO_GA.items()}
 # GA-only events that a preview session never sees.
 GA_ONLY_TYPES = frozenset({"conversation.item.added", "conversation.item.done"})
+# The audio the WebSocket carries both ways (input_audio_buffer.append, response.output_audio.delta):
+# base64 PCM16 mono at this rate.
+WEBSOCKET_PCM_RATE = 24_000
 
 
 def to_ga_type(event_type: str) -> str:

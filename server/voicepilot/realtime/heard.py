@@ -17,8 +17,6 @@ from collections.abc import Callable
 
 from voicepilot.realtime import events as ev
 
-WIRE_RATE = 24_000  # PCM16 mono on the WebSocket
-
 
 class HeardAnswer:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -38,7 +36,7 @@ class HeardAnswer:
         hear (no answer, or all of it played and no more is coming). Either way it is forgotten."""
         if self.item_id is None:
             return None
-        received_ms = self._bytes // 2 * 1000 // WIRE_RATE
+        received_ms = self._bytes // 2 * 1000 // ev.WEBSOCKET_PCM_RATE
         played_ms = int((self._clock() - self._started_at) * 1000)
         item_id, self.item_id = self.item_id, None
         if played_ms >= received_ms and not response_active:

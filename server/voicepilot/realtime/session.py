@@ -673,6 +673,8 @@ class RealtimeSession:
         active = self.active
         if active is not None:
             stats["framesReceived"] = float(active.transport.frames_received)
+            # Times the microphone delivered nothing for 100 ms and silence went out on a timer instead.
+            stats["micStalls"] = float(active.track.device_stalls)
             deadline = self._deadline_of(active)
             if deadline is not None:
                 stats["serviceSessionEndsInS"] = round(deadline, 1)

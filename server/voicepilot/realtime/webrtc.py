@@ -58,6 +58,9 @@ class WebRTCTransport:
         self.last_media_at: float | None = None
         self._failed = asyncio.Event()
         self._bytes_sent_at: tuple[float, int] | None = None
+        # Audio receivers with the low-latency buffer and Opus decoded on the loop (1; 0 means a newer
+        # aiortc kept its defaults: slower, and the log says why).
+        self.receivers_tuned = 0
 
     async def connect(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -83,7 +86,7 @@ class WebRTCTransport:
         # aiortc's receive buffer delays every frame by 60-80 ms for nothing (the speaker's playout
         # buffer absorbs the jitter) and its decoder thread costs more than decoding: tuned now that
         # the receiving track exists, before media flows (voicepilot/audio/receive_tuning.py).
-        tune_audio_receivers(pc)
+        self.receivers_tuned = tune_audio_receivers(pc)
         await self._wait_open(opened)
 
     async def _wait_open(self, opened: asyncio.Event) -> None:
@@ -181,7 +184,7 @@ class WebRTCTransport:
         if self._pc is None:
             return {}
         report = await self._pc.getStats()
-        stats: dict[str, float] = {}
+        stats: dict[str, float] = {"receiversTuned": float(self.receivers_tuned)}
         for entry in report.values():
             # Fields stay None until the first RTCP reports arrive.
             if entry.type == "remote-inbound-rtp" and entry.roundTripTime is not None:

@@ -26,7 +26,6 @@ from voicepilot.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 
-WIRE_RATE = 24_000
 HEARTBEAT_S = 1.0  # a missing pong closes the socket after HEARTBEAT_S / 2 more: dead peer in ~1.5 s
 CONNECT_TIMEOUT_S = 10.0
 
@@ -43,8 +42,8 @@ class WebSocketTransport:
         self._credential = credential
         self._ws: aiohttp.ClientWebSocketResponse[bool] | None = None
         self._tasks = TaskGroup("websocket transport")
-        self._up = Resampler(SAMPLE_RATE, WIRE_RATE)
-        self._down = Resampler(WIRE_RATE, SAMPLE_RATE)
+        self._up = Resampler(SAMPLE_RATE, ev.WEBSOCKET_PCM_RATE)
+        self._down = Resampler(ev.WEBSOCKET_PCM_RATE, SAMPLE_RATE)
         self._down_pts = 0
         self._closed = False
         self.call_id: str | None = None
