@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Coroutine
 from typing import Any
 
@@ -49,3 +50,26 @@ async def wait_first(*events: asyncio.Event, timeout: float | None = None) -> No
         for waiter in waiters:
             waiter.cancel()
         await asyncio.gather(*waiters, return_exceptions=True)
+
+
+async def sleep_on_grid(period_s: float) -> float:
+    """Sleep until the next multiple of ``period_s`` on the loop's clock; returns that moment.
+
+    Periodic tasks whose periods divide one another (the watchdog and the level reports at 100 ms,
+    the stats at 1 s) then wake in the same turn of the loop instead of each on its own: every
+    wake-up of an otherwise idle process costs about a quarter of a millisecond of CPU here.
+    """
+    loop = asyncio.get_running_loop()
+    due = (math.floor(loop.time() / period_s) + 1) * period_s
+    woken: asyncio.Future[None] = loop.create_future()
+    timer = loop.call_at(due, _wake, woken)
+    try:
+        await woken
+    finally:
+        timer.cancel()
+    return due
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

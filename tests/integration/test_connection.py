@@ -220,6 +220,7 @@ async def test_session_stats_arrive_about_once_a_second(
     assert 0 < stats["keyExpiresInS"] <= 60
     assert stats["receiversTuned"] == 1  # the low-latency buffer and Opus decoded on the loop
     assert stats["micStalls"] == 0  # a file has no device clock to stall
+    assert stats["framesRidden"] > 0  # a file's frames leave with the service's, not on a timer of their own
 
 
 async def test_tampered_dtls_fingerprint_is_refused(

@@ -54,6 +54,7 @@ from voicepilot.audio.tracks import FrameSource
 from voicepilot.contract import DeviceStateName
 from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime import events as ev
+from voicepilot.tasks import sleep_on_grid
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +349,7 @@ class VoiceAudio:
     async def _supervise(self) -> None:
         next_level = 0.0
         while True:
-            await asyncio.sleep(min(SUPERVISE_EVERY_S, LEVEL_INTERVAL_S))
+            await sleep_on_grid(min(SUPERVISE_EVERY_S, LEVEL_INTERVAL_S))
             now = time.monotonic()
             if now >= next_level:
                 next_level = now + LEVEL_INTERVAL_S

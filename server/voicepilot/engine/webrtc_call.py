@@ -53,6 +53,10 @@ class FaultyOutgoingAudio:
                     self._record.sound_departures.append(time.monotonic())
                 return samples, pts
 
+    def ride_along(self) -> None:
+        """Never: the real service sends on its own clock, whatever the caller sends, and so does the
+        engine (riding on each other's frames, two peers would race each other to the lead's end)."""
+
     def stop(self) -> None:
         self._inner.stop()
 

@@ -41,7 +41,7 @@ from voicepilot.realtime.key_service import Backoff, KeyService
 from voicepilot.realtime.keys import Credential, EphemeralKey, mint_ephemeral_key
 from voicepilot.realtime.router import MicRouter
 from voicepilot.realtime.session_config import SessionConfig
-from voicepilot.tasks import TaskGroup
+from voicepilot.tasks import TaskGroup, sleep_on_grid
 
 log = logging.getLogger(__name__)
 
@@ -298,10 +298,10 @@ class RealtimeSession:
 
     async def _supervise(self) -> None:
         """Watchdog, handover scheduler and drain collector, in one place so they never race."""
+        loop = asyncio.get_running_loop()
         while True:
-            asleep_at = time.monotonic()
-            await asyncio.sleep(self.options.supervise_every_s)
-            overslept = time.monotonic() - asleep_at - self.options.supervise_every_s
+            due = await sleep_on_grid(self.options.supervise_every_s)
+            overslept = loop.time() - due
             if overslept > OWN_STALL_S:
                 # This process stood still (a blocked loop, a suspended machine): the silence is ours,
                 # and the frames that arrived meanwhile are still queued. Judge the peer next round.
@@ -675,6 +675,8 @@ class RealtimeSession:
             stats["framesReceived"] = float(active.transport.frames_received)
             # Times the microphone delivered nothing for 100 ms and silence went out on a timer instead.
             stats["micStalls"] = float(active.track.device_stalls)
+            # Timer-paced frames that left on a wake-up for the service's audio (audio/tracks.py).
+            stats["framesRidden"] = float(active.track.frames_ridden)
             deadline = self._deadline_of(active)
             if deadline is not None:
                 stats["serviceSessionEndsInS"] = round(deadline, 1)

@@ -162,6 +162,8 @@ class WebRTCTransport:
         task.add_done_callback(self._drains.discard)
 
     def _on_remote_frame(self, frame: av.AudioFrame) -> None:
+        # The loop is awake for the service's frame: ours can go in the same wake-up (audio/tracks.py).
+        self._outgoing.ride_along()
         self.frames_received += 1
         self.last_media_at = time.monotonic()
         if self._callbacks.on_remote_frame is not None:

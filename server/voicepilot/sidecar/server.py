@@ -40,7 +40,7 @@ from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
 from voicepilot.sidecar.probe import connection_checks, probe_connection
 from voicepilot.sidecar.protocol import raw_params_converter
 from voicepilot.sidecar.runtime import describe_runtime, runtime_counts
-from voicepilot.tasks import TaskGroup
+from voicepilot.tasks import TaskGroup, sleep_on_grid
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ class VoicePilotServer(LanguageServer):
 
     async def _push_stats(self, session: RealtimeSession) -> None:
         while session.state not in ("closed", "failed"):
-            await asyncio.sleep(STATS_INTERVAL_S)
+            await sleep_on_grid(STATS_INTERVAL_S)
             try:
                 stats = await session.stats()
             except Exception:  # stats are best effort: never let them end the loop

@@ -1,0 +1,56 @@
+"""Owned tasks and the shared wake-up grid of periodic ones."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from voicepilot.tasks import TaskGroup, sleep_on_grid
+
+
+async def test_periodic_tasks_on_one_grid_wake_in_the_same_turn_of_the_loop() -> None:
+    loop = asyncio.get_running_loop()
+    turn = 0
+
+    def count_turn() -> None:  # one increment per turn of the loop, for as long as the test runs
+        nonlocal turn
+        turn += 1
+        handle[0] = loop.call_soon(count_turn)
+
+    handle = [loop.call_soon(count_turn)]
+
+    async def wake_on(period_s: float, times: int) -> list[tuple[float, float, int]]:
+        woken = []
+        for _ in range(times):
+            due = await sleep_on_grid(period_s)
+            woken.append((due, loop.time(), turn))
+        return woken
+
+    try:
+        fast, slow = await asyncio.gather(wake_on(0.02, 4), wake_on(0.04, 2))
+    finally:
+        handle[0].cancel()
+    for due, at, _ in fast + slow:
+        assert at >= due  # never early
+    for period, wakes in ((0.02, fast), (0.04, slow)):
+        for due, _, _ in wakes:
+            assert math.isclose(due / period, round(due / period), abs_tol=1e-6)  # on the grid
+    # Every wake-up of the slow task is one of the fast task's, in the same turn of the loop.
+    fast_turns = [turn for _, _, turn in fast]
+    assert all(turn in fast_turns for _, _, turn in slow)
+    assert fast_turns == sorted(set(fast_turns))  # and the fast one woke once per period
+
+
+async def test_a_task_that_fails_does_not_take_the_others_with_it_and_close_cancels_them() -> None:
+    group = TaskGroup("test")
+    forever = group.spawn(asyncio.Event().wait())
+
+    async def fail() -> None:
+        raise RuntimeError("boom")
+
+    failed = group.spawn(fail())
+    await asyncio.gather(failed, return_exceptions=True)
+    assert not forever.done()
+    await group.close()
+    assert forever.cancelled()
+    assert isinstance(failed.exception(), RuntimeError)
