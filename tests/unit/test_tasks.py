@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 
 from voicepilot.tasks import TaskGroup, sleep_on_grid
@@ -38,7 +39,10 @@ async def test_periodic_tasks_on_one_grid_wake_in_the_same_turn_of_the_loop() ->
     # Every wake-up of the slow task is one of the fast task's, in the same turn of the loop.
     fast_turns = [turn for _, _, turn in fast]
     assert all(turn in fast_turns for _, _, turn in slow)
-    assert fast_turns == sorted(set(fast_turns))  # and the fast one woke once per period
+    # And each task woke once per period: consecutive grid points, one period apart.
+    for period, wakes in ((0.02, fast), (0.04, slow)):
+        dues = [due for due, _, _ in wakes]
+        assert all(math.isclose(b - a, period, abs_tol=1e-6) for a, b in itertools.pairwise(dues))
 
 
 async def test_a_task_that_fails_does_not_take_the_others_with_it_and_close_cancels_them() -> None:

@@ -23,8 +23,11 @@ DEVICE_STALL_S = 0.1
 # times a second and doing nothing uses 2.4 % of a core here), and a full-duplex call had two
 # streams of them 20 ms apart: the peer's frames and this track's timer. With a lead of one frame
 # the two stay locked a hair apart and the peer's jitter lets the timer fire first about half the
-# time; with two, only a peer frame over 20 ms late does. The far end's jitter buffer absorbs the
-# lead (timestamps stay those of the stream), and the stream never runs further ahead than this.
+# time; with two, only a peer frame over 20 ms late does. The stream never runs further ahead of
+# its schedule than this, and its timestamps stay those of the stream; but the lead is not constant:
+# when the peer's frames pause, the timer takes over and the lead falls to nothing, and when they
+# resume up to two frames go at once. The far end's jitter buffer sees that as up to 40 ms of jitter,
+# once per pause.
 RIDE_AHEAD_S = 0.04
 
 
@@ -116,7 +119,7 @@ class PacedAudioTrack(MediaStreamTrack):
         self._stalled = False
         self._ride_until = 0.0
         # The due time of the frame waited for, and the waiter (not ``_waiting``: pyee's emitter has one).
-        self._pending_frame: tuple[float, asyncio.Future[None]] | None = None
+        self._pending_frame: tuple[float, asyncio.Future[bool]] | None = None
 
     async def next_pcm(self) -> tuple[Pcm, int]:
         if self.readyState != "live":
@@ -139,10 +142,10 @@ class PacedAudioTrack(MediaStreamTrack):
                 self._start = now - self.frames_sent * FRAME_MS / 1000
                 self._clocked = self._stalled = False
             due = self._start + self.frames_sent * FRAME_MS / 1000
-            if due > max(now, self._ride_until):
-                await self._wait_until(due)
-            if time.monotonic() < due:
-                self.frames_ridden += 1
+            if due > now:
+                ridden = due <= self._ride_until or await self._wait_until(due)
+                if ridden:
+                    self.frames_ridden += 1
         samples = self.source.next_frame() if self.source else None
         pts = self.frames_sent * FRAME_SAMPLES
         self.frames_sent += 1
@@ -153,16 +156,17 @@ class PacedAudioTrack(MediaStreamTrack):
         self._ride_until = now + RIDE_AHEAD_S
         pending = self._pending_frame
         if pending is not None and pending[0] <= self._ride_until and not pending[1].done():
-            pending[1].set_result(None)
+            pending[1].set_result(True)
 
-    async def _wait_until(self, due: float) -> None:
-        """Wait until ``due`` (monotonic time), or until :meth:`ride_along` lets the frame go early."""
+    async def _wait_until(self, due: float) -> bool:
+        """Wait until ``due`` (monotonic time), or until :meth:`ride_along` lets the frame go early
+        (True: the ride released it, not the timer)."""
         loop = asyncio.get_running_loop()
-        woken: asyncio.Future[None] = loop.create_future()
-        timer = loop.call_at(loop.time() + due - time.monotonic(), _wake, woken)
+        woken: asyncio.Future[bool] = loop.create_future()
+        timer = loop.call_at(loop.time() + due - time.monotonic(), _on_time, woken)
         self._pending_frame = (due, woken)
         try:
-            await woken
+            return await woken
         finally:
             self._pending_frame = None
             timer.cancel()
@@ -171,9 +175,9 @@ class PacedAudioTrack(MediaStreamTrack):
         return make_frame(*await self.next_pcm())
 
 
-def _wake(waiter: asyncio.Future[None]) -> None:
+def _on_time(waiter: asyncio.Future[bool]) -> None:
     if not waiter.done():
-        waiter.set_result(None)
+        waiter.set_result(False)
 
 
 async def drain_track(track: MediaStreamTrack, on_frame: Callable[[av.AudioFrame], None] | None = None) -> int:
