@@ -8,12 +8,14 @@ silence, and measure any gap at a key renewal or a handover.
 from __future__ import annotations
 
 import itertools
+import json
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE
+from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, Pcm
 from voicepilot.engine.speech import tts
 
 RATE = 16_000
@@ -63,11 +65,29 @@ def gaps_at_switches(calls: list[dict[str, object]]) -> list[float]:
     return gaps
 
 
-LOUD = 1000  # a 20 ms frame of the engine's voice with a sample above this is heard
+LOUD = 1000  # a 20 ms frame with a sample above this is heard
+
+
+def loud_ms(frames: list[Pcm] | np.ndarray) -> int:
+    """How much of ``frames`` (20 ms each) is heard."""
+    return sum(FRAME_MS for frame in frames if int(np.abs(frame).max()) > LOUD)
 
 
 async def spoken_ms(text: str) -> int:
     """How long the engine's voice takes to say ``text`` (the same synthesis the engine runs)."""
     audio = await tts.synthesize(text, SAMPLE_RATE, "marin")
-    frames = audio[: audio.size // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES)
-    return sum(FRAME_MS for frame in frames if int(np.abs(frame).max()) > LOUD)
+    return loud_ms(audio[: audio.size // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES))
+
+
+LONG_ERROR = (
+    "the editor could not find that line because the file is shorter than that, "
+    "so nothing was moved and the cursor stays where it was"
+)
+
+
+async def failing_then_ok_tool(params: dict[str, Any]) -> dict[str, Any]:
+    """The first call ("line 42") fails with a long message: the engine reads it out (about 7 s to
+    talk over)."""
+    if params["arguments"] == {"line": 42}:
+        return {"output": json.dumps({"ok": False, "error": LONG_ERROR})}
+    return {"output": json.dumps({"ok": True})}

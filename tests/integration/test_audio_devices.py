@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from tests.fixtures.pulse import MIC, MIC_FEED, MonitorRecorder, PulseAudio
+from tests.integration.spoken import loud_ms
 from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.frames import FRAME_MS, SAMPLE_RATE, Pcm
 from voicepilot.audio.voice import (
@@ -31,12 +32,6 @@ from voicepilot.audio.voice import (
 from voicepilot.errors import ErrorKind
 
 pytestmark = pytest.mark.integration
-
-LOUD = 1000
-
-
-def loud_ms(frames: list[Pcm]) -> int:
-    return sum(FRAME_MS for frame in frames if int(np.abs(frame).max()) > LOUD)
 
 
 async def speech_ms(wav: Path) -> int:

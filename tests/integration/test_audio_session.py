@@ -22,7 +22,7 @@ import pytest
 from tests.fixtures.pulse import MIC, MIC_FEED, MonitorRecorder, PulseAudio
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import RpcError, SidecarClient
-from tests.integration.spoken import spoken_ms
+from tests.integration.spoken import failing_then_ok_tool, spoken_ms
 from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.frames import FRAME_MS, Pcm
 from voicepilot.editor_tools import EDITOR_TOOLS
@@ -198,12 +198,6 @@ async def test_pressing_while_the_assistant_speaks_stops_it_within_100ms(
     assert not [d for d in sidecar.of("voicepilot/diagnostics") if d.get("message", "").startswith("The service")]
 
 
-LONG_ERROR = (
-    "the editor could not find that line because the file is shorter than that, "
-    "so nothing was moved and the cursor stays where it was"
-)
-
-
 @contextlib.asynccontextmanager
 async def fresh_pair(start_engine: Any, logs: Path) -> AsyncIterator[tuple[EngineProcess, SidecarClient]]:
     """Its own engine and sidecar (logs in ``logs``), for one of the runs a test compares."""
@@ -214,13 +208,6 @@ async def fresh_pair(start_engine: Any, logs: Path) -> AsyncIterator[tuple[Engin
         yield engine, sidecar
     finally:
         await sidecar.stop()
-
-
-async def failing_then_ok_tool(params: dict[str, Any]) -> dict[str, Any]:
-    """The first call fails with a long message: the engine reads it out (about 7 s to talk over)."""
-    if params["arguments"] == {"line": 42}:
-        return {"output": json.dumps({"ok": False, "error": LONG_ERROR})}
-    return {"output": json.dumps({"ok": True})}
 
 
 @pytest.mark.timing  # real-time audio: runs untraced, after the coverage run

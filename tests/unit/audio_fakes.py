@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Pcm
+
 
 class PortAudioError(Exception):
     pass
@@ -122,3 +124,15 @@ def tone(freq: float, samples: int, rate: int, amplitude: float = 0.3, start: in
 def dominant_hz(samples: np.ndarray[Any, Any], rate: int) -> float:
     spectrum = np.abs(np.fft.rfft(samples.astype(np.float64)))
     return float(np.fft.rfftfreq(samples.size, 1 / rate)[int(np.argmax(spectrum))])
+
+
+class ToneSource:
+    """A 440 Hz tone, one 20 ms frame per call."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def next_frame(self) -> Pcm:
+        t = np.arange(self.frames * FRAME_SAMPLES, (self.frames + 1) * FRAME_SAMPLES) / SAMPLE_RATE
+        self.frames += 1
+        return (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)

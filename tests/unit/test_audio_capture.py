@@ -229,8 +229,9 @@ async def test_after_a_skipped_wake_up_the_next_ones_are_on_frame_boundaries_aga
 
 
 async def test_at_a_handover_the_new_connection_is_woken_by_every_frame(fake_sd: FakeSounddevice) -> None:
-    """The old track may still be waiting for a frame when the new one starts to: both are woken,
-    and the old one giving up (its own timeout) must not leave the new one waiting for its own."""
+    """The old track may still be waiting for a frame when the new one starts to: each frame wakes
+    both (the old one, no longer active, sends silence), so the new one never waits out a stall for a
+    frame that only the old one was woken for."""
     mic = await open_mic(fake_sd)
     router = MicRouter(mic)
     (old, old_source), (new, new_source) = router.new_track(), router.new_track()
@@ -244,8 +245,8 @@ async def test_at_a_handover_the_new_connection_is_woken_by_every_frame(fake_sd:
         receiving = asyncio.ensure_future(new.next_pcm())
         await settle()
         if value == 2:
-            assert (await old_waiting)[0] is SILENCE  # it timed out meanwhile: no longer the active one
-        mic.feed(np.full(960, value, dtype=np.int16))
+            assert (await old_waiting)[0] is SILENCE  # woken by the first frame: no longer the active one
+        mic.feed(np.full(FRAME_SAMPLES, value, dtype=np.int16))
         samples, _ = await asyncio.wait_for(receiving, timeout=5)
         assert int(samples[0]) == value
     assert new.device_stalls == 0

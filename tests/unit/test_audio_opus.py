@@ -10,21 +10,10 @@ from aiortc.codecs.opus import OpusDecoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError
 
-from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, TIME_BASE, Pcm, frame_to_mono, make_frame, rms_dbfs
+from tests.unit.audio_fakes import ToneSource
+from voicepilot.audio.frames import FRAME_SAMPLES, TIME_BASE, Pcm, frame_to_mono, make_frame, rms_dbfs
 from voicepilot.audio.opus import BITRATE, SILENT_RUN, OpusEncodedTrack
 from voicepilot.audio.tracks import PacedAudioTrack
-
-
-class ToneSource:
-    """A 440 Hz tone, one 20 ms frame per call."""
-
-    def __init__(self) -> None:
-        self.frames = 0
-
-    def next_frame(self) -> Pcm:
-        t = np.arange(self.frames * FRAME_SAMPLES, (self.frames + 1) * FRAME_SAMPLES) / SAMPLE_RATE
-        self.frames += 1
-        return (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
 
 
 async def test_the_encoded_track_gives_one_packet_per_frame_on_the_frame_clock() -> None:

@@ -7,10 +7,9 @@ import time
 
 import numpy as np
 
-from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES
+from voicepilot.audio.frames import FRAME_S, FRAME_SAMPLES
 from voicepilot.audio.tracks import RIDE_AHEAD_S, FileFrameSource, PacedAudioTrack
 
-FRAME_S = FRAME_MS / 1000
 # Two frames fit in the lead; the third would be more than RIDE_AHEAD_S early.
 FRAMES_IN_LEAD = round(RIDE_AHEAD_S / FRAME_S)
 
@@ -54,6 +53,7 @@ async def test_a_waiting_track_is_released_by_the_peers_frame_once_its_frame_is_
         await track.next_pcm()
     waiting = asyncio.ensure_future(track.next_pcm())  # due one frame after the lead ends
     await asyncio.sleep(0)  # now waiting for its time
+    assert track._pending_frame is not None
     track.ride_along()  # a peer frame now: the waiting frame is still too far off to go
     await asyncio.sleep(0)
     assert not waiting.done()

@@ -14,7 +14,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError
 
-from tests.unit.test_audio_opus import ToneSource
+from tests.unit.audio_fakes import ToneSource
 from voicepilot.audio.frames import FRAME_SAMPLES, TIME_BASE, frame_to_mono, make_frame, rms_dbfs
 from voicepilot.audio.inline_decode import InlineOpusDecoder
 from voicepilot.audio.jitter import LowLatencyAudioBuffer
@@ -99,3 +99,18 @@ async def test_tuned_receivers_on_a_real_pair_decode_on_the_loop_and_still_end_c
     with pytest.raises(MediaStreamError):
         await asyncio.wait_for(audio.track.recv(), timeout=5)
     assert audio._RTCRtpReceiver__decoder_thread is None
+
+
+def test_a_receiver_without_the_expected_private_parts_keeps_aiortcs_defaults_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # What a future aiortc might look like: neither attribute where this version keeps it.
+    receiver = SimpleNamespace(track=SimpleNamespace(kind="audio"))
+    transceiver = SimpleNamespace(kind="audio", receiver=receiver)
+    pc: Any = SimpleNamespace(getTransceivers=lambda: [transceiver])
+    with caplog.at_level("WARNING"):
+        assert tune_audio_receivers(pc) == 0  # reported as receiversTuned: 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("jitter buffer" in w for w in warnings)
+    assert any("decoder thread" in w for w in warnings)
+    assert vars(receiver).keys() == {"track"}  # nothing was put in place of what is not there

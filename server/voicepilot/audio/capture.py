@@ -26,6 +26,7 @@ from voicepilot.audio.devices import Device
 from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, Pcm, Resampler
 from voicepilot.audio.levels import LevelMeter
 from voicepilot.audio.stream import DeviceStream
+from voicepilot.tasks import await_until, settle
 
 # Both queues ride out a stall of the event loop of up to half a second without losing speech
 # (a loaded 2-core machine stalls for 100-300 ms now and then); the paced track catches up after
@@ -129,7 +130,7 @@ class Microphone(DeviceStream):
         self._pending = pending[whole:]
         if self._frames:
             for waiter in self._frame_waiters:
-                _resolve(waiter)
+                settle(waiter, None)
 
     # ------------------------------------------------------------------ the device's clock
 
@@ -143,12 +144,9 @@ class Microphone(DeviceStream):
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         self._frame_waiters.add(waiter)
-        # A timer handle, not asyncio.wait_for: no task per frame; cancelled unfired when the frame comes.
-        timer = loop.call_later(timeout_s, _resolve, waiter)
         try:
-            await waiter
+            await await_until(waiter, loop.time() + timeout_s, None)
         finally:
-            timer.cancel()
             self._frame_waiters.discard(waiter)
         return bool(self._frames)
 
@@ -196,8 +194,3 @@ class Microphone(DeviceStream):
             "micFramesTrimmed": float(self.frames_trimmed),
             "micStatusFlags": float(self.status_flags),
         }
-
-
-def _resolve(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)

@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 SAMPLE_RATE = 48_000
 FRAME_MS = 20
+FRAME_S = FRAME_MS / 1000
 FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 

@@ -23,7 +23,8 @@ from typing import Any
 
 import av
 
-from voicepilot.audio.frames import SAMPLE_RATE, TIME_BASE
+from voicepilot.audio.frames import TIME_BASE
+from voicepilot.audio.opus import voice_decoder
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +32,6 @@ _DECODER_QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
 
 # What aiortc's receiver puts in its decoder queue: (codec parameters, JitterFrame), or None to stop.
 DecodeTask = tuple[Any, Any] | None
-
-
-def voice_decoder() -> av.AudioCodecContext:
-    codec = av.CodecContext.create("libopus", "r")
-    assert isinstance(codec, av.AudioCodecContext)
-    codec.format = "s16"
-    codec.layout = "mono"
-    codec.sample_rate = SAMPLE_RATE
-    return codec
 
 
 class InlineOpusDecoder:
@@ -72,9 +64,11 @@ class InlineOpusDecoder:
         try:
             frames = self._codec.decode(packet)
         except av.FFmpegError as exc:
-            # Like aiortc: keep the decoder's state and go on with the next frame.
+            # Like aiortc: keep the decoder's state and go on with the next frame. Logged once: a
+            # broken stream would otherwise log 50 lines a second (the rest are counted).
             self.errors += 1
-            log.warning("an Opus frame could not be decoded: %s", exc)
+            if self.errors == 1:
+                log.warning("an Opus frame could not be decoded (later failures are only counted): %s", exc)
             return
         for frame in frames:
             self.decoded += 1

@@ -22,7 +22,7 @@ loop there, encoding nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import av
 from aiortc import MediaStreamTrack
@@ -39,16 +39,27 @@ SILENT_RUN = 5  # silent frames the encoder sees before its silence packet is re
 BITRATE = 32_000  # wideband speech is transparent well below this; the service resamples to 24 kHz anyway
 
 
-def voice_encoder() -> av.AudioCodecContext:
-    codec = av.CodecContext.create("libopus", "w")
+def _voice_codec(mode: Literal["r", "w"]) -> av.AudioCodecContext:
+    """libopus on 48 kHz mono s16, the samples used everywhere here."""
+    codec = av.CodecContext.create("libopus", mode)
     assert isinstance(codec, av.AudioCodecContext)
-    codec.bit_rate = BITRATE
     codec.format = "s16"
     codec.layout = "mono"
     codec.sample_rate = SAMPLE_RATE
+    return codec
+
+
+def voice_encoder() -> av.AudioCodecContext:
+    codec = _voice_codec("w")
+    codec.bit_rate = BITRATE
     codec.time_base = TIME_BASE
     codec.options = {"application": "voip", "compression_level": str(COMPLEXITY)}
     return codec
+
+
+def voice_decoder() -> av.AudioCodecContext:
+    """Decodes mono whatever the sender encoded (aiortc's decoder gives stereo, which nothing here uses)."""
+    return _voice_codec("r")
 
 
 class OpusEncodedTrack(MediaStreamTrack):

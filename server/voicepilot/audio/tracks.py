@@ -11,7 +11,8 @@ import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SILENCE, Pcm, make_frame
+from voicepilot.audio.frames import FRAME_MS, FRAME_S, FRAME_SAMPLES, SILENCE, Pcm, make_frame
+from voicepilot.tasks import await_until, settle
 
 # A device that delivers no frame for this long has stalled (it normally delivers every 20 ms, give
 # or take PulseAudio's bursts of two or three): the track then sends silence on its own timer.
@@ -54,14 +55,8 @@ class PcmStream(Protocol):
     """Outgoing audio as samples on a clock: what an encoder needs, without an ``av.AudioFrame``
     made for each frame only to be read back (:class:`voicepilot.audio.opus.OpusEncodedTrack`)."""
 
-    @property
-    def readyState(self) -> str: ...
-
     async def next_pcm(self) -> tuple[Pcm, int]:
         """The next 20 ms of 48 kHz mono samples, and the stream position of its first sample."""
-
-    def ride_along(self) -> None:
-        """The peer's audio just woke the loop: a frame almost due may go now (see ``RIDE_AHEAD_S``)."""
 
     def stop(self) -> None: ...
 
@@ -130,7 +125,7 @@ class PacedAudioTrack(MediaStreamTrack):
         clock = device_clock(self.source)
         if clock is not None:
             self._clocked = True
-            delivered = await clock.wait_frame(FRAME_MS / 1000 if self._stalled else self._stall_s)
+            delivered = await clock.wait_frame(FRAME_S if self._stalled else self._stall_s)
             if delivered:
                 self.frames_device_clocked += 1
             elif not self._stalled:
@@ -139,9 +134,9 @@ class PacedAudioTrack(MediaStreamTrack):
         else:
             if self._clocked:
                 # Back on the timer: from now on, not on a schedule the device ran ahead of or behind.
-                self._start = now - self.frames_sent * FRAME_MS / 1000
+                self._start = now - self.frames_sent * FRAME_S
                 self._clocked = self._stalled = False
-            due = self._start + self.frames_sent * FRAME_MS / 1000
+            due = self._start + self.frames_sent * FRAME_S
             if due > now:
                 ridden = due <= self._ride_until or await self._wait_until(due)
                 if ridden:
@@ -152,32 +147,34 @@ class PacedAudioTrack(MediaStreamTrack):
         return (SILENCE if samples is None else samples), pts
 
     def ride_along(self) -> None:
+        """The peer's audio just woke the loop: a frame due within ``RIDE_AHEAD_S`` may go now."""
         now = time.monotonic()
         self._ride_until = now + RIDE_AHEAD_S
         pending = self._pending_frame
-        if pending is not None and pending[0] <= self._ride_until and not pending[1].done():
-            pending[1].set_result(True)
+        if pending is not None and pending[0] <= self._ride_until:
+            settle(pending[1], True)
 
     async def _wait_until(self, due: float) -> bool:
         """Wait until ``due`` (monotonic time), or until :meth:`ride_along` lets the frame go early
         (True: the ride released it, not the timer)."""
         loop = asyncio.get_running_loop()
         woken: asyncio.Future[bool] = loop.create_future()
-        timer = loop.call_at(loop.time() + due - time.monotonic(), _on_time, woken)
         self._pending_frame = (due, woken)
         try:
-            return await woken
+            return await await_until(woken, loop.time() + due - time.monotonic(), False)
         finally:
             self._pending_frame = None
-            timer.cancel()
 
     async def recv(self) -> av.AudioFrame:
         return make_frame(*await self.next_pcm())
 
-
-def _on_time(waiter: asyncio.Future[bool]) -> None:
-    if not waiter.done():
-        waiter.set_result(False)
+    def stats(self) -> dict[str, float]:
+        return {
+            # Times the device delivered nothing for ``stall_s`` and silence went out on the timer.
+            "micStalls": float(self.device_stalls),
+            # Timer-paced frames that left on a wake-up for the peer's audio, not the timer's.
+            "framesRidden": float(self.frames_ridden),
+        }
 
 
 async def drain_track(track: MediaStreamTrack, on_frame: Callable[[av.AudioFrame], None] | None = None) -> int:

@@ -62,8 +62,7 @@ MIN_TURN_MS = 120  # the service's minimum commit is 100 ms; a little margin for
 RELEASE_TAIL_MS = 120
 RELEASE_DRAIN_MAX_S = 1.0  # a stalled microphone does not hold the commit back longer than this
 ECHO_TAIL_MS = 150
-LEVEL_INTERVAL_S = 0.1  # audioLevel at most 10 Hz
-SUPERVISE_EVERY_S = 0.25
+LEVEL_INTERVAL_S = 0.1  # audioLevel at most 10 Hz, and the devices checked as often
 RETRY_EVERY_S = 2.0  # a paused device, or a preferred device that is gone, is looked for again
 MAX_RETRY_S = 30.0
 REFAIL_S = 5.0  # a replacement that fails this soon after the last failure: pause instead
@@ -347,14 +346,10 @@ class VoiceAudio:
     # ------------------------------------------------------------------ devices
 
     async def _supervise(self) -> None:
-        next_level = 0.0
         while True:
-            due = await sleep_on_grid(min(SUPERVISE_EVERY_S, LEVEL_INTERVAL_S))
-            # Judged by the grid's time, not by when the loop got round to it (that varies: judged by
-            # it, every other tick looked early and the reports came at ~7 Hz).
-            if due >= next_level - LEVEL_INTERVAL_S / 2:
-                next_level = due + LEVEL_INTERVAL_S
-                self._report_levels()
+            # Levels and the devices' health at each tick, on the grid the session's watchdog shares.
+            await sleep_on_grid(LEVEL_INTERVAL_S)
+            self._report_levels()
             await self._check_devices(time.monotonic())
 
     async def _check_devices(self, now: float) -> None:

@@ -11,7 +11,7 @@ import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
-from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, frame_to_mono, rms_dbfs
+from voicepilot.audio.frames import SAMPLE_RATE, SILENCE, Pcm, Resampler, frame_to_mono, rms_dbfs
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
@@ -27,17 +27,17 @@ log = logging.getLogger(__name__)
 
 class FaultyOutgoingAudio:
     """The engine's outgoing audio (a :class:`PcmStream`), through the injected faults (loss, delay,
-    a hung service)."""
+    a hung service).
+
+    It never rides on the caller's frames (``PacedAudioTrack.ride_along``): the real service sends on
+    its own clock, whatever the caller sends, and two peers riding on each other's frames would race
+    each other to the lead's end."""
 
     def __init__(self, inner: PacedAudioTrack, faults: Faults, record: CallRecord | None = None) -> None:
         self._inner = inner
         self._faults = faults
         self._record = record
         self._started: float | None = None
-
-    @property
-    def readyState(self) -> str:
-        return self._inner.readyState
 
     async def next_pcm(self) -> tuple[Pcm, int]:
         while True:
@@ -49,13 +49,9 @@ class FaultyOutgoingAudio:
                 due = self._started + pts / SAMPLE_RATE + self._faults.delay_outbound_ms / 1000
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
             if not self._faults.drop_outbound():
-                if self._record is not None and rms_dbfs(samples) > DEPARTURE_DBFS:
+                if self._record is not None and samples is not SILENCE and rms_dbfs(samples) > DEPARTURE_DBFS:
                     self._record.sound_departures.append(time.monotonic())
                 return samples, pts
-
-    def ride_along(self) -> None:
-        """Never: the real service sends on its own clock, whatever the caller sends, and so does the
-        engine (riding on each other's frames, two peers would race each other to the lead's end)."""
 
     def stop(self) -> None:
         self._inner.stop()

@@ -673,10 +673,7 @@ class RealtimeSession:
         active = self.active
         if active is not None:
             stats["framesReceived"] = float(active.transport.frames_received)
-            # Times the microphone delivered nothing for 100 ms and silence went out on a timer instead.
-            stats["micStalls"] = float(active.track.device_stalls)
-            # Timer-paced frames that left on a wake-up for the service's audio (audio/tracks.py).
-            stats["framesRidden"] = float(active.track.frames_ridden)
+            stats.update(active.track.stats())
             deadline = self._deadline_of(active)
             if deadline is not None:
                 stats["serviceSessionEndsInS"] = round(deadline, 1)

@@ -20,7 +20,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
-from voicepilot.audio.tracks import PcmStream, drain_track
+from voicepilot.audio.tracks import PacedAudioTrack, drain_track
 from voicepilot.errors import VoicePilotError, classify_http_status, media_error, network_error
 from voicepilot.realtime.endpoints import Endpoint
 from voicepilot.realtime.ice import loopback_ice
@@ -45,7 +45,7 @@ class TransportCallbacks:
 class WebRTCTransport:
     kind = "webrtc"
 
-    def __init__(self, endpoint: Endpoint, outgoing: PcmStream, callbacks: TransportCallbacks) -> None:
+    def __init__(self, endpoint: Endpoint, outgoing: PacedAudioTrack, callbacks: TransportCallbacks) -> None:
         self._endpoint = endpoint
         self._outgoing = outgoing
         self._callbacks = callbacks
