@@ -338,10 +338,18 @@ async def test_with_barge_in_and_loudspeakers_echo_cancellation_keeps_the_assist
                 spoke_at = time.monotonic()
                 await pulse.say(samples / "go_to_line_42.wav")
                 await sidecar.wait_for(lambda: sidecar.final_transcripts("assistant"), timeout=20)
-                reply = sidecar.final_transcripts("assistant")[0]
+                full_s = await spoken_ms(sidecar.final_transcripts("assistant")[0]) / 1000
                 await speaker.wait_for(lambda: speaker.loud_seconds(spoke_at) > 0, timeout=20)  # noqa: B023
-                await speaker.wait_for(lambda: speaker.quiet_for(1.5), timeout=30)
-            played[echo_cancellation] = (speaker.loud_seconds(spoke_at), await spoken_ms(reply) / 1000)
+                if echo_cancellation:
+                    await speaker.wait_for(lambda: speaker.quiet_for(1.5), timeout=30)
+                    played[True] = (speaker.loud_seconds(spoke_at), full_s)
+                else:
+                    # The assistant hears itself and stops. It may then answer its own voice, over
+                    # and over (heard as "yes", answered "You said: yes."): there is no quiet to wait
+                    # for, only the barge-in, reported in the stats about once a second.
+                    await sidecar.wait_for(lambda: sidecar.last_stats().get("bargeIns", 0) >= 1, timeout=20)
+                    played[False] = (time.monotonic() - speaker.loud_times()[0], full_s)
+                    await sidecar.wait_for(lambda: len(sidecar.final_transcripts("user")) > 1, timeout=20)
             heard[echo_cancellation] = list((await engine.control())["calls"][0]["transcripts"])
             if echo_cancellation:
                 # The user still barges in over a reply ("You said: hello can you hear me.", 2.2 s).
@@ -354,9 +362,11 @@ async def test_with_barge_in_and_loudspeakers_echo_cancellation_keeps_the_assist
                 await sidecar.wait_for(lambda: sidecar.last_stats().get("echoFramesProcessed"), timeout=10)
                 stats[True] = sidecar.last_stats()
     print(f"played (heard s, full s): {played}; the engine heard: {heard}; stats: {stats}")
-    # Without echo cancellation the assistant hears itself and stops (the test's loop is loud enough)...
+    # Without echo cancellation the assistant hears itself and stops (the test's loop is loud enough):
+    # the barge-in was reported while the reply still had more than a second to play...
     assert len(heard[False]) > 1
-    assert played[False][0] < 0.8 * played[False][1]
+    interrupted_after_s, full_s = played[False]
+    assert interrupted_after_s < full_s - 1.0, played[False]
     # ...with it, the reply plays to its end and the engine hears only the user.
     assert heard[True] == ["go to line forty two"]
     heard_s, full_s = played[True]
