@@ -72,8 +72,11 @@ async def wait_for_tool_calls(sidecar: SidecarClient, engine: EngineProcess, cou
         await sidecar.wait_for(lambda: len(sidecar.tool_requests) >= count, timeout=20)
     except TimeoutError:
         calls = [r["arguments"] for r in sidecar.tool_requests]
-        heard = [call["transcripts"] for call in (await engine.control())["calls"]]
-        pytest.fail(f"{count} tool calls expected, got {calls}; the engine heard {heard}")
+        # How each turn was heard (confidence, length) and what the capture path counted (lost
+        # blocks, device flags, stalls): a misheard command told apart from a clipped one.
+        heard = [call["turns"] for call in (await engine.control())["calls"]]
+        capture = {k: v for k, v in sidecar.last_stats().items() if k.startswith(("mic", "echo"))}
+        pytest.fail(f"{count} tool calls expected, got {calls}; the engine heard {heard}; capture: {capture}")
 
 
 async def utterance(tmp_path: Path, samples: Path, text: str) -> Path:

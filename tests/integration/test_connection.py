@@ -281,6 +281,12 @@ async def test_websocket_barge_in_cancels_the_reply_and_truncates_it_to_what_was
     (call,) = (await engine.control())["calls"]
     assert call["transport"] == "websocket"
     assert call["transcripts"] == ["go to line forty two", "go to line twelve"]
+    turns = call["turns"]
+    assert [(turn["transcript"], turn["source"]) for turn in turns] == [
+        ("go to line forty two", "grammar"),
+        ("go to line twelve", "grammar"),
+    ]
+    assert all(turn["confidence"] >= 0.5 and 1000 < turn["audioMs"] < 4000 for turn in turns), turns
     # The first reply only, where "go to line twelve" began (3 s after the first command ended,
     # about 2 s into the reply); the second reply was heard to its end.
     (truncation,) = call["truncations"]

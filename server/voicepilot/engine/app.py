@@ -316,6 +316,7 @@ class Engine:
             "clientEvents": record.client_events,
             "functionCallOutputs": record.function_call_outputs,
             "transcripts": record.transcripts,
+            "turns": record.turns,
             "invalidEvents": record.invalid_events,
             "framesReceived": record.frames_received,
             "soundArrivals": [round(t, 4) for t in record.sound_arrivals],

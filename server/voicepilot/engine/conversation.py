@@ -55,6 +55,9 @@ class CallRecord:
     client_events: list[str] = field(default_factory=list)
     function_call_outputs: list[dict[str, Any]] = field(default_factory=list)
     transcripts: list[str] = field(default_factory=list)
+    # Each transcribed turn: how the recogniser judged it and how much audio it had, so that a
+    # misheard command can be told apart from a clipped one.
+    turns: list[dict[str, Any]] = field(default_factory=list)
     invalid_events: int = 0
     # Arrival times (engine monotonic clock, s) of inbound audio frames that carry sound: gaps
     # between them show audio lost at a key renewal or a session handover.
@@ -365,6 +368,14 @@ class Conversation:
             future.set_result(stt.Recognition(text="", tool_call=None, confidence=0.0, source="free"))
             return
         self.record.transcripts.append(recognition.text)
+        self.record.turns.append(
+            {
+                "transcript": recognition.text,
+                "source": recognition.source,
+                "confidence": round(recognition.confidence, 3),
+                "audioMs": len(audio) // 2 * 1000 // STT_RATE,
+            }
+        )
         if recognition.text:
             self.emit(ev.InputTranscriptionDelta(item_id=item_id, delta=recognition.text))
         self.emit(ev.InputTranscriptionCompleted(item_id=item_id, transcript=recognition.text))
