@@ -48,16 +48,32 @@ class UserTurn:
     recognition: asyncio.Future[stt.Recognition]
 
 
+@dataclass(frozen=True)
+class HeardTurn:
+    """One transcribed turn: how the recogniser judged it and how much audio it had, so that a
+    misheard command can be told apart from a clipped one."""
+
+    transcript: str
+    source: Literal["grammar", "free"]
+    confidence: float
+    audio_ms: int
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "transcript": self.transcript,
+            "source": self.source,
+            "confidence": round(self.confidence, 3),
+            "audioMs": self.audio_ms,
+        }
+
+
 @dataclass
 class CallRecord:
     """What the call received: the control API exposes it to tests."""
 
     client_events: list[str] = field(default_factory=list)
     function_call_outputs: list[dict[str, Any]] = field(default_factory=list)
-    transcripts: list[str] = field(default_factory=list)
-    # Each transcribed turn: how the recogniser judged it and how much audio it had, so that a
-    # misheard command can be told apart from a clipped one.
-    turns: list[dict[str, Any]] = field(default_factory=list)
+    turns: list[HeardTurn] = field(default_factory=list)
     invalid_events: int = 0
     # Arrival times (engine monotonic clock, s) of inbound audio frames that carry sound: gaps
     # between them show audio lost at a key renewal or a session handover.
@@ -319,7 +335,7 @@ class Conversation:
 
     def _commit(self, event_id: str | None) -> None:
         audio = np.concatenate(self._input).tobytes() if self._input else b""
-        duration_ms = len(audio) // 2 * 1000 // STT_RATE
+        duration_ms = _duration_ms(audio)
         if duration_ms < MIN_COMMIT_MS:
             self._error(
                 "input_audio_buffer_commit_empty",
@@ -367,14 +383,8 @@ class Conversation:
             )
             future.set_result(stt.Recognition(text="", tool_call=None, confidence=0.0, source="free"))
             return
-        self.record.transcripts.append(recognition.text)
         self.record.turns.append(
-            {
-                "transcript": recognition.text,
-                "source": recognition.source,
-                "confidence": round(recognition.confidence, 3),
-                "audioMs": len(audio) // 2 * 1000 // STT_RATE,
-            }
+            HeardTurn(recognition.text, recognition.source, recognition.confidence, _duration_ms(audio))
         )
         if recognition.text:
             self.emit(ev.InputTranscriptionDelta(item_id=item_id, delta=recognition.text))
@@ -535,3 +545,8 @@ class Conversation:
             self._speaking_response = None
 
     # ------------------------------------------------------------------ plumbing
+
+
+def _duration_ms(audio: bytes) -> int:
+    """Length of 16-bit mono PCM at the recogniser's rate."""
+    return len(audio) // 2 * 1000 // STT_RATE
