@@ -39,7 +39,9 @@ class MicRouter:
     def __init__(self, source: FrameSource | None, on_switched: Callable[[float], None] | None = None) -> None:
         self.source = source
         self._active: RoutedSource | None = None
-        self._recent_levels: deque[float] = deque(maxlen=QUIET_FRAMES)
+        # The last frames routed; their levels are computed only when someone asks whether the
+        # input is quiet (a handover waiting for a pause), not for every frame of the call.
+        self._recent_frames: deque[Pcm | None] = deque(maxlen=QUIET_FRAMES)
         self._changed = asyncio.Event()
         self._on_switched = on_switched
         self._last_frame_at: float | None = None
@@ -72,13 +74,14 @@ class MicRouter:
                 self._on_switched(gap_ms)
         self._last_frame_at = now
         self.frames_routed += 1
-        self._recent_levels.append(rms_dbfs(frame) if frame is not None else -120.0)
+        self._recent_frames.append(frame)
         self._changed.set()
         return frame
 
     @property
     def quiet(self) -> bool:
-        return len(self._recent_levels) == QUIET_FRAMES and max(self._recent_levels) < QUIET_DBFS
+        frames = self._recent_frames
+        return len(frames) == QUIET_FRAMES and all(f is None or rms_dbfs(f) < QUIET_DBFS for f in frames)
 
     async def wait_quiet(self, timeout_s: float) -> bool:
         """Wait (at most ``timeout_s``) until the input is quiet; True if it is."""
