@@ -32,7 +32,9 @@ async def test_periodic_tasks_on_one_grid_wake_in_the_same_turn_of_the_loop() ->
         return woken
 
     try:
-        fast, slow = await asyncio.gather(wake_on(0.02, 4), wake_on(0.04, 2))
+        # Six fast wake-ups span the slow task's two: a first sleep may skip a grid point that is
+        # due sooner than the ride-along window (sleep_on_grid), a period's worth of each.
+        fast, slow = await asyncio.gather(wake_on(0.02, 6), wake_on(0.04, 2))
     finally:
         handle[0].cancel()
     for due, at, _ in fast + slow:
@@ -75,3 +77,33 @@ async def test_a_timer_fired_early_by_the_clocks_resolution_does_not_repeat_a_gr
     monkeypatch.setattr(tasks, "_CLOCK_RESOLUTION_S", step)
     dues = [await sleep_on_grid(0.05) for _ in range(5)]
     assert all(round((b - a) / 0.05) >= 1 for a, b in itertools.pairwise(dues))
+
+
+async def test_a_wake_up_the_loop_has_anyway_serves_the_grid_points_due_soon_each_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = asyncio.get_running_loop()
+    now = [1000.05]  # the loop's clock, moved by hand: the timers never fire, only ride_grid wakes
+    monkeypatch.setattr(loop, "time", lambda: now[0])
+    sleeper = asyncio.ensure_future(sleep_on_grid(0.1))  # for the grid point at 1000.1
+    other = asyncio.ensure_future(sleep_on_grid(1.0))  # for 1001.0
+    await asyncio.sleep(0)
+    tasks.ride_grid()  # 50 ms before the point: not within GRID_RIDE_S, so not yet
+    await asyncio.sleep(0)
+    assert not sleeper.done()
+    now[0] = 1000.1 - tasks.GRID_RIDE_S + 0.001
+    tasks.ride_grid()
+    assert await sleeper == pytest.approx(1000.1)  # served early, in this wake-up
+    assert not other.done()  # its point is far off
+    # The point served early is not served again: the next sleep is for the one after it.
+    again = asyncio.ensure_future(sleep_on_grid(0.1))
+    await asyncio.sleep(0)
+    tasks.ride_grid()
+    await asyncio.sleep(0)
+    assert not again.done()
+    now[0] = 1000.2 - 0.01
+    tasks.ride_grid()
+    assert await again == pytest.approx(1000.2)
+    other.cancel()
+    await asyncio.gather(other, return_exceptions=True)
+    assert tasks._grid_sleepers == {}  # a sleeper leaves no trace, served or cancelled

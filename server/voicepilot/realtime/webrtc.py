@@ -25,7 +25,7 @@ from voicepilot.errors import VoicePilotError, classify_http_status, media_error
 from voicepilot.realtime.endpoints import Endpoint
 from voicepilot.realtime.ice import loopback_ice
 from voicepilot.realtime.keys import EphemeralKey, error_detail
-from voicepilot.tasks import wait_first
+from voicepilot.tasks import ride_grid, wait_first
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +162,10 @@ class WebRTCTransport:
         task.add_done_callback(self._drains.discard)
 
     def _on_remote_frame(self, frame: av.AudioFrame) -> None:
-        # The loop is awake for the service's frame: ours can go in the same wake-up (audio/tracks.py).
+        # The loop is awake for the service's frame: ours can go in the same wake-up (audio/tracks.py),
+        # and so can the periodic work (watchdog, levels, stats) due before the next one (tasks.py).
         self._outgoing.ride_along()
+        ride_grid()
         self.frames_received += 1
         self.last_media_at = time.monotonic()
         if self._callbacks.on_remote_frame is not None:
