@@ -108,11 +108,13 @@ async def sleep_on_grid(period_s: float) -> float:
 
 def ride_grid() -> None:
     """The loop is awake anyway (the service's audio arrived): wake the grid sleepers whose grid
-    point is due within ``GRID_RIDE_S``, in this turn of the loop rather than in one of their own."""
+    point is due within their window (``GRID_RIDE_S``, or half their period if that is shorter), in
+    this turn of the loop rather than in one of their own."""
     if not _grid_sleepers:
         return
     loop = asyncio.get_running_loop()
     now = loop.time()
-    for waiter, (due, early_s) in list(_grid_sleepers.items()):
+    # No copy needed: settling a waiter only schedules its task, which leaves the dict later.
+    for waiter, (due, early_s) in _grid_sleepers.items():
         if due - early_s <= now and waiter.get_loop() is loop:
             settle(waiter, None)

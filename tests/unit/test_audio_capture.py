@@ -13,9 +13,8 @@ from voicepilot.audio.capture import Microphone
 from voicepilot.audio.devices import find_device
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, SILENCE
 from voicepilot.audio.stream import FIRST_CALLBACK_S, STALL_S
-from voicepilot.audio.tracks import PacedAudioTrack
-from voicepilot.realtime import router as router_module
-from voicepilot.realtime.router import MicRouter
+from voicepilot.audio.tracks import FileFrameSource, PacedAudioTrack
+from voicepilot.realtime.router import QUIET_FRAMES, MicRouter
 
 
 async def open_mic(fake: FakeSounddevice, rate: float = 48_000.0) -> Microphone:
@@ -254,27 +253,17 @@ async def test_at_a_handover_the_new_connection_is_woken_by_every_frame(fake_sd:
     await mic.close()
 
 
-class Frames:
-    """A frame source that plays the given frames (None: nothing captured)."""
-
-    def __init__(self, *frames: np.ndarray | None) -> None:
-        self.frames = list(frames)
-
-    def next_frame(self) -> np.ndarray | None:
-        return self.frames.pop(0)
-
-
 def test_the_input_is_quiet_only_after_a_full_window_of_quiet_frames() -> None:
     soft = np.full(FRAME_SAMPLES, 100, dtype=np.int16)  # -50 dBFS: under QUIET_DBFS (-45)
     loud = np.full(FRAME_SAMPLES, 3000, dtype=np.int16)  # -21 dBFS
-    window = router_module.QUIET_FRAMES
-    router = MicRouter(Frames(loud, *[soft] * (window - 1), None, soft))
+    # The file's frames, then None (nothing to send: the track sends silence).
+    router = MicRouter(FileFrameSource([loud, *[soft] * (QUIET_FRAMES - 1)]))
     _, routed = router.new_track()
     router.activate(routed)
-    for _ in range(window):
+    for _ in range(QUIET_FRAMES):
         routed.next_frame()
         assert not router.quiet  # too few frames yet, then the loud one is still in the window
-    routed.next_frame()  # None (nothing captured) counts as quiet: the loud frame has left the window
+    assert routed.next_frame() is None  # counts as quiet: the loud frame has left the window
     assert router.quiet
     routed.next_frame()
     assert router.quiet

@@ -544,8 +544,6 @@ class Conversation:
                 self.emit(ev.OutputAudioBufferStopped(response_id=self._speaking_response))
             self._speaking_response = None
 
-    # ------------------------------------------------------------------ plumbing
-
 
 def _duration_ms(audio: bytes) -> int:
     """Length of 16-bit mono PCM at the recogniser's rate."""
