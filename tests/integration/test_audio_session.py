@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,17 +66,28 @@ def errors_in_diagnostics(sidecar: SidecarClient) -> list[dict[str, Any]]:
     return [d for d in sidecar.of("voicepilot/diagnostics") if d.get("errorKind")]
 
 
-async def wait_for_tool_calls(sidecar: SidecarClient, engine: EngineProcess, count: int) -> None:
-    """Wait for ``count`` tool calls; if they do not come, fail with what was called and heard."""
+async def until(
+    sidecar: SidecarClient, engine: EngineProcess, what: str, predicate: Callable[[], Any], timeout: float = 20
+) -> None:
+    """Wait for ``predicate``; if it does not come true, fail naming ``what`` was awaited, with what was
+    called and heard: a real-time test that times out says at which step and in which state."""
     try:
-        await sidecar.wait_for(lambda: len(sidecar.tool_requests) >= count, timeout=20)
+        await sidecar.wait_for(predicate, timeout=timeout)
     except TimeoutError:
         calls = [r["arguments"] for r in sidecar.tool_requests]
         # How each turn was heard (confidence, length) and what the capture path counted (lost
         # blocks, device flags, stalls): a misheard command told apart from a clipped one.
         heard = [call["turns"] for call in (await engine.control())["calls"]]
-        capture = {k: v for k, v in sidecar.last_stats().items() if k.startswith(("mic", "echo"))}
-        pytest.fail(f"{count} tool calls expected, got {calls}; the engine heard {heard}; capture: {capture}")
+        capture = {k: v for k, v in sidecar.last_stats().items() if k.startswith(("mic", "echo", "barge"))}
+        replies = sidecar.final_transcripts("assistant")
+        pytest.fail(
+            f"waited {timeout} s for {what}; tool calls {calls}; the engine heard {heard}; "
+            f"the assistant said {replies}; capture: {capture}"
+        )
+
+
+async def wait_for_tool_calls(sidecar: SidecarClient, engine: EngineProcess, count: int) -> None:
+    await until(sidecar, engine, f"{count} tool calls", lambda: len(sidecar.tool_requests) >= count)
 
 
 async def utterance(tmp_path: Path, samples: Path, text: str) -> Path:
@@ -340,7 +351,7 @@ async def test_with_barge_in_and_loudspeakers_echo_cancellation_keeps_the_assist
             async with MonitorRecorder(pulse) as speaker:
                 spoke_at = time.monotonic()
                 await pulse.say(samples / "go_to_line_42.wav")
-                await sidecar.wait_for(lambda: sidecar.final_transcripts("assistant"), timeout=20)
+                await until(sidecar, engine, "the first reply", lambda: sidecar.final_transcripts("assistant"))
                 full_s = await spoken_ms(sidecar.final_transcripts("assistant")[0]) / 1000
                 await speaker.wait_for(lambda: speaker.loud_seconds(spoke_at) > 0, timeout=20)  # noqa: B023
                 if echo_cancellation:
@@ -350,9 +361,11 @@ async def test_with_barge_in_and_loudspeakers_echo_cancellation_keeps_the_assist
                     # The assistant hears itself and stops. It may then answer its own voice, over
                     # and over (heard as "yes", answered "You said: yes."): there is no quiet to wait
                     # for, only the barge-in, reported in the stats about once a second.
-                    await sidecar.wait_for(lambda: sidecar.last_stats().get("bargeIns", 0) >= 1, timeout=20)
+                    await until(sidecar, engine, "a barge-in", lambda: sidecar.last_stats().get("bargeIns", 0) >= 1)
                     played[False] = (time.monotonic() - speaker.loud_times()[0], full_s)
-                    await sidecar.wait_for(lambda: len(sidecar.final_transcripts("user")) > 1, timeout=20)
+                    await until(
+                        sidecar, engine, "its own voice heard", lambda: len(sidecar.final_transcripts("user")) > 1
+                    )
             heard[echo_cancellation] = list((await engine.control())["calls"][0]["transcripts"])
             if echo_cancellation:
                 # The user still barges in over a reply ("You said: hello can you hear me.", 2.2 s).
