@@ -86,3 +86,27 @@ async def test_silence_is_encoded_until_the_encoder_settles_then_its_packet_is_r
     decoded = [frame_to_mono(f) for i, p in enumerate(packets) for f in decoder.decode(JitterFrame(bytes(p), i * 960))]  # type: ignore[arg-type]
     assert max(int(np.abs(frame).max()) for frame in decoded[5 + SILENT_RUN + 2 : 25]) < 50  # silence, decoded
     assert rms_dbfs(np.concatenate(decoded[27:])) > -20  # and the tone after it is back
+
+
+async def test_packets_of_two_frames_carry_40_ms_each_on_the_frame_clock() -> None:
+    track = OpusEncodedTrack(PacedAudioTrack(ToneSource()), frames_per_packet=2)
+    packets = [await track.recv() for _ in range(25)]
+    assert [p.pts for p in packets] == [i * 2 * FRAME_SAMPLES for i in range(25)]
+    assert track.frames_encoded == 50
+    decoder = OpusDecoder()
+    decoded = [frame_to_mono(f) for i, p in enumerate(packets) for f in decoder.decode(JitterFrame(bytes(p), i * 1920))]  # type: ignore[arg-type]
+    assert [len(samples) for samples in decoded] == [2 * FRAME_SAMPLES] * 25  # one 40 ms Opus frame each
+    assert rms_dbfs(np.concatenate(decoded[5:])) == pytest.approx(rms_dbfs(ToneSource().next_frame()), abs=1.5)
+
+
+async def test_a_silent_run_in_two_frame_packets_reuses_one_packet_and_the_tone_comes_back() -> None:
+    track = OpusEncodedTrack(PacedAudioTrack(SpeechThenSilence(speech=4, silence=24)), frames_per_packet=2)
+    packets = [await track.recv() for _ in range(16)]  # 32 frames: 4 of tone, 24 silent, 4 of tone
+    settled = -(-SILENT_RUN // 2)  # packets of silence encoded before the encoder has settled
+    assert track.frames_encoded == 2 * (2 + settled + 2)
+    assert track.silent_frames_reused == 24 - 2 * settled
+    assert len({bytes(p) for p in packets[2 + settled : 14]}) == 1
+    assert [p.pts for p in packets] == [i * 2 * FRAME_SAMPLES for i in range(16)]
+    decoder = OpusDecoder()
+    decoded = [frame_to_mono(f) for i, p in enumerate(packets) for f in decoder.decode(JitterFrame(bytes(p), i * 1920))]  # type: ignore[arg-type]
+    assert rms_dbfs(np.concatenate(decoded[15:])) > -20

@@ -14,13 +14,16 @@ interface) does that with no added delay in the common case:
 - a packet that arrives early (one before it is missing) is held; when the missing one arrives
   it is released, and the held ones follow, one per arriving packet (the interface returns one
   frame per packet); a backlog that remains is worked off by dropping *small* (silent) frames;
-- after ``reorder_frames`` packets held without the missing one, it is taken as lost and skipped
-  (aiortc's buffer waits for 16 packets, 320 ms of silence, on one lost packet);
+- once more than ``reorder_ms`` of audio is held without the missing packet, it is taken as lost and
+  skipped (aiortc's buffer waits for 16 packets, 320 ms of silence, on one lost packet);
 - late packets (already skipped) and duplicates are dropped; sequence numbers wrap at 2**16.
 
 aiortc offers no public way to choose a receiver's buffer, so :func:`use_low_latency_buffer`
 replaces it (see :mod:`voicepilot.audio.receive_tuning` for when). It checks that the private
 attribute is there and leaves the default in place (with a warning) if a future aiortc changes it.
+
+Packets may hold 20 ms (the service, the engine) or 40 ms (the client's), so the window and what
+counts as a silent packet go by the audio a packet holds, read from its Opus TOC byte.
 """
 
 from __future__ import annotations
@@ -32,19 +35,21 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add
 
+from voicepilot.audio.frames import FRAME_MS
+
 log = logging.getLogger(__name__)
 
-REORDER_FRAMES = 3  # 60 ms: how long a missing packet is waited for
+REORDER_MS = 60  # how much audio may arrive after a missing packet before it is taken as lost
 # Opus codes 20 ms of silence in 3 bytes (CELT) or ~35 (SILK comfort noise, voice mode); speech takes 60+.
-SILENT_PACKET_BYTES = 40
+SILENT_BYTES_PER_FRAME = 40
 RESET_JUMP = 100  # a jump this far ahead is a new stream (or a long outage): start over
 _RECEIVER_ATTRIBUTE = "_RTCRtpReceiver__jitter_buffer"
 
 
 class LowLatencyAudioBuffer(JitterBuffer):
-    def __init__(self, reorder_frames: int = REORDER_FRAMES) -> None:
+    def __init__(self, reorder_ms: float = REORDER_MS) -> None:
         super().__init__(capacity=16, prefetch=0)
-        self.reorder_frames = reorder_frames
+        self.reorder_ms = reorder_ms
         self._held: dict[int, RtpPacket] = {}
         self._next: int | None = None
         self.released = 0
@@ -65,13 +70,13 @@ class LowLatencyAudioBuffer(JitterBuffer):
             self._next = seq
         self._held[seq] = packet
         expected = self._next
-        if expected not in self._held and len(self._held) > self.reorder_frames:
+        if expected not in self._held and _held_ms(self._held) > self.reorder_ms:
             oldest = min(self._held, key=lambda s: uint16_add(s, -expected))
             self.lost += uint16_add(oldest, -expected)
             self._next = oldest
         ready = self._take()
         # A backlog (packets that arrived after a gap) costs a frame of delay each: drop silent ones.
-        while ready is not None and self._next in self._held and len(ready._data) <= SILENT_PACKET_BYTES:  # type: ignore[attr-defined]
+        while ready is not None and self._next in self._held and _silent(ready._data):  # type: ignore[attr-defined]
             self.caught_up += 1
             ready = self._take()
         if ready is None:
@@ -85,6 +90,34 @@ class LowLatencyAudioBuffer(JitterBuffer):
         if packet is not None:
             self._next = uint16_add(self._next, 1)
         return packet
+
+
+def opus_packet_ms(data: bytes) -> float:
+    """The audio an Opus packet holds, from its TOC byte (RFC 6716 section 3.1); a frame's worth for an
+    empty packet or one too short to say."""
+    if not data:
+        return FRAME_MS
+    config, code = data[0] >> 3, data[0] & 0x3
+    if config < 12:  # SILK
+        frame_ms = (10.0, 20.0, 40.0, 60.0)[config % 4]
+    elif config < 16:  # hybrid
+        frame_ms = (10.0, 20.0)[config % 2]
+    else:  # CELT
+        frame_ms = (2.5, 5.0, 10.0, 20.0)[config % 4]
+    if code == 0:
+        return frame_ms
+    if code in (1, 2):
+        return 2 * frame_ms
+    return frame_ms * (data[1] & 0x3F) if len(data) > 1 else FRAME_MS
+
+
+def _held_ms(held: dict[int, RtpPacket]) -> float:
+    data: list[bytes] = [packet._data for packet in held.values()]  # type: ignore[attr-defined]
+    return sum(map(opus_packet_ms, data), 0.0)
+
+
+def _silent(data: bytes) -> bool:
+    return len(data) <= SILENT_BYTES_PER_FRAME * opus_packet_ms(data) / FRAME_MS
 
 
 def use_low_latency_buffer(receiver: Any) -> bool:

@@ -75,8 +75,9 @@ class CallRecord:
     function_call_outputs: list[dict[str, Any]] = field(default_factory=list)
     turns: list[HeardTurn] = field(default_factory=list)
     invalid_events: int = 0
-    # Arrival times (engine monotonic clock, s) of inbound audio frames that carry sound: gaps
-    # between them show audio lost at a key renewal or a session handover.
+    # Arrival times (engine monotonic clock, s) of inbound audio that carries sound (WebRTC: one per
+    # 20 ms frame, at its packet's arrival; WebSocket: one per append): gaps between them show audio
+    # lost at a key renewal or a session handover.
     sound_arrivals: list[float] = field(default_factory=list)
     # Times (same clock) the engine sent audio that carries sound: with the client's own arrival
     # times, they give the one-way downlink latency (scripts/bench).

@@ -11,7 +11,7 @@ import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
-from voicepilot.audio.frames import SAMPLE_RATE, SILENCE, Pcm, Resampler, frame_to_mono, rms_dbfs
+from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, SILENCE, Pcm, Resampler, frame_to_mono, rms_dbfs
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
@@ -143,8 +143,12 @@ class WebRTCCall:
     def _hear(self, mono: Pcm) -> None:
         if self._closing:
             return
-        if rms_dbfs(mono) > SOUND_FLOOR_DBFS:
-            self.conversation.record.sound_arrivals.append(time.monotonic())
+        # One arrival per 20 ms frame with sound, whatever the packet carried (clients may send 40 ms
+        # packets): the record counts and times audio, not packets.
+        arrived = time.monotonic()
+        for start in range(0, mono.size, FRAME_SAMPLES):
+            if rms_dbfs(mono[start : start + FRAME_SAMPLES]) > SOUND_FLOOR_DBFS:
+                self.conversation.record.sound_arrivals.append(arrived)
         self.conversation.feed_audio(self._resampler.resample(mono))
 
     def _on_connection_state(self) -> None:
