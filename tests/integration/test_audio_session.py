@@ -31,6 +31,7 @@ pytestmark = pytest.mark.integration
 
 TOOLS = [tool.wire() for tool in EDITOR_TOOLS]
 BARGE_IN_BUDGET_S = 0.1
+CAPTURE_FLOWING_FRAMES = 25  # 0.5 s of capture after the first frame, before anything is said
 
 
 async def ok_tool(params: dict[str, Any]) -> dict[str, Any]:
@@ -51,8 +52,12 @@ async def start(sidecar: SidecarClient, engine: EngineProcess, **params: Any) ->
     await sidecar.wait_state("connected")
     # Speak only once the microphone captures, as a person waits for the indicator: on a freshly
     # started PulseAudio a new capture can begin a second or more late, and the start of a command
-    # said into it would be lost (seen once as "go to line forty two" heard as "down the line for detail").
+    # said into it would be lost (seen as "go to line forty two" heard as "down the line for detail",
+    # twice, both times in the first test on a new daemon, the second time after the first frames had
+    # been captured). So: until the capture has kept flowing for a while (stats come once a second).
     await sidecar.wait_for(lambda: sidecar.last_stats().get("micFramesCaptured", 0) > 0, timeout=10)
+    flowing_from = sidecar.last_stats()["micFramesCaptured"] + CAPTURE_FLOWING_FRAMES
+    await sidecar.wait_for(lambda: sidecar.last_stats()["micFramesCaptured"] >= flowing_from, timeout=10)
     session_id: str = result["sessionId"]
     return session_id
 
