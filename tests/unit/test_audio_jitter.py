@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from aiortc.rtp import RtpPacket
 
-from voicepilot.audio.jitter import LowLatencyAudioBuffer, opus_packet_ms
-from voicepilot.audio.opus import voice_encoder
+from voicepilot.audio.jitter import LowLatencyAudioBuffer
+from voicepilot.audio.opus import opus_packet_ms, voice_encoder
 
 SILK_WB_20MS = 9 << 3  # an Opus TOC byte: SILK wideband, one 20 ms frame (RFC 6716 section 3.1)
 SILK_WB_40MS = 10 << 3

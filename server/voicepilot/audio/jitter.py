@@ -22,8 +22,8 @@ aiortc offers no public way to choose a receiver's buffer, so :func:`use_low_lat
 replaces it (see :mod:`voicepilot.audio.receive_tuning` for when). It checks that the private
 attribute is there and leaves the default in place (with a warning) if a future aiortc changes it.
 
-Packets may hold 20 ms (the service, the engine) or 40 ms (the client's), so the window and what
-counts as a silent packet go by the audio a packet holds, read from its Opus TOC byte.
+Packets may hold 20 ms (the service, this client) or more (other clients may send 40 ms and up), so
+the window and what counts as a silent packet go by the audio a packet holds (its Opus TOC byte).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add
 
 from voicepilot.audio.frames import FRAME_MS
+from voicepilot.audio.opus import opus_packet_ms
 
 log = logging.getLogger(__name__)
 
@@ -90,25 +91,6 @@ class LowLatencyAudioBuffer(JitterBuffer):
         if packet is not None:
             self._next = uint16_add(self._next, 1)
         return packet
-
-
-def opus_packet_ms(data: bytes) -> float:
-    """The audio an Opus packet holds, from its TOC byte (RFC 6716 section 3.1); a frame's worth for an
-    empty packet or one too short to say."""
-    if not data:
-        return FRAME_MS
-    config, code = data[0] >> 3, data[0] & 0x3
-    if config < 12:  # SILK
-        frame_ms = (10.0, 20.0, 40.0, 60.0)[config % 4]
-    elif config < 16:  # hybrid
-        frame_ms = (10.0, 20.0)[config % 2]
-    else:  # CELT
-        frame_ms = (2.5, 5.0, 10.0, 20.0)[config % 4]
-    if code == 0:
-        return frame_ms
-    if code in (1, 2):
-        return 2 * frame_ms
-    return frame_ms * (data[1] & 0x3F) if len(data) > 1 else FRAME_MS
 
 
 def _held_ms(held: dict[int, RtpPacket]) -> float:

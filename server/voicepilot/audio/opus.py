@@ -35,7 +35,7 @@ import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, SILENCE, TIME_BASE
+from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, SILENCE, TIME_BASE, Pcm
 from voicepilot.audio.tracks import PcmStream
 
 # libopus's complexity (0-10; ffmpeg's default is 10). 5 is WebRTC's own setting on mobile: measured
@@ -44,7 +44,6 @@ from voicepilot.audio.tracks import PcmStream
 COMPLEXITY = 5
 SILENT_RUN = 5  # silent frames the encoder sees before its silence packet is reused (it has settled)
 BITRATE = 32_000  # wideband speech is transparent well below this; the service resamples to 24 kHz anyway
-CLIENT_PACKET_FRAMES = 2  # 40 ms packets from the client (see the module notes)
 
 
 def _voice_codec(mode: Literal["r", "w"]) -> av.AudioCodecContext:
@@ -84,7 +83,7 @@ class OpusEncodedTrack(MediaStreamTrack):
     def __init__(self, inner: PcmStream, frames_per_packet: int = 1) -> None:
         super().__init__()
         self._inner = inner
-        self.frames_per_packet = frames_per_packet
+        self._frames_per_packet = frames_per_packet  # fixed: the encoder and its frame are sized for it
         self._codec = voice_encoder(frames_per_packet)
         samples = FRAME_SAMPLES * frames_per_packet
         # One frame, refilled for each encode: libopus has read it by the time ``encode`` returns
@@ -92,43 +91,43 @@ class OpusEncodedTrack(MediaStreamTrack):
         self._frame = av.AudioFrame(format="s16", layout="mono", samples=samples)
         self._frame.sample_rate = SAMPLE_RATE
         self._frame.time_base = TIME_BASE
-        self._pcm = np.zeros(samples, dtype=np.int16)
+        self._packet_pcm = np.zeros(samples, dtype=np.int16)  # a packet's frames, when it holds several
         self._silent_frames = 0
         self._silence_packet: bytes | None = None
         self.frames_encoded = 0
         self.silent_frames_reused = 0
 
     async def recv(self) -> av.Packet[Any]:
-        codec, frame, count = self._codec, self._frame, self.frames_per_packet
+        count = self._frames_per_packet
         while True:
-            silent_in_packet = 0
-            pts: int | None = None
-            for index in range(count):
-                samples, frame_pts = await self._inner.next_pcm()
-                if self.readyState != "live":
-                    raise MediaStreamError
-                pts = frame_pts if pts is None else pts
-                # count_nonzero: a third of what ``any`` costs (no ufunc reduction), 50 times a second.
-                if samples is SILENCE or not np.count_nonzero(samples):
-                    silent_in_packet += 1
-                if count > 1:
-                    self._pcm[index * FRAME_SAMPLES : (index + 1) * FRAME_SAMPLES] = samples
-                else:
-                    self._pcm = samples
-            silent = silent_in_packet == count
+            pcm, pts = await self._next_samples()
+            silent = _digital_silence(pcm)
+            if count > 1:  # the packet's frames side by side (one frame: encoded as it is, no copy)
+                self._packet_pcm[:FRAME_SAMPLES] = pcm
+                for index in range(1, count):
+                    samples, _ = await self._next_samples()
+                    silent = silent and _digital_silence(samples)
+                    self._packet_pcm[index * FRAME_SAMPLES : (index + 1) * FRAME_SAMPLES] = samples
+                pcm = self._packet_pcm
             self._silent_frames = self._silent_frames + count if silent else 0
             if self._silent_frames > SILENT_RUN and self._silence_packet is not None:
                 self.silent_frames_reused += count
                 return self._packet(av.Packet(self._silence_packet), pts)
-            frame.planes[0].update(self._pcm)  # type: ignore[arg-type]  # any buffer, not only bytes
-            frame.pts = pts
-            packets = codec.encode(frame)
+            self._frame.planes[0].update(pcm)  # type: ignore[arg-type]  # any buffer, not only bytes
+            self._frame.pts = pts
+            packets = self._codec.encode(self._frame)
             self.frames_encoded += count
             if packets:
                 # One packet per input frame: the input frame is exactly one Opus packet's duration.
                 packet = packets[0]
                 self._silence_packet = bytes(packet) if self._silent_frames >= SILENT_RUN else None
                 return self._packet(packet, pts)
+
+    async def _next_samples(self) -> tuple[Pcm, int]:
+        samples, pts = await self._inner.next_pcm()
+        if self.readyState != "live":
+            raise MediaStreamError
+        return samples, pts
 
     @staticmethod
     def _packet(packet: av.Packet[Any], pts: int | None) -> av.Packet[Any]:
@@ -140,3 +139,27 @@ class OpusEncodedTrack(MediaStreamTrack):
     def stop(self) -> None:
         super().stop()
         self._inner.stop()
+
+
+def _digital_silence(samples: Pcm) -> bool:
+    # count_nonzero: a third of what ``any`` costs (no ufunc reduction), 50 times a second.
+    return samples is SILENCE or not np.count_nonzero(samples)
+
+
+def opus_packet_ms(data: bytes) -> float:
+    """The audio an Opus packet holds, from its TOC byte (RFC 6716 section 3.1); a frame's worth for an
+    empty packet or one too short to say."""
+    if not data:
+        return FRAME_MS
+    config, code = data[0] >> 3, data[0] & 0x3
+    if config < 12:  # SILK
+        frame_ms = (10.0, 20.0, 40.0, 60.0)[config % 4]
+    elif config < 16:  # hybrid
+        frame_ms = (10.0, 20.0)[config % 2]
+    else:  # CELT
+        frame_ms = (2.5, 5.0, 10.0, 20.0)[config % 4]
+    if code == 0:
+        return frame_ms
+    if code in (1, 2):
+        return 2 * frame_ms
+    return frame_ms * (data[1] & 0x3F) if len(data) > 1 else FRAME_MS
