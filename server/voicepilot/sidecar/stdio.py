@@ -18,6 +18,7 @@ import time
 
 from pygls.io_ import run_async
 
+from voicepilot.event_loop import new_event_loop
 from voicepilot.sidecar.server import VoicePilotServer
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ async def serve_stdio() -> None:
 
 
 def main() -> int:
-    loop = asyncio.new_event_loop()
+    loop = new_event_loop()
     loop.run_until_complete(serve_stdio())
     # Everything we own is closed. Skip asyncio's and the interpreter's teardown (joining worker
     # threads, unloading aiortc, numpy, PyAV): it can take longer than the editor's 1 s budget.
