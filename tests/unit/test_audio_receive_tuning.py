@@ -15,7 +15,7 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError
 
 from tests.unit.audio_fakes import ToneSource
-from voicepilot.audio.frames import FRAME_SAMPLES, TIME_BASE, frame_to_mono, make_frame, rms_dbfs
+from voicepilot.audio.frames import FRAME_SAMPLES, SILENCE, TIME_BASE, frame_to_mono, make_frame, rms_dbfs
 from voicepilot.audio.inline_decode import InlineOpusDecoder
 from voicepilot.audio.jitter import LowLatencyAudioBuffer
 from voicepilot.audio.opus import OpusEncodedTrack, voice_encoder
@@ -30,6 +30,86 @@ def tone_packets(count: int) -> list[bytes]:
     encoder, tone = voice_encoder(), ToneSource()
     packets = [encoder.encode(make_frame(tone.next_frame(), i * FRAME_SAMPLES)) for i in range(count)]
     return [bytes(p[0]) for p in packets]
+
+
+def tone_then_silence(tone_frames: int, silent_frames: int) -> list[bytes]:
+    """What libopus itself sends for a tone that stops: its silence is a couple of packets, repeated."""
+    encoder, tone = voice_encoder(), ToneSource()
+    pcm = [tone.next_frame() for _ in range(tone_frames)] + [SILENCE] * silent_frames
+    return [bytes(encoder.encode(make_frame(samples, i * FRAME_SAMPLES))[0]) for i, samples in enumerate(pcm)]
+
+
+def decode_all(
+    decoder: InlineOpusDecoder, packets: list[bytes], output: asyncio.Queue[Any], start: int = 0
+) -> list[Any]:
+    for i, packet in enumerate(packets, start):
+        decoder.put((OPUS, JitterFrame(packet, timestamp=i * FRAME_SAMPLES)))
+    return [output.get_nowait() for _ in range(output.qsize())]
+
+
+def test_silence_that_goes_on_is_not_decoded_again_and_sound_after_it_is() -> None:
+    output: asyncio.Queue[Any] = asyncio.Queue()
+    decoder = InlineOpusDecoder(queue.Queue(), output)
+    # A sender that repeats one silence packet, as the engine (and VoicePilot's own encoder) does.
+    silence_packet = tone_then_silence(0, 12)[-1]
+    frames = decode_all(decoder, tone_packets(20) + [silence_packet] * 30, output)
+    # Every packet gave its frame, on the stream's clock, decoded or not.
+    assert [f.pts for f in frames] == [i * FRAME_SAMPLES for i in range(50)]
+    assert all(f.samples == FRAME_SAMPLES and f.layout.name == "mono" and f.format.name == "s16" for f in frames)
+    # Only the first silence packets were decoded: the one after the tone, and until it was known quiet.
+    assert decoder.silence_not_decoded >= 25
+    assert decoder.decoded + decoder.silence_not_decoded == 50
+    tail = np.concatenate([frame_to_mono(f) for f in frames[25:]])
+    assert not np.count_nonzero(tail)  # silence stood in for is digital silence
+    # Sound again: decoded, at its level, from its first packet on.
+    decoded_before = decoder.decoded
+    again = decode_all(decoder, tone_packets(20), output, start=50)
+    assert decoder.decoded == decoded_before + 20
+    tone_dbfs = rms_dbfs(ToneSource().next_frame())
+    assert rms_dbfs(np.concatenate([frame_to_mono(f) for f in again[5:]])) == pytest.approx(tone_dbfs, abs=1.5)
+
+
+def test_libopus_silence_is_skipped_once_it_settles_into_repeating_packets() -> None:
+    output: asyncio.Queue[Any] = asyncio.Queue()
+    decoder = InlineOpusDecoder(queue.Queue(), output)
+    # libopus itself, after a tone: its silence packets vary for a couple of seconds (its noise
+    # estimate settles), then come back again and again.
+    frames = decode_all(decoder, tone_then_silence(20, 200), output)
+    assert len(frames) == 220
+    assert decoder.silence_not_decoded >= 60
+    assert all(rms_dbfs(frame_to_mono(f)) < -80 for f in frames[40:])
+
+
+def test_a_known_silence_packet_right_after_sound_is_still_decoded() -> None:
+    output: asyncio.Queue[Any] = asyncio.Queue()
+    decoder = InlineOpusDecoder(queue.Queue(), output)
+    silence = tone_then_silence(0, 12)
+    decode_all(decoder, silence, output)
+    assert decoder.silence_not_decoded > 0  # the silence packets are known now
+    decode_all(decoder, tone_packets(10), output, start=12)
+    decoded_before = decoder.decoded
+    decode_all(decoder, silence[-1:], output, start=22)  # the first after sound may carry its tail
+    assert decoder.decoded == decoded_before + 1
+
+
+def test_frames_go_to_the_consumer_when_there_is_one_and_its_failures_stop_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    output: asyncio.Queue[Any] = asyncio.Queue()
+    received: list[Any] = []
+
+    def consumer(frame: Any) -> None:
+        received.append(frame)
+        if len(received) in (3, 4):
+            raise RuntimeError("a consumer bug")
+
+    decoder = InlineOpusDecoder(queue.Queue(), output, consumer)
+    with caplog.at_level("ERROR"):
+        decode_all(decoder, tone_packets(10), output)
+    assert [f.pts for f in received] == [i * FRAME_SAMPLES for i in range(10)]  # all of them, in order
+    assert output.empty()  # none through the track's queue
+    assert decoder.consumer_errors == 2
+    assert len([r for r in caplog.records if "consumer failed" in r.getMessage()]) == 1  # logged once
 
 
 def test_opus_is_decoded_where_it_is_put_and_the_rest_goes_on_to_the_thread() -> None:
@@ -99,6 +179,37 @@ async def test_tuned_receivers_on_a_real_pair_decode_on_the_loop_and_still_end_c
     with pytest.raises(MediaStreamError):
         await asyncio.wait_for(audio.track.recv(), timeout=5)
     assert audio._RTCRtpReceiver__decoder_thread is None
+
+
+async def test_a_tuned_receiver_with_a_consumer_hands_it_every_frame_and_its_track_still_ends() -> None:
+    sender = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    receiver = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    sender.addTrack(OpusEncodedTrack(PacedAudioTrack(ToneSource())))
+    with loopback_ice():
+        await sender.setLocalDescription(await sender.createOffer())
+    await receiver.setRemoteDescription(sender.localDescription)
+    received: list[Any] = []
+    enough = asyncio.Event()
+
+    def consumer(frame: Any) -> None:
+        received.append(frame)
+        if len(received) == 25:
+            enough.set()
+
+    assert tune_audio_receivers(receiver, consumer) == 1
+    with loopback_ice():
+        await receiver.setLocalDescription(await receiver.createAnswer())
+    await sender.setRemoteDescription(receiver.localDescription)
+    audio: Any = next(t for t in receiver.getTransceivers() if t.kind == "audio").receiver
+    try:
+        await asyncio.wait_for(enough.wait(), timeout=10)
+        assert rms_dbfs(frame_to_mono(received[-1])) > -30  # the tone
+        assert audio.track._queue.empty()  # straight to the consumer, not through the track
+    finally:
+        await receiver.close()
+        await sender.close()
+    with pytest.raises(MediaStreamError):  # what a drain of the track waits for
+        await asyncio.wait_for(audio.track.recv(), timeout=5)
 
 
 def test_a_receiver_without_the_expected_private_parts_keeps_aiortcs_defaults_and_says_so(

@@ -16,18 +16,23 @@ from typing import Any
 
 from aiortc import RTCPeerConnection
 
-from voicepilot.audio.inline_decode import decode_on_the_loop
+from voicepilot.audio.inline_decode import FrameSink, decode_on_the_loop
 from voicepilot.audio.jitter import use_low_latency_buffer
 
 
-def tune_audio_receivers(pc: RTCPeerConnection) -> int:
-    """Tune every receiving audio receiver of ``pc``; returns how many have both the buffer and the decoder."""
+def tune_audio_receivers(pc: RTCPeerConnection, on_frame: FrameSink | None = None) -> int:
+    """Tune every receiving audio receiver of ``pc``; returns how many have both the buffer and the decoder.
+
+    With ``on_frame``, decoded frames go to it rather than to the receiving track: keep draining the
+    track all the same (:func:`voicepilot.audio.tracks.drain_track` with the same callback), for its
+    end, and for the frames of a receiver that kept aiortc's decoder.
+    """
     tuned = 0
     for transceiver in pc.getTransceivers():
         receiver: Any = transceiver.receiver
         if transceiver.kind != "audio" or receiver is None or receiver.track is None:
             continue  # not audio, or not receiving (a send-only transceiver has no receiving track)
         buffered = use_low_latency_buffer(receiver)
-        decoded = decode_on_the_loop(receiver)
+        decoded = decode_on_the_loop(receiver, on_frame)
         tuned += buffered and decoded
     return tuned

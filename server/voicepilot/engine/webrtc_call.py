@@ -83,8 +83,8 @@ class WebRTCCall:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         # The recogniser needs no playout schedule, only ordered frames: aiortc's default buffer
         # would hold each one back 60-80 ms and wait 320 ms on a lost packet; its decoder thread
-        # costs more than decoding (audio/receive_tuning.py).
-        tune_audio_receivers(pc)
+        # costs more than decoding (audio/receive_tuning.py). Frames come straight to ``_on_frame``.
+        tune_audio_receivers(pc, self._on_frame)
         with loopback_ice(self._loopback):
             await pc.setLocalDescription(await pc.createAnswer())
         answer = str(pc.localDescription.sdp)

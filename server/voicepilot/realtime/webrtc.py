@@ -85,8 +85,9 @@ class WebRTCTransport:
             raise media_error(f"The service's SDP answer was not usable ({exc.__class__.__name__}: {exc}).") from exc
         # aiortc's receive buffer delays every frame by 60-80 ms for nothing (the speaker's playout
         # buffer absorbs the jitter) and its decoder thread costs more than decoding: tuned now that
-        # the receiving track exists, before media flows (voicepilot/audio/receive_tuning.py).
-        self.receivers_tuned = tune_audio_receivers(pc)
+        # the receiving track exists, before media flows (voicepilot/audio/receive_tuning.py). The
+        # decoded frames come straight here; the track's drain (``_on_track``) sees it end.
+        self.receivers_tuned = tune_audio_receivers(pc, self._on_remote_frame)
         await self._wait_open(opened)
 
     async def _wait_open(self, opened: asyncio.Event) -> None:
