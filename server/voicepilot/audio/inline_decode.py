@@ -13,11 +13,12 @@ track's queue. It decodes mono (all that is used here, and cheaper than aiortc's
 
 Silence is not decoded over and over. An Opus encoder fed digital silence settles on a few small
 packets and sends them again and again (the engine reuses one; libopus, once its noise estimate
-has settled, cycles through a handful), and they decode to next to nothing (a peak of 1 in 32768). Once the decoder is in such a quiet stretch,
-a packet already seen to decode quietly there gives a frame of digital silence instead (4 us
-against 70-120 us of decoding): a listening assistant's side of the call is mostly that. The first
-packet after sound is always decoded (it may carry the sound's tail), and so is any packet not seen
-before; nothing audible is lost, since decoding the packet again would give the same near-zeros.
+has settled, cycles through a handful), and they decode to next to nothing (a peak of 1 in 32768).
+Once the decoder is in such a quiet stretch, a packet already seen to decode quietly there gives a
+frame of digital silence instead (4 us against 70-120 us of decoding): a listening assistant's side
+of the call is mostly that. The first packet after sound is always decoded (it may carry the
+sound's tail), and so is any packet not seen before; nothing audible is lost, since decoding the
+packet again would give the same near-zeros.
 
 Anything else it is given (another codec, or the ``None`` that stops the receiver) goes on to the
 original queue, which the thread, otherwise idle, reads through :meth:`InlineOpusDecoder.get`, and
