@@ -60,6 +60,10 @@ async def test_spoken_command_round_trip(
     assert [o["call_id"] for o in outputs] == [call["callId"]]
     assert json.loads(outputs[0]["output"]) == {"ok": True, "line": 42}
     assert "response.create" in call_record["clientEvents"]
+    # The silence after the command (once the encoder had settled) left in 60 ms packets, which the
+    # engine took: each carried 40 ms more than a 20 ms packet would have.
+    packets_of_60_ms = (call_record["rtpAudioMs"] - 20 * call_record["framesReceived"]) / 40
+    assert packets_of_60_ms >= 5, (call_record["rtpAudioMs"], call_record["framesReceived"])
 
     assert (await sidecar.request("voicepilot/endSession", {"sessionId": session_id})) == {"ended": True}
     await sidecar.wait_state("closed")

@@ -3,6 +3,8 @@ frame helpers that give the same answers as the obvious numpy."""
 
 from __future__ import annotations
 
+import itertools
+
 import av
 import numpy as np
 import pytest
@@ -12,7 +14,15 @@ from aiortc.mediastreams import MediaStreamError
 
 from tests.unit.audio_fakes import ToneSource
 from voicepilot.audio.frames import FRAME_SAMPLES, TIME_BASE, Pcm, frame_to_mono, make_frame, rms_dbfs
-from voicepilot.audio.opus import BITRATE, SILENT_RUN, OpusEncodedTrack
+from voicepilot.audio.opus import (
+    BITRATE,
+    SILENT_RUN,
+    OpusEncodedTrack,
+    opus_packet_ms,
+    repeated_frame,
+    silence_packets_per_packet,
+    voice_decoder,
+)
 from voicepilot.audio.tracks import PacedAudioTrack
 
 
@@ -110,3 +120,79 @@ async def test_a_silent_run_in_two_frame_packets_reuses_one_packet_and_the_tone_
     decoder = OpusDecoder()
     decoded = [frame_to_mono(f) for i, p in enumerate(packets) for f in decoder.decode(JitterFrame(bytes(p), i * 1920))]  # type: ignore[arg-type]
     assert rms_dbfs(np.concatenate(decoded[15:])) > -20
+
+
+class ScriptedPcm:
+    """Frames as fast as they are asked for: ``True`` for a frame of tone, ``False`` for digital silence."""
+
+    def __init__(self, script: list[bool]) -> None:
+        self.script = script
+        self.tone = ToneSource()
+        self.pulled = 0
+
+    async def next_pcm(self) -> tuple[Pcm, int]:
+        if self.pulled >= len(self.script):
+            raise MediaStreamError
+        sound = self.script[self.pulled]
+        self.pulled += 1
+        samples = self.tone.next_frame() if sound else np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        return samples, (self.pulled - 1) * FRAME_SAMPLES
+
+    def stop(self) -> None:
+        pass
+
+
+def decoded_samples(packets: list[av.Packet]) -> list[np.ndarray]:
+    decoder = voice_decoder()
+    return [f.to_ndarray().reshape(-1) for p in packets for f in decoder.decode(av.Packet(bytes(p)))]
+
+
+async def test_reused_silence_leaves_in_60_ms_packets_and_the_sound_after_it_at_once() -> None:
+    # 4 frames of tone, 16 silent (5 encoded while the encoder settles, then 11 reused: 3 packets of
+    # three frames and 2 frames held when the tone comes back), then 4 of tone.
+    stream = ScriptedPcm([True] * 4 + [False] * 16 + [True] * 4)
+    track = OpusEncodedTrack(stream, silence_packet_ms=60)
+    packets = [await track.recv() for _ in range(4 + SILENT_RUN + 3)]
+    assert stream.pulled == 4 + SILENT_RUN + 9
+    reused = packets[4 + SILENT_RUN :]
+    assert [opus_packet_ms(bytes(p)) for p in reused] == [60.0] * 3
+    assert len({bytes(p) for p in reused}) == 1
+    assert bytes(reused[0])[0] & 0x3 == 3  # code 3: several frames
+    assert bytes(reused[0])[1] == 3  # three of them, of one size
+
+    held = await track.recv()  # the tone's first frame ends the silence: the two held frames leave
+    assert opus_packet_ms(bytes(held)) == 40.0
+    pulled = stream.pulled
+    with pytest.raises(StopIteration) as returned:
+        track.recv().send(None)  # returns without awaiting anything: encoded when the silence left
+    sound = returned.value.value
+    assert stream.pulled == pulled
+    packets += [held, sound] + [await track.recv() for _ in range(3)]
+    assert [opus_packet_ms(bytes(p)) for p in packets[-4:]] == [20.0] * 4
+    # The clock goes on across packets of any length, and the decoder gives back every sample.
+    starts = list(itertools.accumulate((int(opus_packet_ms(bytes(p))) * 48 for p in packets[:-1]), initial=0))
+    assert [p.pts for p in packets] == starts
+    decoded = decoded_samples(packets)
+    assert sum(frame.size for frame in decoded) == 24 * FRAME_SAMPLES
+    assert max(int(np.abs(frame).max()) for frame in decoded[4 + SILENT_RUN + 2 : -4]) < 50
+    assert rms_dbfs(np.concatenate(decoded[-3:])) > -20
+    assert track.frames_encoded == 4 + SILENT_RUN + 4
+    assert track.silent_frames_reused == 16 - SILENT_RUN
+
+
+def test_a_repeated_frame_is_one_valid_opus_packet_of_that_many_frames() -> None:
+    encoder = OpusEncodedTrack(ScriptedPcm([]))._codec  # the encoder the track uses
+    frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
+    frame.sample_rate = 48_000
+    frame.planes[0].update(bytes(2 * FRAME_SAMPLES))
+    one = bytes(encoder.encode(frame)[0])
+    assert one[0] & 0x3 == 0
+    for count in (1, 2, 3, 6):
+        packet = repeated_frame(one, count)
+        assert opus_packet_ms(packet) == 20.0 * count
+        assert sum(f.samples for f in voice_decoder().decode(av.Packet(packet))) == count * FRAME_SAMPLES
+    assert silence_packets_per_packet(one, 60) == 3
+    assert silence_packets_per_packet(one, 500) == 6  # never past the 120 ms an Opus packet may hold
+    assert silence_packets_per_packet(one, 0) == 1
+    assert silence_packets_per_packet(repeated_frame(one, 2), 60) == 1  # already several frames
+    assert silence_packets_per_packet(one[:1], 60) == 1  # no frame data to repeat

@@ -17,7 +17,13 @@ Most of a conversation is silence in at least one direction (a closed push-to-ta
 microphone, an assistant that is listening). Once the encoder has seen ``SILENT_RUN`` frames of
 digital silence, its last packet (a valid comfort-silence frame) is sent again instead of encoding
 the next silent frame: encoding is 0.2-0.3 ms a frame, and a 20-session engine spent most of its
-loop there, encoding nothing.
+loop there, encoding nothing. With ``silence_packet_ms`` (the sidecar: 60), those reused frames leave
+several to a packet (RFC 6716's code 3: one TOC byte, a frame count, the frames end to end), so a
+listening sidecar sends a third of the packets, each of which costs aiortc's whole send path and a
+wake-up of the peer. Only settled digital silence is held back, never sound: the first frame with
+sound sends what is held and then itself, in the same wake-up, so it is not a moment later than it
+would have been. The engine's own sender does not pack its silence: it sends 20 ms packets all
+along, as the service is assumed to, so what the sidecar spends receiving stays what a service costs.
 
 A packet may hold more than one frame (``frames_per_packet``): RFC 7587 lets a sender put up to
 120 ms in one, and a receiver must take them. VoicePilot sends 20 ms packets: 40 ms ones were
@@ -43,6 +49,7 @@ from voicepilot.audio.tracks import PcmStream
 # tests' recogniser hears no difference.
 COMPLEXITY = 5
 SILENT_RUN = 5  # silent frames the encoder sees before its silence packet is reused (it has settled)
+MAX_PACKET_MS = 120  # RFC 6716: the most audio one Opus packet may hold
 BITRATE = 32_000  # wideband speech is transparent well below this; the service resamples to 24 kHz anyway
 
 
@@ -80,10 +87,11 @@ class OpusEncodedTrack(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, inner: PcmStream, frames_per_packet: int = 1) -> None:
+    def __init__(self, inner: PcmStream, frames_per_packet: int = 1, silence_packet_ms: float = 0) -> None:
         super().__init__()
         self._inner = inner
         self._frames_per_packet = frames_per_packet  # fixed: the encoder and its frame are sized for it
+        self._silence_packet_ms = silence_packet_ms
         self._codec = voice_encoder(frames_per_packet)
         samples = FRAME_SAMPLES * frames_per_packet
         # One frame, refilled for each encode: libopus has read it by the time ``encode`` returns
@@ -94,34 +102,68 @@ class OpusEncodedTrack(MediaStreamTrack):
         self._packet_pcm = np.zeros(samples, dtype=np.int16)  # a packet's frames, when it holds several
         self._silent_frames = 0
         self._silence_packet: bytes | None = None
+        self._silence_per_packet = 1  # reused silence packets sent as one
+        self._after_silence: av.Packet[Any] | None = None
         self.frames_encoded = 0
         self.silent_frames_reused = 0
 
     async def recv(self) -> av.Packet[Any]:
-        count = self._frames_per_packet
+        if self._after_silence is not None:  # sound that ended held silence leaves in the same wake-up
+            ready, self._after_silence = self._after_silence, None
+            return ready
+        held, held_pts = 0, 0  # reused silence packets not sent yet, and where the first one starts
         while True:
-            pcm, pts = await self._next_samples()
-            silent = _digital_silence(pcm)
-            if count > 1:  # the packet's frames side by side (one frame: encoded as it is, no copy)
-                self._packet_pcm[:FRAME_SAMPLES] = pcm
-                for index in range(1, count):
-                    samples, _ = await self._next_samples()
-                    silent = silent and _digital_silence(samples)
-                    self._packet_pcm[index * FRAME_SAMPLES : (index + 1) * FRAME_SAMPLES] = samples
-                pcm = self._packet_pcm
-            self._silent_frames = self._silent_frames + count if silent else 0
+            pcm, pts, silent = await self._next_packet_pcm()
+            self._silent_frames = self._silent_frames + self._frames_per_packet if silent else 0
             if self._silent_frames > SILENT_RUN and self._silence_packet is not None:
-                self.silent_frames_reused += count
-                return self._packet(av.Packet(self._silence_packet), pts)
-            self._frame.planes[0].update(pcm)  # type: ignore[arg-type]  # any buffer, not only bytes
-            self._frame.pts = pts
-            packets = self._codec.encode(self._frame)
-            self.frames_encoded += count
-            if packets:
-                # One packet per input frame: the input frame is exactly one Opus packet's duration.
-                packet = packets[0]
-                self._silence_packet = bytes(packet) if self._silent_frames >= SILENT_RUN else None
-                return self._packet(packet, pts)
+                self.silent_frames_reused += self._frames_per_packet
+                held_pts = held_pts if held else pts
+                held += 1
+                if held == self._silence_per_packet:
+                    return self._held_silence(held, held_pts)
+                continue
+            if held:  # sound after held silence: the silence leaves first, the sound right after it
+                silence = self._held_silence(held, held_pts)
+                self._after_silence = self._encode(pcm, pts)
+                return silence
+            packet = self._encode(pcm, pts)
+            if packet is not None:
+                return packet
+
+    async def _next_packet_pcm(self) -> tuple[Pcm, int, bool]:
+        """A packet's samples (one frame as it came; several side by side), its pts, and whether all
+        of it is digital silence."""
+        pcm, pts = await self._next_samples()
+        silent = _digital_silence(pcm)
+        count = self._frames_per_packet
+        if count > 1:  # the packet's frames side by side (one frame: encoded as it is, no copy)
+            self._packet_pcm[:FRAME_SAMPLES] = pcm
+            for index in range(1, count):
+                samples, _ = await self._next_samples()
+                silent = silent and _digital_silence(samples)
+                self._packet_pcm[index * FRAME_SAMPLES : (index + 1) * FRAME_SAMPLES] = samples
+            pcm = self._packet_pcm
+        return pcm, pts, silent
+
+    def _encode(self, pcm: Pcm, pts: int) -> av.Packet[Any] | None:
+        self._frame.planes[0].update(pcm)  # type: ignore[arg-type]  # any buffer, not only bytes
+        self._frame.pts = pts
+        packets = self._codec.encode(self._frame)
+        self.frames_encoded += self._frames_per_packet
+        if not packets:
+            return None
+        # One packet per input frame: the input frame is exactly one Opus packet's duration.
+        packet = packets[0]
+        if self._silent_frames >= SILENT_RUN:
+            self._silence_packet = bytes(packet)
+            self._silence_per_packet = silence_packets_per_packet(self._silence_packet, self._silence_packet_ms)
+        else:
+            self._silence_packet = None
+        return self._packet(packet, pts)
+
+    def _held_silence(self, count: int, pts: int) -> av.Packet[Any]:
+        assert self._silence_packet is not None
+        return self._packet(av.Packet(repeated_frame(self._silence_packet, count)), pts)
 
     async def _next_samples(self) -> tuple[Pcm, int]:
         samples, pts = await self._inner.next_pcm()
@@ -144,6 +186,21 @@ class OpusEncodedTrack(MediaStreamTrack):
 def _digital_silence(samples: Pcm) -> bool:
     # count_nonzero: a third of what ``any`` costs (no ufunc reduction), 50 times a second.
     return samples is SILENCE or not np.count_nonzero(samples)
+
+
+def silence_packets_per_packet(packet: bytes, most_ms: float) -> int:
+    """How many copies of the one-frame ``packet`` leave as one packet of at most ``most_ms``."""
+    if len(packet) < 2 or packet[0] & 0x3:
+        return 1  # not a single frame (code 0): sent as it is
+    return max(1, int(min(most_ms, MAX_PACKET_MS) // opus_packet_ms(packet)))
+
+
+def repeated_frame(packet: bytes, count: int) -> bytes:
+    """One Opus packet holding ``count`` copies of the single frame in ``packet`` (RFC 6716 section
+    3.2.5: code 3, constant bit rate: the TOC byte, the frame count, then the frames end to end)."""
+    if count == 1:
+        return packet
+    return bytes((packet[0] | 0x3, count)) + packet[1:] * count
 
 
 def opus_packet_ms(data: bytes) -> float:

@@ -319,6 +319,7 @@ class Engine:
             "turns": [turn.wire() for turn in record.turns],
             "invalidEvents": record.invalid_events,
             "framesReceived": record.frames_received,
+            "rtpAudioMs": round(record.rtp_audio_ms),
             "soundArrivals": [round(t, 4) for t in record.sound_arrivals],
             "soundDepartures": [round(t, 4) for t in record.sound_departures],
             "expired": record.expired,

@@ -83,6 +83,9 @@ class CallRecord:
     # times, they give the one-way downlink latency (scripts/bench).
     sound_departures: list[float] = field(default_factory=list)
     frames_received: int = 0
+    # WebRTC: the audio the received packets held (ms); with ``frames_received`` (one per packet), it
+    # shows how long the client's packets are (the sidecar sends its settled silence 60 ms at a time).
+    rtp_audio_ms: float = 0.0
     expired: bool = False
     # (item_id, audio_end_ms) of each conversation.item.truncate the engine carried out.
     truncations: list[tuple[str, int]] = field(default_factory=list)

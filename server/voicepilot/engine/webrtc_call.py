@@ -131,6 +131,7 @@ class WebRTCCall:
     def _on_frame(self, frame: av.AudioFrame) -> None:
         record = self.conversation.record
         record.frames_received += 1
+        record.rtp_audio_ms += 1000 * frame.samples / frame.sample_rate
         if self._faults.drop_inbound():
             return
         mono = frame_to_mono(frame)
