@@ -26,7 +26,7 @@ would have been. The engine's own sender does not pack its silence: it sends 20 
 along, as the service is assumed to, so what the sidecar spends receiving stays what a service costs.
 
 A packet may hold more than one frame (``frames_per_packet``): RFC 7587 lets a sender put up to
-120 ms in one, and a receiver must take them. VoicePilot sends 20 ms packets: 40 ms ones were
+120 ms in one, and a receiver must take them. VoicePilot sends sound in 20 ms packets: 40 ms ones were
 measured (5.8-6.1 against 6.1-6.7 % of a core for a whole conversation through the sidecar) and
 not adopted, since they add 20 ms between the microphone and the wire. The tests send them to the
 engine, which must hear any client the service would.
