@@ -196,3 +196,20 @@ def test_a_repeated_frame_is_one_valid_opus_packet_of_that_many_frames() -> None
     assert silence_packets_per_packet(one, 0) == 1
     assert silence_packets_per_packet(repeated_frame(one, 2), 60) == 1  # already several frames
     assert silence_packets_per_packet(one[:1], 60) == 1  # no frame data to repeat
+
+
+async def test_a_lower_limit_set_later_sends_each_silent_frame_in_its_own_packet() -> None:
+    track = OpusEncodedTrack(ScriptedPcm([True] * 2 + [False] * 12), silence_packet_ms=60)
+    track.silence_packet_ms = 20  # the service's answer said a=maxptime:20
+    packets = [await track.recv() for _ in range(14)]
+    assert [opus_packet_ms(bytes(p)) for p in packets] == [20.0] * 14
+    assert track.silent_frames_reused == 12 - SILENT_RUN
+
+
+async def test_lowering_the_limit_while_silence_is_reused_takes_effect_at_once() -> None:
+    track = OpusEncodedTrack(ScriptedPcm([True] * 2 + [False] * 20), silence_packet_ms=60)
+    packets = [await track.recv() for _ in range(2 + SILENT_RUN + 1)]
+    assert opus_packet_ms(bytes(packets[-1])) == 60.0
+    track.silence_packet_ms = 0
+    packets = [await track.recv() for _ in range(4)]
+    assert [opus_packet_ms(bytes(p)) for p in packets] == [20.0] * 4

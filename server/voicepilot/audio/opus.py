@@ -107,6 +107,17 @@ class OpusEncodedTrack(MediaStreamTrack):
         self.frames_encoded = 0
         self.silent_frames_reused = 0
 
+    @property
+    def silence_packet_ms(self) -> float:
+        """The most audio one packet of reused silence holds (0 or a frame's worth: one frame a packet)."""
+        return self._silence_packet_ms
+
+    @silence_packet_ms.setter
+    def silence_packet_ms(self, most_ms: float) -> None:
+        self._silence_packet_ms = most_ms
+        if self._silence_packet is not None:
+            self._silence_per_packet = silence_packets_per_packet(self._silence_packet, most_ms)
+
     async def recv(self) -> av.Packet[Any]:
         if self._after_silence is not None:  # sound that ended held silence leaves in the same wake-up
             ready, self._after_silence = self._after_silence, None

@@ -34,7 +34,8 @@ SDP_TIMEOUT_S = 10.0
 OPEN_TIMEOUT_S = 5.0  # a working path connects in well under a second; then fall back
 # Digital silence (a closed push-to-talk gate, a muted or gated microphone) leaves in 60 ms packets
 # once the encoder has settled, sound in 20 ms ones: a third of the packets while nobody speaks,
-# and nothing added to the sound's latency (audio/opus.py).
+# and nothing added to the sound's latency (audio/opus.py). Silence that ends a turn can reach the
+# service's VAD up to 40 ms later. 20 turns it off.
 SILENCE_PACKET_MS = 60
 HANDSHAKE_GRACE_S = 5.0  # more time for a handshake under way (ICE done): an overloaded service
 
@@ -70,7 +71,8 @@ class WebRTCTransport:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._pc = pc
         # Encoded here, on the loop, rather than by aiortc (audio/opus.py: a third of the CPU).
-        pc.addTrack(OpusEncodedTrack(self._outgoing, silence_packet_ms=SILENCE_PACKET_MS))
+        sending = OpusEncodedTrack(self._outgoing, silence_packet_ms=SILENCE_PACKET_MS)
+        pc.addTrack(sending)
         channel = pc.createDataChannel(DATA_CHANNEL_LABEL, ordered=True)
         self._channel = channel
         opened = asyncio.Event()
@@ -87,6 +89,10 @@ class WebRTCTransport:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         except Exception as exc:  # aiortc's SDP parser raises ValueError, but also KeyError, AssertionError...
             raise media_error(f"The service's SDP answer was not usable ({exc.__class__.__name__}: {exc}).") from exc
+        # A peer that takes no more than N ms of audio in a packet says so (RFC 4566 ``a=maxptime``).
+        if (most_ms := audio_max_ptime_ms(answer)) is not None and most_ms < SILENCE_PACKET_MS:
+            log.info("the service takes at most %g ms in a packet: silence is sent in packets that fit", most_ms)
+            sending.silence_packet_ms = most_ms
         # aiortc's receive buffer delays every frame by 60-80 ms for nothing (the speaker's playout
         # buffer absorbs the jitter) and its decoder thread costs more than decoding: tuned now that
         # the receiving track exists, before media flows (voicepilot/audio/receive_tuning.py). The
@@ -222,6 +228,20 @@ class WebRTCTransport:
         for drain in self._drains:
             drain.cancel()
         await asyncio.gather(*self._drains, return_exceptions=True)
+
+
+def audio_max_ptime_ms(sdp: str) -> float | None:
+    """The ``a=maxptime`` (ms) given in an audio section of ``sdp``, if there is one."""
+    in_audio = False
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            in_audio = line.startswith("m=audio ")
+        elif in_audio and line.startswith("a=maxptime:"):
+            try:
+                return float(line.removeprefix("a=maxptime:").strip())
+            except ValueError:
+                return None
+    return None
 
 
 def _handshaking(pc: RTCPeerConnection) -> bool:
