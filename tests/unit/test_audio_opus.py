@@ -22,6 +22,7 @@ from voicepilot.audio.opus import (
     repeated_frame,
     silence_packets_per_packet,
     voice_decoder,
+    voice_encoder,
 )
 from voicepilot.audio.tracks import PacedAudioTrack
 
@@ -181,11 +182,7 @@ async def test_reused_silence_leaves_in_60_ms_packets_and_the_sound_after_it_at_
 
 
 def test_a_repeated_frame_is_one_valid_opus_packet_of_that_many_frames() -> None:
-    encoder = OpusEncodedTrack(ScriptedPcm([]))._codec  # the encoder the track uses
-    frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
-    frame.sample_rate = 48_000
-    frame.planes[0].update(bytes(2 * FRAME_SAMPLES))
-    one = bytes(encoder.encode(frame)[0])
+    one = bytes(voice_encoder().encode(make_frame(np.zeros(FRAME_SAMPLES, dtype=np.int16), 0))[0])
     assert one[0] & 0x3 == 0
     for count in (1, 2, 3, 6):
         packet = repeated_frame(one, count)

@@ -91,7 +91,9 @@ class OpusEncodedTrack(MediaStreamTrack):
         super().__init__()
         self._inner = inner
         self._frames_per_packet = frames_per_packet  # fixed: the encoder and its frame are sized for it
-        self._silence_packet_ms = silence_packet_ms
+        # The most audio one packet of reused silence holds (0 or a frame's worth: one frame a packet).
+        # Lowered when the peer's answer asks for shorter packets (``a=maxptime``).
+        self.silence_packet_ms = silence_packet_ms
         self._codec = voice_encoder(frames_per_packet)
         samples = FRAME_SAMPLES * frames_per_packet
         # One frame, refilled for each encode: libopus has read it by the time ``encode`` returns
@@ -102,21 +104,9 @@ class OpusEncodedTrack(MediaStreamTrack):
         self._packet_pcm = np.zeros(samples, dtype=np.int16)  # a packet's frames, when it holds several
         self._silent_frames = 0
         self._silence_packet: bytes | None = None
-        self._silence_per_packet = 1  # reused silence packets sent as one
         self._after_silence: av.Packet[Any] | None = None
         self.frames_encoded = 0
         self.silent_frames_reused = 0
-
-    @property
-    def silence_packet_ms(self) -> float:
-        """The most audio one packet of reused silence holds (0 or a frame's worth: one frame a packet)."""
-        return self._silence_packet_ms
-
-    @silence_packet_ms.setter
-    def silence_packet_ms(self, most_ms: float) -> None:
-        self._silence_packet_ms = most_ms
-        if self._silence_packet is not None:
-            self._silence_per_packet = silence_packets_per_packet(self._silence_packet, most_ms)
 
     async def recv(self) -> av.Packet[Any]:
         if self._after_silence is not None:  # sound that ended held silence leaves in the same wake-up
@@ -128,9 +118,10 @@ class OpusEncodedTrack(MediaStreamTrack):
             self._silent_frames = self._silent_frames + self._frames_per_packet if silent else 0
             if self._silent_frames > SILENT_RUN and self._silence_packet is not None:
                 self.silent_frames_reused += self._frames_per_packet
-                held_pts = held_pts if held else pts
+                if not held:
+                    held_pts = pts
                 held += 1
-                if held == self._silence_per_packet:
+                if held >= silence_packets_per_packet(self._silence_packet, self.silence_packet_ms):
                     return self._held_silence(held, held_pts)
                 continue
             if held:  # sound after held silence: the silence leaves first, the sound right after it
@@ -165,11 +156,7 @@ class OpusEncodedTrack(MediaStreamTrack):
             return None
         # One packet per input frame: the input frame is exactly one Opus packet's duration.
         packet = packets[0]
-        if self._silent_frames >= SILENT_RUN:
-            self._silence_packet = bytes(packet)
-            self._silence_per_packet = silence_packets_per_packet(self._silence_packet, self._silence_packet_ms)
-        else:
-            self._silence_packet = None
+        self._silence_packet = bytes(packet) if self._silent_frames >= SILENT_RUN else None
         return self._packet(packet, pts)
 
     def _held_silence(self, count: int, pts: int) -> av.Packet[Any]:
