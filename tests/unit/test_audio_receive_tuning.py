@@ -18,7 +18,7 @@ from tests.unit.audio_fakes import ToneSource
 from voicepilot.audio.frames import FRAME_SAMPLES, SILENCE, TIME_BASE, frame_to_mono, make_frame, rms_dbfs
 from voicepilot.audio.inline_decode import InlineOpusDecoder
 from voicepilot.audio.jitter import LowLatencyAudioBuffer
-from voicepilot.audio.opus import OpusEncodedTrack, voice_encoder
+from voicepilot.audio.opus import OpusEncodedTrack, opus_packet_ms, repeated_frame, voice_encoder
 from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack
 from voicepilot.realtime.ice import loopback_ice
@@ -67,6 +67,43 @@ def test_silence_that_goes_on_is_not_decoded_again_and_sound_after_it_is() -> No
     assert decoder.decoded == decoded_before + 20
     tone_dbfs = rms_dbfs(ToneSource().next_frame())
     assert rms_dbfs(np.concatenate([frame_to_mono(f) for f in again[5:]])) == pytest.approx(tone_dbfs, abs=1.5)
+
+
+def test_a_consumer_gets_one_shared_frame_for_silence_and_its_own_frame_for_sound() -> None:
+    seen: list[tuple[Any, int, int, int]] = []  # the frame, and its pts, length and loudest sample when delivered
+
+    def consumer(frame: Any) -> None:
+        seen.append((frame, frame.pts, frame.samples, int(np.abs(frame_to_mono(frame)).max())))
+
+    output: asyncio.Queue[Any] = asyncio.Queue()
+    decoder = InlineOpusDecoder(queue.Queue(), output, consumer)
+    silence_packet = tone_then_silence(0, 12)[-1]
+    sixty_ms = repeated_frame(silence_packet, 3)  # what VoicePilot's own sender makes of settled silence
+    packets = [silence_packet] * 10 + [sixty_ms] * 6 + tone_packets(5) + [silence_packet] * 10
+    clock = np.cumsum([0] + [opus_packet_ms(p) * 48 for p in packets[:-1]]).astype(int)
+    for packet, pts in zip(packets, clock, strict=True):
+        decoder.put((OPUS, JitterFrame(packet, timestamp=int(pts))))
+    assert output.empty()
+    # Every packet gave a frame of its own length, at its own pts when it was delivered.
+    assert [(pts, samples) for _, pts, samples, _ in seen] == [
+        (int(pts), int(opus_packet_ms(p) * 48)) for p, pts in zip(packets, clock, strict=True)
+    ]
+    # Each packet length's first two are decoded (the second is then known to decode quietly), and
+    # so are the two after the tone (its tail, then silence not yet back to quiet); the rest stand in.
+    stood_in = seen[2:10] + seen[23:]
+    stood_in_long = seen[11:16]
+    assert decoder.silence_not_decoded == len(stood_in) + len(stood_in_long)
+    # What stands in for silence is one shared frame per length (20 ms and 60 ms), digital silence.
+    assert len({id(frame) for frame, *_ in stood_in}) == 1
+    assert stood_in[0][2] == FRAME_SAMPLES
+    assert len({id(frame) for frame, *_ in stood_in_long}) == 1
+    assert stood_in_long[0][2] == 3 * FRAME_SAMPLES
+    assert all(loudest == 0 for *_, loudest in stood_in + stood_in_long)
+    # Sound is decoded into frames of its own, none of them a shared one.
+    decoded = seen[:2] + seen[10:11] + seen[16:23]
+    assert len({id(frame) for frame, *_ in decoded}) == len(decoded) == decoder.decoded
+    assert not {id(frame) for frame, *_ in decoded} & {id(frame) for frame, *_ in stood_in + stood_in_long}
+    assert min(loudest for *_, loudest in seen[16:21]) > 1000
 
 
 def test_libopus_silence_is_skipped_once_it_settles_into_repeating_packets() -> None:

@@ -15,10 +15,16 @@ Silence is not decoded over and over. An Opus encoder fed digital silence settle
 packets and sends them again and again (the engine reuses one; libopus, once its noise estimate
 has settled, cycles through a handful), and they decode to next to nothing (a peak of 1 in 32768).
 Once the decoder is in such a quiet stretch, a packet already seen to decode quietly there gives a
-frame of digital silence instead (4 us against 70-120 us of decoding): a listening assistant's side
-of the call is mostly that. The first packet after sound is always decoded (it may carry the
-sound's tail), and so is any packet not seen before; nothing audible is lost, since decoding the
-packet again would give the same near-zeros.
+frame of digital silence instead: a listening assistant's side of the call is mostly that. The
+first packet after sound is always decoded (it may carry the sound's tail), and so is any packet
+not seen before; nothing audible is lost, since decoding the packet again would give the same
+near-zeros.
+
+A consumer given frames directly gets one shared frame of silence for each packet length, with its
+pts set anew each time. Made new for each packet, that frame cost 75 us of CPU in the sidecar here
+(measured in place: 5-10 times a tight loop's figure, since the loop wakes with cold caches for
+each packet), a fifth of a received packet's whole trip through the sidecar (350 us). Frames that
+go through the track's queue wait there, so each of those is its own.
 
 Anything else it is given (another codec, or the ``None`` that stops the receiver) goes on to the
 original queue, which the thread, otherwise idle, reads through :meth:`InlineOpusDecoder.get`, and
@@ -37,7 +43,7 @@ import av
 import numpy as np
 
 from voicepilot.audio.frames import SAMPLE_RATE, TIME_BASE
-from voicepilot.audio.opus import opus_packet_ms, voice_decoder
+from voicepilot.audio.opus import voice_decoder
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,8 @@ _DECODER_QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
 
 # What aiortc's receiver puts in its decoder queue: (codec parameters, JitterFrame), or None to stop.
 DecodeTask = tuple[Any, Any] | None
+# A sink has the frame for the length of the call: it reads (or copies) what it needs and neither
+# keeps nor changes the frame, since silence comes as one shared frame (module docstring).
 FrameSink = Callable[[av.AudioFrame], None]
 
 QUIET_PEAK = 2  # a decoded frame no louder than this (-84 dBFS) is silence: the decoder's own dither
@@ -64,7 +72,10 @@ class InlineOpusDecoder:
         self._deliver: FrameSink = output.put_nowait if on_frame is None else self._to_consumer(on_frame)
         self._codec = voice_decoder()
         self._quiet = False  # the last frame was silence (decoded quietly, or stood in for)
-        self._quiet_packets: set[bytes] = set()  # packets that decoded quietly after silence
+        # Packets that decoded quietly after silence, and how many samples each stands for.
+        self._quiet_packets: dict[bytes, int] = {}
+        # The shared frames of silence, by length (None: the track's queue keeps frames, each is new).
+        self._silences: dict[int, av.AudioFrame] | None = None if on_frame is None else {}
         self.decoded = 0
         self.silence_not_decoded = 0
         self.errors = 0
@@ -85,9 +96,9 @@ class InlineOpusDecoder:
             # An empty packet would flush the decoder, which then refuses every later one (EOF).
             self.empty += 1
             return
-        if self._quiet and data in self._quiet_packets:
+        if self._quiet and (samples := self._quiet_packets.get(data)) is not None:
             self.silence_not_decoded += 1
-            self._deliver(_silent_frame(data, encoded_frame.timestamp))
+            self._deliver(self._silence(samples, encoded_frame.timestamp))
             return
         packet = av.Packet(data)
         packet.pts = encoded_frame.timestamp
@@ -106,11 +117,21 @@ class InlineOpusDecoder:
         if quiet and self._quiet:
             if len(self._quiet_packets) >= QUIET_PACKETS_KEPT:
                 self._quiet_packets.clear()  # an encoder that varies its silence: start over
-            self._quiet_packets.add(data)
+            self._quiet_packets[data] = sum(frame.samples for frame in frames)  # what decoding it gives
         self._quiet = quiet
         for frame in frames:
             self.decoded += 1
             self._deliver(frame)
+
+    def _silence(self, samples: int, pts: int) -> av.AudioFrame:
+        """A frame of ``samples`` of digital silence at ``pts``: the shared one for a consumer."""
+        if self._silences is None:
+            return _silent_frame(samples, pts)
+        frame = self._silences.get(samples)
+        if frame is None:
+            frame = self._silences[samples] = _silent_frame(samples, pts)
+        frame.pts = pts
+        return frame
 
     def _to_consumer(self, on_frame: FrameSink) -> FrameSink:
         def deliver(frame: av.AudioFrame) -> None:
@@ -134,9 +155,8 @@ def _is_quiet(frame: av.AudioFrame) -> bool:
     return samples.size == 0 or (int(samples.max()) <= QUIET_PEAK and int(samples.min()) >= -QUIET_PEAK)
 
 
-def _silent_frame(packet: bytes, pts: int) -> av.AudioFrame:
-    """A frame of digital silence as long as the Opus ``packet`` (what decoding it would give)."""
-    samples = int(opus_packet_ms(packet) * SAMPLE_RATE / 1000)
+def _silent_frame(samples: int, pts: int) -> av.AudioFrame:
+    """A new frame of ``samples`` of digital silence (what decoding a quiet packet that long would give)."""
     frame = av.AudioFrame(format="s16", layout="mono", samples=samples)
     frame.planes[0].update(bytes(2 * samples))  # a new frame's buffer is not zeroed
     frame.sample_rate = SAMPLE_RATE
