@@ -145,7 +145,7 @@ class ScriptedPcm:
 
 def decoded_samples(packets: list[av.Packet]) -> list[np.ndarray]:
     decoder = voice_decoder()
-    return [f.to_ndarray().reshape(-1) for p in packets for f in decoder.decode(av.Packet(bytes(p)))]
+    return [frame_to_mono(f) for p in packets for f in decoder.decode(av.Packet(bytes(p)))]
 
 
 async def test_reused_silence_leaves_in_60_ms_packets_and_the_sound_after_it_at_once() -> None:

@@ -42,7 +42,7 @@ from typing import Any
 import av
 import numpy as np
 
-from voicepilot.audio.frames import SAMPLE_RATE, TIME_BASE
+from voicepilot.audio.frames import TIME_BASE, make_frame
 from voicepilot.audio.opus import voice_decoder
 
 log = logging.getLogger(__name__)
@@ -125,11 +125,11 @@ class InlineOpusDecoder:
 
     def _silence(self, samples: int, pts: int) -> av.AudioFrame:
         """A frame of ``samples`` of digital silence at ``pts``: the shared one for a consumer."""
-        if self._silences is None:
-            return _silent_frame(samples, pts)
-        frame = self._silences.get(samples)
+        frame = self._silences.get(samples) if self._silences is not None else None
         if frame is None:
-            frame = self._silences[samples] = _silent_frame(samples, pts)
+            frame = make_frame(np.zeros(samples, dtype=np.int16), pts)
+            if self._silences is not None:
+                self._silences[samples] = frame
         frame.pts = pts
         return frame
 
@@ -153,16 +153,6 @@ def _is_quiet(frame: av.AudioFrame) -> bool:
     # Read in place (6 us; to_ndarray copies and costs three times that).
     samples = np.frombuffer(memoryview(frame.planes[0]), dtype=np.int16, count=frame.samples)
     return samples.size == 0 or (int(samples.max()) <= QUIET_PEAK and int(samples.min()) >= -QUIET_PEAK)
-
-
-def _silent_frame(samples: int, pts: int) -> av.AudioFrame:
-    """A new frame of ``samples`` of digital silence (what decoding a quiet packet that long would give)."""
-    frame = av.AudioFrame(format="s16", layout="mono", samples=samples)
-    frame.planes[0].update(bytes(2 * samples))  # a new frame's buffer is not zeroed
-    frame.sample_rate = SAMPLE_RATE
-    frame.pts = pts
-    frame.time_base = TIME_BASE
-    return frame
 
 
 def decode_on_the_loop(receiver: Any, on_frame: FrameSink | None = None) -> bool:

@@ -112,7 +112,8 @@ class OpusEncodedTrack(MediaStreamTrack):
         if self._after_silence is not None:  # sound that ended held silence leaves in the same wake-up
             ready, self._after_silence = self._after_silence, None
             return ready
-        held, held_pts = 0, 0  # reused silence packets not sent yet, and where the first one starts
+        # Reused silence frames not sent yet, where the first one starts, and how many fill a packet.
+        held, held_pts, per_packet = 0, 0, 1
         while True:
             pcm, pts, silent = await self._next_packet_pcm()
             self._silent_frames = self._silent_frames + self._frames_per_packet if silent else 0
@@ -120,8 +121,9 @@ class OpusEncodedTrack(MediaStreamTrack):
                 self.silent_frames_reused += self._frames_per_packet
                 if not held:
                     held_pts = pts
+                    per_packet = silence_packets_per_packet(self._silence_packet, self.silence_packet_ms)
                 held += 1
-                if held >= silence_packets_per_packet(self._silence_packet, self.silence_packet_ms):
+                if held >= per_packet:
                     return self._held_silence(held, held_pts)
                 continue
             if held:  # sound after held silence: the silence leaves first, the sound right after it
