@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.bench import probe, sidecar_runs
+from tests.bench import probe, reference_call, sidecar_runs
 from tests.bench.signals import probe_recording
 from tests.bench.stats import percentile
 from tests.integration.engine_process import EngineProcess
@@ -134,6 +134,16 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
                 f"sidecar process over {streaming.streamed_s:.0f} s of WebRTC audio both ways with turns",
             )
             put("cpu_s_per_min_full_duplex", streaming.cpu_pct * 0.6, "CPU s per minute")
+            # The goal's reference, measured now: the machine's speed varies too much from hour to hour
+            # for a figure from another day to compare with.
+            reference = await reference_call.measure(plan.streaming_s)
+            put(
+                "cpu_pct_one_core_aiortc_defaults",
+                reference.cpu_pct,
+                "% of one core",
+                f"the reference: aiortc's defaults, a tone both ways, over {reference.seconds:.0f} s",
+            )
+            put("cpu_ratio_full_duplex_to_aiortc_defaults", ratio(streaming.cpu_pct, reference.cpu_pct), "x")
             put(
                 "transcript_latency_ms_p50",
                 percentile(streaming.transcript_ms, 50),

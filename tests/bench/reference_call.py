@@ -1,0 +1,176 @@
+"""The CPU goal's reference: a full-duplex call with aiortc's defaults, measured beside the sidecar.
+
+Issue #4 set the sidecar's CPU goal (5 % of one core) against about 9 % measured for aiortc with its
+defaults (the spike notes: two processes, a 440 Hz sine sent both ways as Opus, the remote track
+drained, the data channel open; the offering process's CPU). This machine's speed varies by a third
+over a day (other tenants share its caches), so a figure measured on another day says little about
+this one. The bench therefore measures that same call in the same run, right after the sidecar's, and
+reports both.
+
+Each peer is a process of its own (``python -m tests.bench.reference_call offer|answer``), stock
+aiortc but for loopback ICE, exchanging SDP as one JSON line each way through the parent. The
+offering peer prints ``connected`` once media flows and runs until its stdin closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import av
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaBlackhole
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
+
+from tests.bench.stats import sample
+from voicepilot.realtime.ice import loopback_ice
+
+RATE = 48_000
+TONE_HZ = 440
+
+
+class SineTrack(AudioStreamTrack):
+    """aiortc's paced audio track, with a 440 Hz tone at -12 dBFS instead of silence."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # One second of the tone: 440 whole periods, so it repeats seamlessly.
+        t = np.arange(RATE) / RATE
+        self._tone = (0.25 * 32767 * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.int16)
+        self._at = 0
+
+    async def recv(self) -> av.AudioFrame:
+        frame = await super().recv()  # paced silence: s16 mono 48 kHz, 20 ms
+        assert isinstance(frame, av.AudioFrame)
+        start = self._at % RATE
+        frame.planes[0].update(self._tone[start : start + frame.samples].tobytes())
+        self._at += frame.samples
+        return frame
+
+
+async def _read_line(reader: asyncio.StreamReader) -> str:
+    line = await reader.readline()
+    if not line:
+        raise ConnectionError("the parent closed the pipe before the SDP exchange")
+    return line.decode()
+
+
+async def _stdin() -> asyncio.StreamReader:
+    reader = asyncio.StreamReader()
+    await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    return reader
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()  # a pipe to the parent, a few lines in all: blocking is not a concern here
+
+
+async def peer(role: str) -> None:
+    reader = await _stdin()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    sink = MediaBlackhole()  # the remote track is always drained (spike notes 1.5)
+    connected = asyncio.Event()
+
+    @pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        sink.addTrack(track)
+
+    @pc.on("connectionstatechange")
+    def on_state() -> None:
+        if pc.connectionState == "connected":
+            connected.set()
+
+    try:
+        if role == "offer":
+            pc.createDataChannel("events")
+            pc.addTrack(SineTrack())
+            with loopback_ice():
+                await pc.setLocalDescription(await pc.createOffer())
+            _say(json.dumps({"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}))
+            answer = json.loads(await _read_line(reader))
+            await pc.setRemoteDescription(RTCSessionDescription(**answer))
+        else:
+            offer = json.loads(await _read_line(reader))
+            await pc.setRemoteDescription(RTCSessionDescription(**offer))
+            pc.addTrack(SineTrack())
+            with loopback_ice():
+                await pc.setLocalDescription(await pc.createAnswer())
+            _say(json.dumps({"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}))
+        await sink.start()
+        await connected.wait()
+        _say("connected")
+        while await reader.readline():  # until the parent closes stdin
+            pass
+    finally:
+        await sink.stop()
+        await pc.close()
+
+
+@dataclass(frozen=True)
+class ReferenceRun:
+    cpu_pct: float
+    seconds: float
+
+
+@contextlib.asynccontextmanager
+async def _peer_process(role: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.bench.reference_call",
+        role,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        if process.stdin is not None and not process.stdin.is_closing():
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 10)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def _line(process: asyncio.subprocess.Process, timeout_s: float = 30.0) -> bytes:
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), timeout_s)
+    if not line:
+        raise RuntimeError(f"the reference peer exited early (rc={await process.wait()})")
+    return line
+
+
+async def measure(seconds: float, settle_s: float = 2.0) -> ReferenceRun:
+    """The offering peer's CPU (% of one core) over ``seconds`` of the call, after ``settle_s``."""
+    async with _peer_process("offer") as offer, _peer_process("answer") as answer:
+        assert offer.stdin is not None
+        assert answer.stdin is not None
+        answer.stdin.write(await _line(offer))
+        offer.stdin.write(await _line(answer))
+        await offer.stdin.drain()
+        await answer.stdin.drain()
+        if (await _line(offer)).strip() != b"connected":
+            raise RuntimeError("the reference call did not connect")
+        await asyncio.sleep(settle_s)  # media set up (codecs, first packets) is not the steady state
+        before, started = sample(offer.pid), time.monotonic()
+        await asyncio.sleep(seconds)  # a fixed window of the steady call: the measurement itself
+        after, elapsed = sample(offer.pid), time.monotonic() - started
+    return ReferenceRun(cpu_pct=100 * (after.cpu_s - before.cpu_s) / elapsed, seconds=elapsed)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 2 and sys.argv[1] in ("offer", "answer"):
+        asyncio.run(peer(sys.argv[1]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "measure":
+        print(json.dumps(asyncio.run(measure(float(sys.argv[2]))).__dict__))
+    else:
+        sys.exit("usage: python -m tests.bench.reference_call offer|answer|measure SECONDS")
