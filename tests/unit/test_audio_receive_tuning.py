@@ -17,7 +17,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from tests.unit.audio_fakes import ToneSource
 from voicepilot.audio.frames import FRAME_SAMPLES, SILENCE, TIME_BASE, frame_to_mono, make_frame, rms_dbfs
-from voicepilot.audio.inline_decode import InlineOpusDecoder
+from voicepilot.audio.inline_decode import QUIET_PEAK, SPOT_CHECK_STRIDE, InlineOpusDecoder, _is_quiet
 from voicepilot.audio.jitter import LowLatencyAudioBuffer
 from voicepilot.audio.opus import OpusEncodedTrack, opus_packet_ms, repeated_frame, voice_encoder
 from voicepilot.audio.receive_tuning import tune_audio_receivers
@@ -261,3 +261,13 @@ def test_a_receiver_without_the_expected_private_parts_keeps_aiortcs_defaults_an
     assert any("jitter buffer" in w for w in warnings)
     assert any("decoder thread" in w for w in warnings)
     assert vars(receiver).keys() == {"track"}  # nothing was put in place of what is not there
+
+
+@pytest.mark.parametrize("loud_at", [0, SPOT_CHECK_STRIDE, 1, SPOT_CHECK_STRIDE - 1, FRAME_SAMPLES - 1])
+def test_one_sample_above_the_quiet_peak_makes_a_frame_sound_where_it_is(loud_at: int) -> None:
+    # Only every SPOT_CHECK_STRIDE-th sample is looked at first: one between them must still count.
+    samples = np.tile(np.array([QUIET_PEAK, -QUIET_PEAK, 0, 1], dtype=np.int16), FRAME_SAMPLES // 4)
+    assert _is_quiet(make_frame(samples, 0))
+
+    samples[loud_at] = -(QUIET_PEAK + 1)
+    assert not _is_quiet(make_frame(samples, 0))

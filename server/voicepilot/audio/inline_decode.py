@@ -56,6 +56,7 @@ DecodeTask = tuple[Any, Any] | None
 FrameSink = Callable[[av.AudioFrame], None]
 
 QUIET_PEAK = 2  # a decoded frame no louder than this (-84 dBFS) is silence: the decoder's own dither
+SPOT_CHECK_STRIDE = 120  # samples between the few looked at first (eight in a 20 ms frame at 48 kHz)
 QUIET_PACKETS_KEPT = 16  # the encoder's silence packets remembered (one to a handful at a time)
 
 
@@ -150,8 +151,17 @@ class InlineOpusDecoder:
 def _is_quiet(frame: av.AudioFrame) -> bool:
     if frame.format.name != "s16" or len(frame.layout.channels) != 1:
         return False  # not what the decoder is set up to give: taken as sound, decoded every time
-    # Read in place (6 us; to_ndarray copies and costs three times that).
-    samples = np.frombuffer(memoryview(frame.planes[0]), dtype=np.int16, count=frame.samples)
+    count = frame.samples
+    # Read in place (to_ndarray copies and costs three times as much).
+    plane = memoryview(frame.planes[0])[: 2 * count]
+    # Most frames decoded are sound, and one sample in eight spread over the frame tells most of
+    # them apart without numpy: its two reductions cost 65 us a frame in place (cold caches after
+    # each wake-up), a tenth of a received packet's whole trip. Quiet still needs every sample.
+    spread = plane.cast("h")
+    for at in range(0, count, SPOT_CHECK_STRIDE):
+        if not -QUIET_PEAK <= spread[at] <= QUIET_PEAK:
+            return False
+    samples = np.frombuffer(plane, dtype=np.int16)
     return samples.size == 0 or (int(samples.max()) <= QUIET_PEAK and int(samples.min()) >= -QUIET_PEAK)
 
 
