@@ -24,6 +24,7 @@ from voicepilot.realtime.entra import EntraCredential
 from voicepilot.realtime.keys import ApiKeyCredential, Credential
 from voicepilot.realtime.session import RealtimeSession, SessionObserver, SessionOptions
 from voicepilot.realtime.session_config import DEFAULT_INSTRUCTIONS, SessionConfig, TurnDetection
+from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class LocalEngineProcess:
         try:
             line = await asyncio.wait_for(process.stdout.readline(), ENGINE_START_TIMEOUT_S)
             url = str(json.loads(line)["url"])
-        except (TimeoutError, ValueError, KeyError) as exc:
+        except (TimeoutError, asyncio.TimeoutError, ValueError, KeyError) as exc:
             await self.stop()
             raise network_error(
                 "The local realtime engine did not start.",
@@ -107,7 +108,7 @@ class LocalEngineProcess:
             process.stdin.close()  # the engine exits on EOF
         try:
             await asyncio.wait_for(process.wait(), STOP_GRACE_S)
-        except TimeoutError:
+        except TIMEOUT_ERRORS:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()

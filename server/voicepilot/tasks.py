@@ -12,6 +12,9 @@ from typing import Any, TypeVar
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# What a timeout raises. asyncio's own (asyncio.wait_for's, aiohttp's) is the built-in TimeoutError only
+# from Python 3.11: on 3.10 it is a class of its own, which ``except TimeoutError`` lets through.
+TIMEOUT_ERRORS: tuple[type[Exception], ...] = (TimeoutError, asyncio.TimeoutError)
 _CLOCK_RESOLUTION_S = time.get_clock_info("monotonic").resolution  # what asyncio's loop uses
 
 # A grid point due within this long (and within half its period) may be served early, in a

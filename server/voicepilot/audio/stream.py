@@ -18,6 +18,7 @@ from voicepilot.audio.blocking import call_soon, run_blocking
 from voicepilot.audio.devices import Device, classify, device_error, is_sample_rate_error, opening, portaudio
 from voicepilot.audio.frames import FRAME_MS, SAMPLE_RATE
 from voicepilot.errors import VoicePilotError
+from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class DeviceStream:
                 if is_sample_rate_error(exc):
                     continue
                 raise classify(exc, self.device.kind, self.device) from exc
-            except TimeoutError as exc:
+            except TIMEOUT_ERRORS as exc:
                 raise device_error(
                     f"The {self.device.kind} device '{self.device.name}' did not open within {OPEN_TIMEOUT_S:.0f} s.",
                     "Another application may hold it: close it, or choose another device.",
@@ -163,7 +164,7 @@ class DeviceStream:
             return
         try:
             await run_blocking(lambda: stream.close(ignore_errors=True), CLOSE_TIMEOUT_S)
-        except TimeoutError:
+        except TIMEOUT_ERRORS:
             log.warning("closing the %s %s timed out; abandoning it", self.device.kind, self.device.name)
         except VoicePilotError:
             raise

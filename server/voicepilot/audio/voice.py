@@ -54,7 +54,7 @@ from voicepilot.audio.tracks import FrameSource
 from voicepilot.contract import DeviceStateName
 from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime import events as ev
-from voicepilot.tasks import sleep_on_grid
+from voicepilot.tasks import TIMEOUT_ERRORS, sleep_on_grid
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +331,7 @@ class VoiceAudio:
     async def _commit_after_tail(self) -> None:
         try:
             await asyncio.wait_for(self._release_drained.wait(), RELEASE_DRAIN_MAX_S)
-        except TimeoutError:
+        except TIMEOUT_ERRORS:
             self._release_frames = 0
         await asyncio.sleep(self.options.release_tail_ms / 1000)
         try:
@@ -367,7 +367,7 @@ class VoiceAudio:
         for kind in KINDS:
             try:
                 names = {d.name for d in await available_devices(kind)}
-            except (VoicePilotError, TimeoutError) as exc:
+            except (VoicePilotError, TimeoutError, asyncio.TimeoutError) as exc:
                 log.debug("device listing failed: %s", exc)
                 return
             stream, preferred = self._stream(kind), self.preferred[kind]
@@ -404,7 +404,7 @@ class VoiceAudio:
         for name in names:
             try:
                 new = await (open_microphone(name) if kind == "input" else open_speaker(name))
-            except (VoicePilotError, TimeoutError) as exc:
+            except (VoicePilotError, TimeoutError, asyncio.TimeoutError) as exc:
                 log.info("cannot open the %s %s: %s", kind, name or "default", exc)
                 continue
             self._install(kind, new)
@@ -434,7 +434,7 @@ class VoiceAudio:
     async def _switch(self, kind: Kind, name: str, message: str) -> None:
         try:
             new = await (open_microphone(name) if kind == "input" else open_speaker(name))
-        except (VoicePilotError, TimeoutError) as exc:
+        except (VoicePilotError, TimeoutError, asyncio.TimeoutError) as exc:
             log.info("cannot switch back to %s: %s", name, exc)
             return
         old = self._stream(kind)

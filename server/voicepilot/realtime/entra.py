@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from voicepilot.errors import VoicePilotError, auth_error, network_error
 from voicepilot.logs import register_secret
 from voicepilot.realtime.endpoints import AuthStyle
+from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class EntraCredential:
         started = time.perf_counter()
         try:
             access = await asyncio.wait_for(self._credential.get_token(self._scope), self._timeout_s)
-        except TimeoutError as exc:
+        except TIMEOUT_ERRORS as exc:
             raise network_error(
                 f"Microsoft Entra ID did not answer within {self._timeout_s:.0f} s.",
                 "Check your network connection, or " + SIGN_IN_STEP[0].lower() + SIGN_IN_STEP[1:],

@@ -6,6 +6,7 @@ header to the mint endpoint; its ``repr`` is redacted so it cannot reach a log l
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ async def mint_ephemeral_key(
                 raise classify_http_status(response.status, error_detail(body), response.headers.get("Retry-After"))
     except VoicePilotError:
         raise
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError) as exc:
         raise network_error(
             f"Could not reach the key service at {endpoint.mint_url} ({exc.__class__.__name__})."
         ) from exc

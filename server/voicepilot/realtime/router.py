@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from voicepilot.audio.frames import FRAME_MS, Pcm, rms_dbfs
 from voicepilot.audio.tracks import FrameClock, FrameSource, PacedAudioTrack, device_clock
+from voicepilot.tasks import TIMEOUT_ERRORS
 
 # The input counts as quiet when the last QUIET_FRAMES frames were all below QUIET_DBFS: a switch
 # then cannot cut an utterance in two.
@@ -93,6 +94,6 @@ class MicRouter:
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
+            except TIMEOUT_ERRORS:
                 return self.quiet
         return True

@@ -151,7 +151,7 @@ class WebRTCTransport:
                 return body
         except VoicePilotError:
             raise
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError) as exc:
             raise network_error(
                 f"Could not reach the realtime service at {self._endpoint.calls_url} ({exc.__class__.__name__})."
             ) from exc

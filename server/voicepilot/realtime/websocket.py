@@ -8,6 +8,7 @@ WebRTC. A dead peer is noticed by WebSocket heartbeats (aiortc's ICE would take 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import time
@@ -66,7 +67,7 @@ class WebSocketTransport:
             )
         except aiohttp.WSServerHandshakeError as exc:
             raise classify_http_status(exc.status, exc.message or "handshake refused") from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError) as exc:
             raise network_error(
                 f"Could not open the WebSocket to {self._endpoint.websocket_url} ({exc.__class__.__name__})."
             ) from exc

@@ -25,6 +25,7 @@ from voicepilot.errors import VoicePilotError
 from voicepilot.launch import LocalEngineProcess, resolve, session_config_for, session_options_for
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+from voicepilot.tasks import TIMEOUT_ERRORS
 
 PROBE_TIMEOUT_S = 20.0
 # How long the probe waits for the service's first event once the channel is open.
@@ -145,12 +146,12 @@ async def probe_connection(
         session.on_event = on_event
         started = time.monotonic()
         await asyncio.wait_for(session.start(), PROBE_TIMEOUT_S)
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(*TIMEOUT_ERRORS):
             await asyncio.wait_for(first_event.wait(), FIRST_EVENT_TIMEOUT_S)
         return await connection_checks(session, (arrived[0] - started) * 1000 if arrived else None)
     except VoicePilotError as exc:
         return _failed_at(observer.states, exc.message, exc.next_step)
-    except TimeoutError:
+    except TIMEOUT_ERRORS:
         return _failed_at(observer.states, f"No connection within {PROBE_TIMEOUT_S:.0f} s.", "Check the network.")
     finally:
         if session is not None:

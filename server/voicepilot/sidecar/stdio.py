@@ -20,6 +20,7 @@ from pygls.io_ import run_async
 
 from voicepilot.event_loop import new_event_loop
 from voicepilot.sidecar.server import VoicePilotServer
+from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,14 @@ async def serve_stdio() -> None:
         started = time.perf_counter()
         try:
             await asyncio.wait_for(server.close(), SHUTDOWN_BUDGET_S)
-        except TimeoutError:
+        except TIMEOUT_ERRORS:
             log.warning("shutdown took longer than %.1f s; exiting anyway", SHUTDOWN_BUDGET_S)
             await server.engine.kill()
         log.info("shut down in %.0f ms", (time.perf_counter() - started) * 1000)
         # Flush the last notifications (the final "closed" state) before the process goes: with a
         # zero high-water mark, drain() returns only once the pipe buffer is empty.
         transport.set_write_buffer_limits(high=0)
-        with contextlib.suppress(TimeoutError, ConnectionError):
+        with contextlib.suppress(TimeoutError, asyncio.TimeoutError, ConnectionError):
             await asyncio.wait_for(writer.drain(), 0.2)
         transport.close()
 
