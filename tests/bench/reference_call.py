@@ -9,30 +9,36 @@ reports both.
 
 Each peer is a process of its own (``python -m tests.bench.reference_call offer|answer``), stock
 aiortc but for loopback ICE, exchanging SDP as one JSON line each way through the parent. The
-offering peer prints ``connected`` once media flows and runs until its stdin closes.
+offering peer prints ``connected`` once the connection is up, runs until its stdin closes, and then
+prints how many frames it sent and received, so a call in which no audio flowed cannot pass for one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.contrib.media import MediaBlackhole
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
 from tests.bench.stats import sample
+from voicepilot.audio.tracks import drain_track
 from voicepilot.realtime.ice import loopback_ice
+from voicepilot.tasks import TIMEOUT_ERRORS
 
 RATE = 48_000
 TONE_HZ = 440
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class SineTrack(AudioStreamTrack):
@@ -44,6 +50,7 @@ class SineTrack(AudioStreamTrack):
         t = np.arange(RATE) / RATE
         self._tone = (0.25 * 32767 * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.int16)
         self._at = 0
+        self.frames_sent = 0
 
     async def recv(self) -> av.AudioFrame:
         frame = await super().recv()  # paced silence: s16 mono 48 kHz, 20 ms
@@ -51,6 +58,7 @@ class SineTrack(AudioStreamTrack):
         start = self._at % RATE
         frame.planes[0].update(self._tone[start : start + frame.samples].tobytes())
         self._at += frame.samples
+        self.frames_sent += 1
         return frame
 
 
@@ -75,22 +83,30 @@ def _say(text: str) -> None:
 async def peer(role: str) -> None:
     reader = await _stdin()
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    sink = MediaBlackhole()  # the remote track is always drained (spike notes 1.5)
-    connected = asyncio.Event()
+    tone = SineTrack()
+    received = 0
+    drains: set[asyncio.Task[int]] = set()
+    state: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def count(frame: av.AudioFrame) -> None:
+        nonlocal received
+        received += 1
 
     @pc.on("track")
     def on_track(track: MediaStreamTrack) -> None:
-        sink.addTrack(track)
+        # Drained as MediaBlackhole drains it (the remote track must be: spike notes 1.5), counted.
+        drains.add(asyncio.ensure_future(drain_track(track, count)))
 
     @pc.on("connectionstatechange")
     def on_state() -> None:
-        if pc.connectionState == "connected":
-            connected.set()
+        if pc.connectionState in ("connected", "failed", "closed") and not state.done():
+            state.set_result(pc.connectionState)
 
+    closing: asyncio.Task[bytes] | None = None
     try:
         if role == "offer":
             pc.createDataChannel("events")
-            pc.addTrack(SineTrack())
+            pc.addTrack(tone)
             with loopback_ice():
                 await pc.setLocalDescription(await pc.createOffer())
             _say(json.dumps({"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}))
@@ -99,24 +115,32 @@ async def peer(role: str) -> None:
         else:
             offer = json.loads(await _read_line(reader))
             await pc.setRemoteDescription(RTCSessionDescription(**offer))
-            pc.addTrack(SineTrack())
+            pc.addTrack(tone)
             with loopback_ice():
                 await pc.setLocalDescription(await pc.createAnswer())
             _say(json.dumps({"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}))
-        await sink.start()
-        await connected.wait()
+        closing = asyncio.ensure_future(reader.read())  # the parent writes nothing more: this ends at EOF
+        either: set[asyncio.Future[Any]] = {state, closing}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if not state.done() or state.result() != "connected":
+            _say(state.result() if state.done() else "abandoned")
+            return
         _say("connected")
-        while await reader.readline():  # until the parent closes stdin
-            pass
+        await closing  # the call runs until the parent closes stdin
+        _say(json.dumps({"framesSent": tone.frames_sent, "framesReceived": received}))
     finally:
-        await sink.stop()
-        await pc.close()
+        if closing is not None:
+            closing.cancel()
+        await pc.close()  # ends the remote tracks, and with them the drains
+        await asyncio.gather(*drains, return_exceptions=True)
 
 
 @dataclass(frozen=True)
 class ReferenceRun:
     cpu_pct: float
     seconds: float
+    frames_sent: int
+    frames_received: int
 
 
 @contextlib.asynccontextmanager
@@ -128,6 +152,7 @@ async def _peer_process(role: str) -> AsyncIterator[asyncio.subprocess.Process]:
         role,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        cwd=REPO_ROOT,  # where ``tests`` is a package, whatever the caller's directory
     )
     try:
         yield process
@@ -136,8 +161,9 @@ async def _peer_process(role: str) -> AsyncIterator[asyncio.subprocess.Process]:
             process.stdin.close()
         try:
             await asyncio.wait_for(process.wait(), 10)
-        except TimeoutError:
-            process.kill()
+        except TIMEOUT_ERRORS:
+            with contextlib.suppress(ProcessLookupError):  # it may have exited just now
+                process.kill()
             await process.wait()
 
 
@@ -158,19 +184,27 @@ async def measure(seconds: float, settle_s: float = 2.0) -> ReferenceRun:
         offer.stdin.write(await _line(answer))
         await offer.stdin.drain()
         await answer.stdin.drain()
-        if (await _line(offer)).strip() != b"connected":
-            raise RuntimeError("the reference call did not connect")
+        state = (await _line(offer)).decode().strip()
+        if state != "connected":
+            raise RuntimeError(f"the reference call did not connect: {state}")
         await asyncio.sleep(settle_s)  # media set up (codecs, first packets) is not the steady state
         before, started = sample(offer.pid), time.monotonic()
         await asyncio.sleep(seconds)  # a fixed window of the steady call: the measurement itself
         after, elapsed = sample(offer.pid), time.monotonic() - started
-    return ReferenceRun(cpu_pct=100 * (after.cpu_s - before.cpu_s) / elapsed, seconds=elapsed)
+        offer.stdin.close()
+        counts = json.loads(await _line(offer))
+    return ReferenceRun(
+        cpu_pct=100 * (after.cpu_s - before.cpu_s) / elapsed,
+        seconds=elapsed,
+        frames_sent=int(counts["framesSent"]),
+        frames_received=int(counts["framesReceived"]),
+    )
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] in ("offer", "answer"):
         asyncio.run(peer(sys.argv[1]))
     elif len(sys.argv) == 3 and sys.argv[1] == "measure":
-        print(json.dumps(asyncio.run(measure(float(sys.argv[2]))).__dict__))
+        print(json.dumps(dataclasses.asdict(asyncio.run(measure(float(sys.argv[2]))))))
     else:
         sys.exit("usage: python -m tests.bench.reference_call offer|answer|measure SECONDS")
