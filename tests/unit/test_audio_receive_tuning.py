@@ -263,11 +263,12 @@ def test_a_receiver_without_the_expected_private_parts_keeps_aiortcs_defaults_an
     assert vars(receiver).keys() == {"track"}  # nothing was put in place of what is not there
 
 
+@pytest.mark.parametrize("sign", [1, -1])
 @pytest.mark.parametrize("loud_at", [0, SPOT_CHECK_STRIDE, 1, SPOT_CHECK_STRIDE - 1, FRAME_SAMPLES - 1])
-def test_one_sample_above_the_quiet_peak_makes_a_frame_sound_where_it_is(loud_at: int) -> None:
+def test_one_sample_above_the_quiet_peak_makes_a_frame_sound_where_it_is(loud_at: int, sign: int) -> None:
     # Only every SPOT_CHECK_STRIDE-th sample is looked at first: one between them must still count.
     samples = np.tile(np.array([QUIET_PEAK, -QUIET_PEAK, 0, 1], dtype=np.int16), FRAME_SAMPLES // 4)
     assert _is_quiet(make_frame(samples, 0))
 
-    samples[loud_at] = -(QUIET_PEAK + 1)
+    samples[loud_at] = sign * (QUIET_PEAK + 1)
     assert not _is_quiet(make_frame(samples, 0))
