@@ -84,18 +84,13 @@ async def peer(role: str) -> None:
     reader = await _stdin()
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     tone = SineTrack()
-    received = 0
-    drains: set[asyncio.Task[int]] = set()
+    drains: set[asyncio.Task[int]] = set()  # each ends with the number of frames its track gave
     state: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-
-    def count(frame: av.AudioFrame) -> None:
-        nonlocal received
-        received += 1
 
     @pc.on("track")
     def on_track(track: MediaStreamTrack) -> None:
-        # Drained as MediaBlackhole drains it (the remote track must be: spike notes 1.5), counted.
-        drains.add(asyncio.ensure_future(drain_track(track, count)))
+        # Drained as MediaBlackhole drains it (the remote track must be: spike notes 1.5).
+        drains.add(asyncio.ensure_future(drain_track(track)))
 
     @pc.on("connectionstatechange")
     def on_state() -> None:
@@ -127,11 +122,13 @@ async def peer(role: str) -> None:
             return
         _say("connected")
         await closing  # the call runs until the parent closes stdin
+        await pc.close()  # ends the remote tracks, and with them the drains, which give their counts
+        received = sum(await asyncio.gather(*drains))
         _say(json.dumps({"framesSent": tone.frames_sent, "framesReceived": received}))
     finally:
         if closing is not None:
             closing.cancel()
-        await pc.close()  # ends the remote tracks, and with them the drains
+        await pc.close()  # idempotent: also on the ways out that did not close it above
         await asyncio.gather(*drains, return_exceptions=True)
 
 

@@ -35,7 +35,7 @@ def make_frame(samples: Pcm, pts: int, sample_rate: int = SAMPLE_RATE) -> av.Aud
 def frame_to_mono(frame: av.AudioFrame) -> Pcm:
     """Mono int16 samples of a received frame (s16 packed, any channel count)."""
     data = frame.to_ndarray().reshape(-1)
-    channels = len(frame.layout.channels)
+    channels = frame.layout.nb_channels  # a count: len(layout.channels) builds a tuple of channel objects
     if channels == 1:
         mono: Pcm = data.astype(np.int16, copy=False)
         return mono

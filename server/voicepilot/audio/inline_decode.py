@@ -126,11 +126,11 @@ class InlineOpusDecoder:
 
     def _silence(self, samples: int, pts: int) -> av.AudioFrame:
         """A frame of ``samples`` of digital silence at ``pts``: the shared one for a consumer."""
-        frame = self._silences.get(samples) if self._silences is not None else None
+        if self._silences is None:  # frames wait in the track's queue: each must be its own
+            return make_frame(np.zeros(samples, dtype=np.int16), pts)
+        frame = self._silences.get(samples)
         if frame is None:
-            frame = make_frame(np.zeros(samples, dtype=np.int16), pts)
-            if self._silences is not None:
-                self._silences[samples] = frame
+            frame = self._silences[samples] = make_frame(np.zeros(samples, dtype=np.int16), pts)
         frame.pts = pts
         return frame
 
@@ -149,7 +149,7 @@ class InlineOpusDecoder:
 
 
 def _is_quiet(frame: av.AudioFrame) -> bool:
-    if frame.format.name != "s16" or len(frame.layout.channels) != 1:
+    if frame.format.name != "s16" or frame.layout.nb_channels != 1:  # (a count: no channel objects made)
         return False  # not what the decoder is set up to give: taken as sound, decoded every time
     count = frame.samples
     if count == 0:
