@@ -9,6 +9,7 @@ import os
 import sys
 
 from voicepilot import logs
+from voicepilot.engine.limits import add_limit_arguments, limits_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sidecar", help="serve the editor over JSON-RPC on stdio (started by the extension)")
 
     engine = sub.add_parser("engine", help="run the local realtime engine on loopback")
-    engine.add_argument("--host", default="127.0.0.1")
+    engine.add_argument("--host", default="127.0.0.1", help="a loopback address (others need --allow-remote)")
+    engine.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let --host be a non-loopback address: plain HTTP, reachable from the network (a warning is printed)",
+    )
     engine.add_argument("--port", type=int, default=8787, help="0 picks a free port")
     engine.add_argument("--key-ttl", type=float, default=60.0, help="ephemeral key lifetime in seconds")
     engine.add_argument("--session-limit", type=float, default=None, help="maximum session length in seconds")
@@ -33,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help='read {"apiKey": ..., "controlToken": ...} as one JSON line on stdin; exit on EOF',
     )
+    add_limit_arguments(engine)
 
     talk = sub.add_parser("talk", help="run a voice session from a terminal")
     talk.add_argument("--profile", choices=["local", "azure", "openai"], default="local")
@@ -108,7 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "engine":
         from voicepilot.engine.server import serve
 
-        return asyncio.run(serve(args.host, args.port, args.key_ttl, args.session_limit, args.secrets_stdin))
+        return asyncio.run(
+            serve(
+                args.host,
+                args.port,
+                args.key_ttl,
+                args.session_limit,
+                args.secrets_stdin,
+                args.allow_remote,
+                limits_from_args(args),
+            )
+        )
     if args.command == "devices":
         from voicepilot.talk_live import run_devices
 

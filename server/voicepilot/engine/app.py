@@ -20,9 +20,13 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from voicepilot.engine.call_gate import CallGate
 from voicepilot.engine.conversation import Conversation
 from voicepilot.engine.faults import Faults, FaultSettings
-from voicepilot.engine.keys import IssuedKey, KeyStore
+from voicepilot.engine.http_errors import error_response
+from voicepilot.engine.http_guard import HttpGuard
+from voicepilot.engine.keys import IssuedKey, KeyStore, KeyStoreFull
+from voicepilot.engine.limits import EngineLimits, LimitCounters
 from voicepilot.engine.recognizers import RecognizerPool
 from voicepilot.engine.webrtc_call import WebRTCCall
 from voicepilot.engine.websocket_call import WebSocketCall
@@ -41,12 +45,6 @@ class EngineSecrets:
     control_token: str | None = None
 
 
-def error_response(
-    status: int, code: str, message: str, kind: str = "invalid_request_error", param: str | None = None
-) -> web.Response:
-    return web.json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status=status)
-
-
 class Engine:
     def __init__(
         self,
@@ -54,9 +52,20 @@ class Engine:
         key_ttl_s: float = 60.0,
         loopback: bool = True,
         session_limit_s: float | None = None,
+        limits: EngineLimits | None = None,
     ) -> None:
         self.secrets = secrets
-        self.keys = KeyStore(key_ttl_s)
+        self.limits = limits = limits or EngineLimits()
+        self.keys = KeyStore(
+            key_ttl_s,
+            max_keys=limits.max_keys,
+            max_bytes=limits.max_key_bytes,
+            expired_kept=limits.expired_keys_kept,
+            expired_kept_s=limits.expired_keys_kept_s,
+        )
+        self.counters = LimitCounters()
+        self.http_guard = HttpGuard(limits, self.counters)
+        self.call_gate = CallGate(limits, self.counters)
         self.loopback = loopback
         self.session_limit_s = session_limit_s
         self.calls: dict[str, WebRTCCall | WebSocketCall] = {}
@@ -69,7 +78,7 @@ class Engine:
     # ------------------------------------------------------------------ app
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=1 << 20)
+        app = web.Application(client_max_size=1 << 20, middlewares=[self.http_guard.middleware])
         app.router.add_post("/openai/v1/realtime/client_secrets", self.mint_ga)
         app.router.add_post("/v1/realtime/client_secrets", self.mint_ga)
         app.router.add_post("/openai/realtimeapi/sessions", self.mint_preview)
@@ -94,6 +103,8 @@ class Engine:
     async def _close_calls(self, _app: web.Application) -> None:
         for call in list(self.calls.values()):
             await call.close()
+        await self.call_gate.close()
+        self.http_guard.close()
         await self.recognizers.close()
 
     # ------------------------------------------------------------------ auth
@@ -110,11 +121,11 @@ class Engine:
         if not auth.startswith("Bearer "):
             return error_response(401, "missing_api_key", "You didn't provide an API key. Use a Bearer token.")
         status, key = self.keys.check(auth[len("Bearer ") :])
-        if status == "unknown" or key is None:
-            return error_response(401, "invalid_api_key", "Incorrect API key provided.")
         if status == "expired":
             self.expired_key_rejections += 1
             return error_response(401, "invalid_api_key", "Ephemeral key has expired. Mint a new client secret.")
+        if key is None:
+            return error_response(401, "invalid_api_key", "Incorrect API key provided.")
         return key
 
     # ------------------------------------------------------------------ minting
@@ -167,6 +178,20 @@ class Engine:
             return injected
         return await self._json_body(request)
 
+    async def _issue(
+        self, request: web.Request, flavor: Flavor, session: dict[str, Any], ttl: float | None
+    ) -> IssuedKey | web.Response:
+        try:
+            return self.keys.issue(flavor, session, ttl, size=len(await request.read()))
+        except KeyStoreFull as full:
+            self.counters.keys_refused += 1
+            return error_response(
+                429,
+                "too_many_keys",
+                f"{full.reason} Use one, or retry after {full.retry_after_s} s, when one expires.",
+                retry_after_s=full.retry_after_s,
+            )
+
     async def mint_ga(self, request: web.Request) -> web.Response:
         body = await self._mint_body(request)
         if isinstance(body, web.Response):
@@ -183,7 +208,9 @@ class Engine:
         if isinstance(ttl, web.Response):
             return ttl
         config = SessionConfig().merge_wire(session, "ga")
-        key = self.keys.issue("ga", session, ttl)
+        key = await self._issue(request, "ga", session, ttl)
+        if isinstance(key, web.Response):
+            return key
         wire = config.to_wire("ga")
         wire.update(id=new_id("sess"), object="realtime.session")
         return web.json_response({"value": key.value, "expires_at": int(key.expires_at), "session": wire})
@@ -198,7 +225,9 @@ class Engine:
         if isinstance(ttl, web.Response):
             return ttl
         config = SessionConfig().merge_wire(body, "preview")
-        key = self.keys.issue("preview", body, ttl)
+        key = await self._issue(request, "preview", body, ttl)
+        if isinstance(key, web.Response):
+            return key
         wire = config.to_wire("preview")
         wire.update(
             id=new_id("sess"),
@@ -231,11 +260,14 @@ class Engine:
         offer = await request.text()
         if "m=audio" not in offer:
             return error_response(400, "invalid_offer", "The SDP offer has no audio section.")
+        if (refusal := self.call_gate.refusal(self.calls.values(), webrtc=True)) is not None:
+            return refusal
         config = SessionConfig().merge_wire(key.session, key.flavor)
         conversation = Conversation(flavor, config, self.recognizers, self.session_limit_s)
         call = WebRTCCall(new_id("rtc"), conversation, self.loopback, self.faults)
         try:
-            answer = await call.answer(offer)
+            with self.call_gate.answering():
+                answer = await call.answer(offer)
         except Exception as exc:  # aiortc's SDP parser raises ValueError, but also KeyError, AssertionError...
             await call.close()
             return error_response(
@@ -243,6 +275,7 @@ class Engine:
             )
         self._forget_closed_calls()
         self.calls[call.call_id] = call
+        self.call_gate.watch(call)
         location = f"{request.path.rstrip('/')}/{call.call_id}" if flavor == "ga" else f"/v1/realtimertc/{call.call_id}"
         return web.Response(status=201, text=answer, content_type="application/sdp", headers={"Location": location})
 
@@ -266,9 +299,15 @@ class Engine:
             if isinstance(key, web.Response):
                 return key
             session = key.session if key.flavor == flavor else {}
+        if (refusal := self.call_gate.refusal(self.calls.values(), webrtc=False)) is not None:
+            return refusal
         config = SessionConfig().merge_wire(session, flavor)
         call = WebSocketCall(
-            new_id("ws"), Conversation(flavor, config, self.recognizers, self.session_limit_s), self.faults
+            new_id("ws"),
+            Conversation(flavor, config, self.recognizers, self.session_limit_s),
+            self.faults,
+            self.limits.ws_idle_timeout_s,
+            self.counters.ws_idle_timed_out,
         )
         self._forget_closed_calls()
         self.calls[call.call_id] = call
@@ -293,12 +332,16 @@ class Engine:
     async def control_calls(self, request: web.Request) -> web.Response:
         if (refusal := self._control_refusal(request)) is not None:
             return refusal
+        keys_live, keys_remembered = self.keys.counts()
         return web.json_response(
             {
                 "keysMinted": self.keys.minted,
                 "expiredKeyRejections": self.expired_key_rejections,
                 "mintRequests": self.mint_requests,
                 "callRequests": self.call_requests,
+                "keysLive": keys_live,
+                "keysRemembered": keys_remembered,
+                "limits": self.counters.snapshot(),
                 "faults": self.faults.snapshot(),
                 "calls": [self._describe(call) for call in self.calls.values()],
             }

@@ -2,6 +2,8 @@
 
 When the engine is a child of the sidecar (or of a test), it reads its secrets as one JSON line
 on stdin (never argv or env) and exits when that stdin closes, so it never outlives its parent.
+It listens on loopback: any other host needs ``--allow-remote`` (plain HTTP, keys minted for anyone
+who can reach the port), and is refused without it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from voicepilot.engine.app import Engine, EngineSecrets
-from voicepilot.realtime.endpoints import is_loopback_url
+from voicepilot.engine.limits import EngineLimits
+from voicepilot.realtime.endpoints import is_loopback_address
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,40 @@ def parse_secrets(line: bytes) -> EngineSecrets:
     return EngineSecrets(api_key, token if isinstance(token, str) and token else None)
 
 
-async def serve(host: str, port: int, key_ttl_s: float, session_limit_s: float | None, secrets_stdin: bool) -> int:
+def is_loopback_host(host: str) -> bool:
+    return host == "localhost" or is_loopback_address(host)
+
+
+def refuse_or_warn_remote(host: str, allow_remote: bool) -> bool:
+    """For a host off loopback: True (refused, said why) without ``--allow-remote``, else a warning."""
+    if is_loopback_host(host):
+        return False
+    where = repr(host) if host else "every interface"
+    if not allow_remote:
+        sys.stderr.write(
+            f"voicepilot engine: refusing to listen on {where}: the engine is a local test peer (plain HTTP, "
+            "no TLS) and anyone who reaches the port could mint keys with its API key. Use --host 127.0.0.1, "
+            "or add --allow-remote if you really mean it.\n"
+        )
+        return True
+    sys.stderr.write(
+        f"voicepilot engine: WARNING: listening on {where} (--allow-remote): plain HTTP, reachable beyond "
+        "this machine; keep it on a network you trust.\n"
+    )
+    return False
+
+
+async def serve(
+    host: str,
+    port: int,
+    key_ttl_s: float,
+    session_limit_s: float | None,
+    secrets_stdin: bool,
+    allow_remote: bool = False,
+    limits: EngineLimits | None = None,
+) -> int:
+    if refuse_or_warn_remote(host, allow_remote):
+        return 2
     stdin: asyncio.StreamReader | None = None
     if secrets_stdin:
         stdin = await _stdin_reader()
@@ -51,14 +87,22 @@ async def serve(host: str, port: int, key_ttl_s: float, session_limit_s: float |
         # stderr for the person who started it; it is a loopback test key, not a cloud secret.
         engine_secrets = EngineSecrets(secrets.token_urlsafe(24), None)
         sys.stderr.write(f"voicepilot engine: API key for this run: {engine_secrets.api_key}\n")
-    base = f"http://{host}:{port}/"
-    engine = Engine(engine_secrets, key_ttl_s, loopback=is_loopback_url(base), session_limit_s=session_limit_s)
-    runner = web.AppRunner(engine.app(), access_log=None)
+    engine = Engine(
+        engine_secrets,
+        key_ttl_s,
+        loopback=is_loopback_host(host),
+        session_limit_s=session_limit_s,
+        limits=limits,
+    )
+    runner = web.AppRunner(engine.app(), access_log=None, **engine.http_guard.runner_options())
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound_port = runner.addresses[0][1]
-    url = f"http://{host}:{bound_port}"
+    assert runner.server is not None
+    # Our own listener rather than aiohttp's TCPSite: each new connection passes the guard first.
+    listener = await asyncio.get_running_loop().create_server(
+        engine.http_guard.protocol_factory(runner.server), host or None, port
+    )
+    bound_port = listener.sockets[0].getsockname()[1]
+    url = f"http://{f'[{host}]' if ':' in host else host}:{bound_port}"
     sys.stdout.write(json.dumps({"event": "listening", "url": url}) + "\n")
     sys.stdout.flush()
     log.info("engine listening on %s", url)
@@ -69,5 +113,6 @@ async def serve(host: str, port: int, key_ttl_s: float, session_limit_s: float |
         else:
             await asyncio.Event().wait()
     finally:
+        listener.close()
         await runner.cleanup()
     return 0

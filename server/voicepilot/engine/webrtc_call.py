@@ -72,6 +72,7 @@ class WebRTCCall:
         self._resampler = Resampler(SAMPLE_RATE, STT_RATE)
         self._tasks = TaskGroup(f"engine call {call_id}")
         self._closing = False
+        self.connected = asyncio.Event()
         self.closed = asyncio.Event()
 
     async def answer(self, offer_sdp: str) -> str:
@@ -153,7 +154,9 @@ class WebRTCCall:
         self.conversation.feed_audio(self._resampler.resample(mono))
 
     def _on_connection_state(self) -> None:
-        if self._pc.connectionState in ("failed", "closed"):
+        if self._pc.connectionState == "connected":
+            self.connected.set()
+        elif self._pc.connectionState in ("failed", "closed"):
             self.hang_up()
 
     # ------------------------------------------------------------------ lifecycle

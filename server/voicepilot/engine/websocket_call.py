@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections.abc import Callable
 from typing import Literal
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, rms_dbfs
 from voicepilot.engine.conversation import DEPARTURE_DBFS, Conversation
 from voicepilot.engine.faults import Faults
 from voicepilot.realtime import events as ev
-from voicepilot.tasks import TaskGroup
+from voicepilot.tasks import TIMEOUT_ERRORS, TaskGroup
 
 DELTA_MS = 100  # the service sends its voice in chunks of about this size
 
@@ -21,11 +22,21 @@ DELTA_MS = 100  # the service sends its voice in chunks of about this size
 class WebSocketCall:
     kind: Literal["webrtc", "websocket"] = "websocket"
 
-    def __init__(self, call_id: str, conversation: Conversation, faults: Faults) -> None:
+    def __init__(
+        self,
+        call_id: str,
+        conversation: Conversation,
+        faults: Faults,
+        idle_timeout_s: float | None = None,
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
         self.call_id = call_id
         self.conversation = conversation
         self._faults = faults
-        self._ws = web.WebSocketResponse(heartbeat=None, max_msg_size=16 * 1024 * 1024)
+        self._idle_timeout_s = idle_timeout_s
+        self._on_idle = on_idle
+        # Any frame from the client restarts the idle timeout, its heartbeat pings included.
+        self._ws = web.WebSocketResponse(heartbeat=None, max_msg_size=16 * 1024 * 1024, receive_timeout=idle_timeout_s)
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
         self._down = Resampler(SAMPLE_RATE, ev.WEBSOCKET_PCM_RATE)
         self._tasks = TaskGroup(f"engine websocket {call_id}")
@@ -40,6 +51,11 @@ class WebSocketCall:
                 if message.type == WSMsgType.TEXT and not self._faults.stop_answering:
                     self.conversation.record.frames_received += 1
                     self.conversation.on_message(message.data)
+        except TIMEOUT_ERRORS:
+            if self._on_idle is not None:
+                self._on_idle()
+            reason = f"nothing received for {self._idle_timeout_s:g} s"
+            await self._ws.close(code=WSCloseCode.POLICY_VIOLATION, message=reason.encode())
         finally:
             self._outbox.put_nowait(None)
             await writer
