@@ -166,6 +166,9 @@ async def test_the_key_store_is_capped_by_bytes_too(start_engine: StartEngine) -
         statuses += [(await mint(http, engine, big))[0] for _ in range(60)]
         after = rss_mb(engine.process.pid)
         _, payload, _ = await mint(http, engine, big)
+        too_large, too_large_payload, _ = await mint(http, engine, "x" * (1 << 20))  # over the 1 MiB body cap
+    assert too_large == 413
+    assert "too large" in assert_error_body(too_large_payload, "request_too_large")
     assert statuses == [200] * 3 + [429] * 60
     assert "2000000 bytes" in assert_error_body(payload, "too_many_keys")
     assert after - before < 10, f"RSS grew {after - before:.1f} MB over 60 refused 500 KB mints"

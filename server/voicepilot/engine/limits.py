@@ -60,7 +60,12 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
         flag, what = _FLAGS[item.name]
         kind = int if item.type in (int, "int") else float
         group.add_argument(
-            flag, dest=item.name, type=_positive(kind), default=item.default, help=f"{what} (default {item.default})"
+            flag,
+            dest=item.name,
+            type=_positive(kind),
+            default=item.default,
+            metavar="N" if kind is int else "S",
+            help=f"{what} (default {item.default})",
         )
 
 
