@@ -24,6 +24,7 @@ from voicepilot.realtime.entra import EntraCredential
 from voicepilot.realtime.keys import ApiKeyCredential, Credential
 from voicepilot.realtime.session import RealtimeSession, SessionObserver, SessionOptions
 from voicepilot.realtime.session_config import DEFAULT_INSTRUCTIONS, SessionConfig, TurnDetection
+from voicepilot.redaction import register_secret
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class LocalEngineProcess:
 
     async def _start(self) -> tuple[str, ApiKeyCredential]:
         api_key = secrets.token_urlsafe(24)
+        register_secret(api_key)
         # The child logs at our level, to our stderr (the editor's log channel, or the terminal).
         level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
         args = [

@@ -35,8 +35,8 @@ from voicepilot.contract import (
 from voicepilot.errors import VoicePilotError
 from voicepilot.launch import LocalEngineProcess, build_session
 from voicepilot.live_audio import attach_audio, device_listing, device_state_params
-from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+from voicepilot.redaction import register_secret
 from voicepilot.sidecar.probe import connection_checks, probe_connection
 from voicepilot.sidecar.protocol import raw_params_converter
 from voicepilot.sidecar.runtime import describe_runtime, runtime_counts
@@ -65,9 +65,11 @@ def validate(model: type[Model], params: Any) -> Model:
         return model.model_validate(params)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'params'}: {error['msg']}" for error in exc.errors()
+            f"{'.'.join(str(p) for p in error['loc']) or 'params'}: {contract.error_message(error)}"
+            for error in exc.errors()
         )
-        raise JsonRpcInvalidParams(f"Invalid params for {model.__name__}: {problems}") from exc
+        # Not chained: the validation error's own text would reach the log with the input in it.
+        raise JsonRpcInvalidParams(f"Invalid params for {model.__name__}: {problems}") from None
 
 
 class EditorObserver:
