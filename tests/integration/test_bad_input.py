@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,3 +131,68 @@ async def test_clearing_the_key_forgets_it(sidecar: SidecarClient, samples: Path
     with pytest.raises(RpcError) as empty:
         await sidecar.request("voicepilot/setCredentials", {"apiKey": ""})
     assert empty.value.code == -32602
+
+
+# ---------------------------------------------------------------------------- framing and limits
+
+
+async def unmatched_error(sidecar: SidecarClient, count: int = 1) -> dict[str, Any]:
+    await sidecar.wait_for(lambda: len(sidecar.unmatched) >= count, timeout=10)
+    error: dict[str, Any] = sidecar.unmatched[count - 1]["error"]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'{"jsonrpc": "2.0", "id": 9, "method": ', -32700),
+        (b"\xff\xfe not utf-8", -32700),
+        (b"[" * 100_000, -32700),
+        (b'[{"jsonrpc": "2.0", "id": 9, "method": "voicepilot/pushToTalk"}]', -32600),
+        (b'{"id": 9, "method": "voicepilot/pushToTalk"}', -32600),
+        (b'{"jsonrpc": "2.0", "id": [9], "method": "voicepilot/pushToTalk"}', -32600),
+    ],
+)
+async def test_a_message_that_is_not_a_request_gets_an_error_and_the_sidecar_serves_on(
+    sidecar: SidecarClient, body: bytes, code: int
+) -> None:
+    await sidecar.write_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    error = await unmatched_error(sidecar)
+    assert error["code"] == code
+    await still_serving(sidecar)
+
+
+async def test_requests_before_initialize_are_refused(tmp_path: Path) -> None:
+    sidecar = await SidecarClient.start(tmp_path, initialize=False)
+    try:
+        with pytest.raises(RpcError) as error:
+            await sidecar.request("voicepilot/setCredentials", {"apiKey": "too-early-key"})
+        assert error.value.code == -32002
+        await sidecar.notify("voicepilot/ignored", {})  # a notification is dropped, as LSP says
+        await sidecar.initialize()
+        assert await sidecar.request("voicepilot/setCredentials", {"apiKey": "in-time-key"}) == {"stored": True}
+    finally:
+        await sidecar.stop()
+
+
+async def test_a_header_line_over_16_mib_is_skipped(sidecar: SidecarClient) -> None:
+    rss_before, _ = sidecar.memory_kb()
+    body = b'{"jsonrpc": "2.0", "id": 99, "method": "voicepilot/pushToTalk", "params": {"pressed": false}}'
+    junk = b"X-Junk: " + b"j" * (17 * 2**20) + b"\r\n"
+    await sidecar.write_raw(junk + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    error = await unmatched_error(sidecar)
+    assert error["code"] == -32600
+    assert "header line" in error["message"]
+    await still_serving(sidecar)
+    _, peak = sidecar.memory_kb()
+    assert peak - rss_before < 20_000, (rss_before, peak)  # the line was never held whole
+
+
+async def test_a_declared_2_gb_message_ends_the_sidecar_cleanly_at_once(sidecar: SidecarClient) -> None:
+    started = time.monotonic()
+    await sidecar.write_raw(b"Content-Length: 2147483648\r\n\r\n{")
+    error = await unmatched_error(sidecar)
+    assert error["code"] == -32600
+    assert "2147483648 bytes exceeds the limit" in error["message"]
+    assert await asyncio.wait_for(sidecar.process.wait(), 5) == 1
+    assert time.monotonic() - started < 2.0
