@@ -79,9 +79,14 @@ class DeviceInput(WireModel):
     name: str | None = None
 
 
+MAX_FILE_SECONDS = 600.0
+
+
 class FileInput(WireModel):
     kind: Literal["file"]
     path: str = Field(min_length=1)
+    # Longer files are refused from their header, before any decoding (voicepilot.input.maxFileSeconds).
+    max_seconds: float = Field(default=MAX_FILE_SECONDS, gt=0, le=86400)
 
 
 AudioInput = Annotated[DeviceInput | FileInput, Field(discriminator="kind")]

@@ -29,7 +29,7 @@ from voicepilot.contract import (
 )
 from voicepilot.editor_tools import EDITOR_TOOLS
 from voicepilot.errors import VoicePilotError
-from voicepilot.launch import EngineOptions, LocalEngineProcess, build_session
+from voicepilot.launch import EngineOptions, LocalEngineProcess, build_session, close_input
 from voicepilot.live_audio import attach_audio, device_state_params
 from voicepilot.realtime.session import LifecycleEvent
 from voicepilot.redaction import held, register_secret
@@ -150,4 +150,5 @@ async def run_talk(args: argparse.Namespace) -> int:
             await audio.close()
         if session is not None:
             await session.close()
+            await close_input(session.source)
         await engine.stop()
