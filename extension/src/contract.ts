@@ -30,6 +30,7 @@ export interface DeviceInput {
 export interface FileInput {
   kind: "file";
   path: string;
+  maxSeconds?: number;
 }
 
 export interface DeviceOutput {

@@ -22,6 +22,8 @@ export interface ConversationSettings {
   readonly instructions: string;
   /** `voicepilot.input.file` as an absolute path; undefined means the microphone. */
   readonly inputFile: string | undefined;
+  /** The longest input file played (seconds); undefined or 0: the sidecar's default (600). */
+  readonly maxFileSeconds?: number;
   /** Empty: the system's default device. */
   readonly inputDevice?: string;
   readonly outputDevice?: string;
@@ -87,7 +89,13 @@ export function buildStartSessionParams(
     profile: settings.profile,
     input:
       settings.inputFile !== undefined
-        ? { kind: 'file', path: settings.inputFile }
+        ? {
+            kind: 'file',
+            path: settings.inputFile,
+            ...(settings.maxFileSeconds !== undefined && settings.maxFileSeconds > 0
+              ? { maxSeconds: settings.maxFileSeconds }
+              : {}),
+          }
         : inputDevice === ''
           ? { kind: 'device' }
           : { kind: 'device', name: inputDevice },

@@ -11,18 +11,31 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
 
 from voicepilot.realtime.session_config import TurnDetection
 
 
 class WireModel(BaseModel):
-    """Base for every contract payload: camelCase aliases, unknown fields refused."""
+    """Base for every contract payload: camelCase aliases, unknown fields refused, and validation
+    errors that do not quote the input (it may be a key sent in the wrong field)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", hide_input_in_errors=True
+    )
 
     def wire(self) -> dict[str, Any]:
         """The JSON-ready dict as it goes on the wire (aliases, no unset optionals)."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def error_message(error: ErrorDetails) -> str:
+    """A validation error's message without the input it quotes (a union's tag, for one)."""
+    text = error["msg"]
+    for quoted in (error.get("input"), (error.get("ctx") or {}).get("tag")):
+        if isinstance(quoted, str) and len(quoted) >= 4 and quoted in text:
+            text = text.replace(quoted, "…")
+    return text
 
 
 # ---------------------------------------------------------------- method names
@@ -66,9 +79,14 @@ class DeviceInput(WireModel):
     name: str | None = None
 
 
+MAX_FILE_SECONDS = 600.0
+
+
 class FileInput(WireModel):
     kind: Literal["file"]
     path: str = Field(min_length=1)
+    # Longer files are refused from their header, before any decoding (voicepilot.input.maxFileSeconds).
+    max_seconds: float = Field(default=MAX_FILE_SECONDS, gt=0, le=86400)
 
 
 AudioInput = Annotated[DeviceInput | FileInput, Field(discriminator="kind")]

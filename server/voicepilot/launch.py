@@ -15,7 +15,7 @@ import secrets
 import sys
 from dataclasses import dataclass
 
-from voicepilot.audio.file_input import load_audio_file
+from voicepilot.audio.file_input import open_audio_file
 from voicepilot.audio.tracks import FileFrameSource, FrameSource
 from voicepilot.contract import ConnectionSettings, StartSessionParams
 from voicepilot.errors import auth_error, config_error, network_error
@@ -24,6 +24,7 @@ from voicepilot.realtime.entra import EntraCredential
 from voicepilot.realtime.keys import ApiKeyCredential, Credential
 from voicepilot.realtime.session import RealtimeSession, SessionObserver, SessionOptions
 from voicepilot.realtime.session_config import DEFAULT_INSTRUCTIONS, SessionConfig, TurnDetection
+from voicepilot.redaction import register_secret
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class LocalEngineProcess:
 
     async def _start(self) -> tuple[str, ApiKeyCredential]:
         api_key = secrets.token_urlsafe(24)
+        register_secret(api_key)
         # The child logs at our level, to our stderr (the editor's log channel, or the terminal).
         level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
         args = [
@@ -152,7 +154,14 @@ async def open_input(params: StartSessionParams) -> FrameSource | None:
         from voicepilot.audio.voice import open_microphone
 
         return await open_microphone(params.input.name if params.input else None)
-    return FileFrameSource(await load_audio_file(params.input.path))
+    return FileFrameSource(await open_audio_file(params.input.path, params.input.max_seconds))
+
+
+async def close_input(source: FrameSource | None) -> None:
+    """Let go of what an input holds: a microphone its device, a file its decoder (idempotent)."""
+    close = getattr(source, "close", None)
+    if close is not None:
+        await close()
 
 
 async def resolve(
@@ -190,9 +199,7 @@ async def build_session(
     try:
         endpoint, credential = await resolve(params, api_key, engine)
     except BaseException:
-        close = getattr(source, "close", None)  # a microphone holds its device open
-        if close is not None:
-            await close()
+        await close_input(source)
         raise
     return RealtimeSession(
         session_id, endpoint, credential, session_config_for(params), observer, source, session_options_for(params)

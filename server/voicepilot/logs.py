@@ -1,33 +1,16 @@
 """Logging set-up: stderr only (stdout is the JSON-RPC channel), and secrets redacted.
 
 Code never logs a secret on purpose; the redaction filter is the second line of defence, for
-exceptions and third-party messages that might echo a request back.
+exceptions and third-party messages that might echo a request back (:mod:`voicepilot.redaction`
+holds the secrets).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import threading
 
-REDACTED = "<redacted>"
-_secrets: set[str] = set()
-_lock = threading.Lock()
-
-
-def register_secret(value: str) -> None:
-    """From now on, ``value`` is replaced by <redacted> in every log record."""
-    if len(value) >= 6:
-        with _lock:
-            _secrets.add(value)
-
-
-def redact(text: str) -> str:
-    with _lock:
-        values = sorted(_secrets, key=len, reverse=True)
-    for value in values:
-        text = text.replace(value, REDACTED)
-    return text
+from voicepilot.redaction import redact
 
 
 class RedactingFilter(logging.Filter):
@@ -37,6 +20,8 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         if clean != message or record.args:
             record.msg, record.args = clean, None
         return True

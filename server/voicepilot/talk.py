@@ -29,10 +29,10 @@ from voicepilot.contract import (
 )
 from voicepilot.editor_tools import EDITOR_TOOLS
 from voicepilot.errors import VoicePilotError
-from voicepilot.launch import EngineOptions, LocalEngineProcess, build_session
+from voicepilot.launch import EngineOptions, LocalEngineProcess, build_session, close_input
 from voicepilot.live_audio import attach_audio, device_state_params
-from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent
+from voicepilot.redaction import held, register_secret
 from voicepilot.talk_live import run_live
 from voicepilot.tasks import wait_first
 
@@ -44,10 +44,11 @@ class TerminalObserver:
         self._json = as_json
 
     def _emit(self, kind: str, fields: dict[str, Any], line: str) -> None:
+        # A service's error may quote the key from VOICEPILOT_API_KEY: the terminal gets no more of it.
         if self._json:
-            sys.stdout.write(json.dumps({"type": kind, **fields}) + "\n")
+            sys.stdout.write(json.dumps(held.redact_json({"type": kind, **fields})) + "\n")
         else:
-            sys.stdout.write(line + "\n")
+            sys.stdout.write(held.redact(line) + "\n")
         sys.stdout.flush()
 
     def on_state(self, change: ConnectionStateParams) -> None:
@@ -93,7 +94,7 @@ class TerminalObserver:
         if self._json:
             self._emit("error", fields, "")
         else:
-            sys.stderr.write(f"voicepilot: {error.describe()}\n")
+            sys.stderr.write(held.redact(f"voicepilot: {error.describe()}\n"))
 
 
 async def run_talk(args: argparse.Namespace) -> int:
@@ -149,4 +150,5 @@ async def run_talk(args: argparse.Namespace) -> int:
             await audio.close()
         if session is not None:
             await session.close()
+            await close_input(session.source)
         await engine.stop()

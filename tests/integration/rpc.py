@@ -43,6 +43,8 @@ class SidecarClient:
     notifications: list[Notification] = field(default_factory=list)
     tool_requests: list[dict[str, Any]] = field(default_factory=list)
     tool_handler: ToolHandler | None = None
+    # Answers that match no request of ours: errors about messages the sidecar could not read.
+    unmatched: list[dict[str, Any]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _pending: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -50,7 +52,9 @@ class SidecarClient:
     _answering: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
-    async def start(cls, tmp_path: Path, extra_env: dict[str, str] | None = None) -> SidecarClient:
+    async def start(
+        cls, tmp_path: Path, extra_env: dict[str, str] | None = None, initialize: bool = True
+    ) -> SidecarClient:
         stderr_path = tmp_path / "sidecar.stderr.log"
         env = dict(os.environ, **(extra_env or {}))
         with stderr_path.open("wb") as stderr:
@@ -68,16 +72,24 @@ class SidecarClient:
             )
         client = cls(process, stderr_path)
         client._reader_task = asyncio.ensure_future(client._read_loop())
-        await client.request("initialize", {"processId": os.getpid(), "capabilities": {}, "rootUri": None})
-        await client.notify("initialized", {})
+        if initialize:
+            await client.initialize()
         return client
+
+    async def initialize(self) -> None:
+        await self.request("initialize", {"processId": os.getpid(), "capabilities": {}, "rootUri": None})
+        await self.notify("initialized", {})
 
     # ------------------------------------------------------------------ wire
 
     async def _write(self, message: dict[str, Any]) -> None:
         body = json.dumps(message).encode()
+        await self.write_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    async def write_raw(self, data: bytes) -> None:
+        """Bytes as they are, framing included: for tests of what a broken client sends."""
         assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.write(data)
         await self.process.stdin.drain()
 
     async def _read_loop(self) -> None:
@@ -111,6 +123,10 @@ class SidecarClient:
                     future.set_exception(RpcError(message["error"]))
                 else:
                     future.set_result(message.get("result"))
+                return
+            async with self._changed:
+                self.unmatched.append(message)
+                self._changed.notify_all()
             return
         if "id" in message:  # a request from the sidecar
             task = asyncio.ensure_future(self._answer(message))
@@ -202,6 +218,11 @@ class SidecarClient:
             await self.process.wait()
         if self._reader_task is not None:
             await asyncio.gather(self._reader_task, return_exceptions=True)
+
+    def memory_kb(self) -> tuple[int, int]:
+        """The process's resident memory now and at its peak (VmRSS, VmHWM), in kB."""
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines())
+        return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
     def stderr_text(self) -> str:
         return self.stderr_path.read_text(errors="replace")

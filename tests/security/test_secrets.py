@@ -3,7 +3,12 @@
 The key reaches the real sidecar process the only way it can (``voicepilot/setCredentials``); then
 a session fails authentication, a session works against the engine (transcripts, a tool call,
 stats, renewals), requests fail with classified errors and invalid params, diagnostics run. Every
-byte the sidecar produced is searched: its DEBUG log, every notification, every answer and error.
+byte the sidecar produced is searched: its DEBUG log, every notification, every answer and error,
+for the key and for any 8 characters of it.
+
+A second test sends the key in wrong fields before the sidecar knows it is a key (it must not be
+quoted back), then has the service echo it, whole and truncated, in its error bodies: the resource
+key from the mint endpoint, the ephemeral key from the SDP endpoint.
 
 (A DTLS fingerprint that does not match is refused:
 tests/integration/test_connection.py::test_tampered_dtls_fingerprint_is_refused.)
@@ -44,8 +49,8 @@ def children(pid: int) -> list[int]:
 
 
 def leaks(canary: str, text: str) -> list[str]:
-    """Where the canary (or a recognisable half of it) appears in ``text``."""
-    needles = [canary, canary[: len(canary) // 2], canary[len(canary) // 2 :]]
+    """Where the canary, or any 8 characters of it, appears in ``text``."""
+    needles = [canary[i : i + 8] for i in range(len(canary) - 7)]
     return [text[max(0, i - 60) : i + 60] for needle in needles if (i := text.find(needle)) >= 0]
 
 
@@ -104,6 +109,60 @@ async def test_canary_key_never_appears_in_any_output(tmp_path: Path, samples: P
     assert "key_renewed" in json.dumps([n.params for n in sidecar.notifications])
     assert "DEBUG" in log  # the log was as verbose as it gets
     assert leaks(canary, log) == []
+
+
+async def test_a_key_in_wrong_fields_or_echoed_by_the_service_is_never_repeated(tmp_path: Path, samples: Path) -> None:
+    canary = "vpcanary" + secrets.token_hex(16)
+    engine = await EngineProcess.start(tmp_path, api_key=canary)
+    sidecar = await SidecarClient.start(tmp_path)
+    outputs: list[Any] = []
+    wav = samples / "go_to_line_12.wav"
+    try:
+        # 1. Before the sidecar holds it, the key in the wrong place: a wrong type, a union's tag,
+        # too long, an extra field. Validation errors name the field and never quote the value.
+        for method, params in [
+            ("voicepilot/startSession", {"profile": "local", "vad": canary}),
+            ("voicepilot/startSession", {"profile": "local", "input": {"kind": canary}}),
+            ("voicepilot/startSession", {"profile": "local", "tools": [{"name": canary * 3}]}),
+            ("voicepilot/startSession", {"profile": "local", "unexpected": canary}),
+            (
+                "voicepilot/startSession",
+                {"profile": "local", "input": {"kind": "file", "path": wav.as_posix(), "maxSeconds": canary}},
+            ),
+            ("voicepilot/setCredentials", {"apiKey": [canary]}),
+        ]:
+            with pytest.raises(RpcError) as error:
+                await sidecar.request(method, params)
+            assert error.value.code == -32602
+            outputs.append({"message": error.value.message, "data": error.value.data})
+
+        # 2. The service quotes the key it was given in its error body: whole, then truncated, from
+        # the mint endpoint (the resource key), then truncated from the SDP endpoint (the ephemeral key).
+        await sidecar.request("voicepilot/setCredentials", {"apiKey": canary})
+        reasons = []
+        for faults in (
+            {"rejectMints": 1, "rejectStatus": 401, "echoKey": "full"},
+            {"rejectMints": 1, "rejectStatus": 401, "echoKey": "truncated"},
+            {"rejectCalls": 1, "rejectCallsStatus": 401, "echoKey": "truncated"},
+        ):
+            await engine.faults(**faults)
+            started = await sidecar.request("voicepilot/startSession", session_params(wav, engine))
+            failed = await wait_state(sidecar, started["sessionId"], "failed")
+            reasons.append(failed.params["reason"])
+        assert all("Incorrect API key provided: <redacted>" in reason for reason in reasons), reasons
+        # The diagnostics' probe meets the same echo (the last error is reported beside it).
+        await engine.faults(rejectMints=1, rejectStatus=401, echoKey="full")
+        diagnostics = await sidecar.request("voicepilot/runDiagnostics", {})
+        failing = [c for c in diagnostics["checks"] if not c["ok"]]
+        assert any("Incorrect API key provided: <redacted>" in c["detail"] for c in failing), failing
+        outputs.append(diagnostics)
+    finally:
+        await sidecar.stop()
+        await engine.stop()
+
+    everything = json.dumps([n.params for n in sidecar.notifications]) + json.dumps(outputs)
+    assert leaks(canary, everything) == []
+    assert leaks(canary, sidecar.stderr_text()) == []
 
 
 async def test_the_engine_child_gets_its_key_on_stdin_only(sidecar: SidecarClient) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 import av
+import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
@@ -61,21 +62,33 @@ class PcmStream(Protocol):
     def stop(self) -> None: ...
 
 
-class FileFrameSource:
-    """Plays a decoded file once, then reports ``finished`` after some trailing silence.
+_END: Pcm = np.zeros(0, dtype=np.int16)
 
-    The trailing silence lets the server's VAD see the end of the last utterance, and flushes
-    the far end's jitter buffer before anything closes.
+
+class FileFrameSource:
+    """Plays a file once, then reports ``finished`` after some trailing silence.
+
+    ``frames`` may yield None while more are on their way (a file still being decoded): silence is
+    sent meanwhile. The trailing silence lets the server's VAD see the end of the last utterance,
+    and flushes the far end's jitter buffer before anything closes.
     """
 
-    def __init__(self, frames: Iterable[Pcm], trailing_silence_ms: int = 1200) -> None:
-        self._frames: Iterator[Pcm] = iter(frames)
+    def __init__(self, frames: Iterable[Pcm | None], trailing_silence_ms: int = 1200) -> None:
+        self._feed = frames
+        self._frames: Iterator[Pcm | None] = iter(frames)
         self._trailing = trailing_silence_ms // FRAME_MS
         self.finished = asyncio.Event()
 
+    async def close(self) -> None:
+        """Stop reading: a stream's decoder ends and what it read ahead is let go."""
+        self._frames = iter(())
+        close = getattr(self._feed, "close", None)
+        if close is not None:
+            await close()
+
     def next_frame(self) -> Pcm | None:
-        frame = next(self._frames, None)
-        if frame is not None:
+        frame = next(self._frames, _END)
+        if frame is not _END:
             return frame
         if self._trailing > 0:
             self._trailing -= 1

@@ -45,6 +45,12 @@ class EngineSecrets:
     control_token: str | None = None
 
 
+def presented_key(request: web.Request) -> str | None:
+    """The credential a request carries: an ``api-key`` header, else a bearer token."""
+    auth = request.headers.get("Authorization", "")
+    return request.headers.get("api-key") or (auth[len("Bearer ") :] if auth.startswith("Bearer ") else None)
+
+
 class Engine:
     def __init__(
         self,
@@ -110,10 +116,7 @@ class Engine:
     # ------------------------------------------------------------------ auth
 
     def _resource_key_ok(self, request: web.Request) -> bool:
-        presented = request.headers.get("api-key")
-        auth = request.headers.get("Authorization", "")
-        if presented is None and auth.startswith("Bearer "):
-            presented = auth[len("Bearer ") :]
+        presented = presented_key(request)
         return presented is not None and hmac.compare_digest(presented, self.secrets.api_key)
 
     def _ephemeral_key(self, request: web.Request) -> IssuedKey | web.Response:
@@ -153,7 +156,7 @@ class Engine:
             )
         return float(seconds)
 
-    def _injected_mint_failure(self) -> web.Response | None:
+    def _injected_mint_failure(self, request: web.Request) -> web.Response | None:
         self.mint_requests += 1
         rejection = self.faults.take_mint_rejection()
         if rejection is None:
@@ -163,7 +166,7 @@ class Engine:
         response = error_response(
             status,
             codes.get(status, "server_error"),
-            f"Injected failure ({status}).",
+            self.faults.failure_message(status, presented_key(request)),
             kind="invalid_request_error" if status < 500 else "server_error",
         )
         if retry_after is not None:
@@ -174,7 +177,7 @@ class Engine:
         """What every mint endpoint checks first: the resource key, injected faults, a JSON body."""
         if not self._resource_key_ok(request):
             return error_response(401, "invalid_api_key", "Incorrect API key provided.")
-        if (injected := self._injected_mint_failure()) is not None:
+        if (injected := self._injected_mint_failure(request)) is not None:
             return injected
         return await self._json_body(request)
 
@@ -250,7 +253,9 @@ class Engine:
         self.call_requests += 1
         if (status := self.faults.take_call_rejection()) is not None:
             return error_response(
-                status, "invalid_api_key" if status == 401 else "server_error", f"Injected failure ({status})."
+                status,
+                "invalid_api_key" if status == 401 else "server_error",
+                self.faults.failure_message(status, presented_key(request)),
             )
         key = self._ephemeral_key(request)
         if isinstance(key, web.Response):

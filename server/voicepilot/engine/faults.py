@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+from typing import Literal
 
 from pydantic import Field
 
@@ -26,6 +27,9 @@ class FaultSettings(WireModel):
     stop_answering: bool | None = Field(default=None, description="no events and no audio: a hung service")
     tamper_fingerprint: bool | None = Field(default=None, description="corrupt the DTLS fingerprint of answers")
     blackhole_ice: bool | None = Field(default=None, description="answer, then drop ICE: UDP as if blocked")
+    echo_key: Literal["full", "truncated"] | None = Field(
+        default=None, description="injected mint and call failures quote the key presented, as some services do"
+    )
 
 
 class Faults:
@@ -42,6 +46,7 @@ class Faults:
         self.stop_answering = False
         self.tamper_fingerprint = False
         self.blackhole_ice = False
+        self.echo_key: str | None = None
         self._rng = rng or random.Random()
 
     def update(self, settings: FaultSettings) -> None:
@@ -59,6 +64,15 @@ class Faults:
             return None
         self.reject_calls -= 1
         return self.reject_calls_status
+
+    def failure_message(self, status: int, presented: str | None) -> str:
+        """An injected failure's message, quoting the presented key if told to (a canary test)."""
+        message = f"Injected failure ({status})."
+        if presented and self.echo_key == "full":
+            return f"{message} Incorrect API key provided: {presented}."
+        if presented and self.echo_key == "truncated":
+            return f"{message} Incorrect API key provided: {presented[:12]}...{presented[-8:]}."
+        return message
 
     def drop_inbound(self) -> bool:
         return self.stop_answering or (self.inbound_loss > 0 and self._rng.random() < self.inbound_loss)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from voicepilot.contract import error_message
 from voicepilot.errors import VoicePilotError, protocol_error
 
 # Beta name -> GA name. Everything not listed is the same in both.
@@ -438,7 +439,8 @@ def _parse(raw: str | bytes, adapter: TypeAdapter[Any], known: frozenset[str]) -
         first = exc.errors()[0]
         path = first["loc"][1:] if payload["type"] in known else first["loc"]  # [0] is the tag
         where = ".".join(str(p) for p in path) or "event"
-        raise protocol_error(f"Malformed '{payload['type']}' event: {where}: {first['msg']}.") from exc
+        # Not chained: the validation error's text quotes the event, which may carry a key.
+        raise protocol_error(f"Malformed '{payload['type']}' event: {where}: {error_message(first)}.") from None
     return event
 
 

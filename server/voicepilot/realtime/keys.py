@@ -17,6 +17,7 @@ import aiohttp
 from voicepilot.errors import VoicePilotError, classify_http_status, network_error, protocol_error
 from voicepilot.realtime.endpoints import AuthStyle, Endpoint
 from voicepilot.realtime.session_config import SessionConfig
+from voicepilot.redaction import register_secret
 
 MINT_TIMEOUT_S = 10.0
 
@@ -105,7 +106,10 @@ def parse_mint_response(body: str, endpoint: Endpoint) -> EphemeralKey:
         payload = json.loads(body)
         if endpoint.flavor == "preview":
             secret = payload["client_secret"]
-            return EphemeralKey(str(secret["value"]), float(secret["expires_at"]), payload)
-        return EphemeralKey(str(payload["value"]), float(payload["expires_at"]), payload.get("session") or {})
-    except (ValueError, KeyError, TypeError) as exc:
-        raise protocol_error("The key service answered without an ephemeral key.") from exc
+            key = EphemeralKey(str(secret["value"]), float(secret["expires_at"]), payload)
+        else:
+            key = EphemeralKey(str(payload["value"]), float(payload["expires_at"]), payload.get("session") or {})
+    except (ValueError, KeyError, TypeError):
+        raise protocol_error("The key service answered without an ephemeral key.") from None
+    register_secret(key.value, transient=True)
+    return key

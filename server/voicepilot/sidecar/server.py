@@ -33,10 +33,10 @@ from voicepilot.contract import (
     WireModel,
 )
 from voicepilot.errors import VoicePilotError
-from voicepilot.launch import LocalEngineProcess, build_session
+from voicepilot.launch import LocalEngineProcess, build_session, close_input
 from voicepilot.live_audio import attach_audio, device_listing, device_state_params
-from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+from voicepilot.redaction import register_secret
 from voicepilot.sidecar.probe import connection_checks, probe_connection
 from voicepilot.sidecar.protocol import raw_params_converter
 from voicepilot.sidecar.runtime import describe_runtime, runtime_counts
@@ -65,9 +65,11 @@ def validate(model: type[Model], params: Any) -> Model:
         return model.model_validate(params)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'params'}: {error['msg']}" for error in exc.errors()
+            f"{'.'.join(str(p) for p in error['loc']) or 'params'}: {contract.error_message(error)}"
+            for error in exc.errors()
         )
-        raise JsonRpcInvalidParams(f"Invalid params for {model.__name__}: {problems}") from exc
+        # Not chained: the validation error's own text would reach the log with the input in it.
+        raise JsonRpcInvalidParams(f"Invalid params for {model.__name__}: {problems}") from None
 
 
 class EditorObserver:
@@ -118,6 +120,10 @@ class VoicePilotServer(LanguageServer):
         self.engine = LocalEngineProcess()
         self.api_key: str | None = None
         self.sessions: dict[str, RealtimeSession] = {}
+        self._runs: dict[str, asyncio.Task[Any]] = {}
+        # One live session per sidecar: startSession and endSession go one at a time, so requests
+        # that race each other still leave exactly one (each new one replaces the last).
+        self._one_at_a_time = asyncio.Lock()
         self.audio: dict[str, VoiceAudio] = {}
         # Devices the user chose, by name (None: the system default), and the mute switch.
         self.selected: dict[Kind, str | None] = {"input": None, "output": None}
@@ -171,20 +177,28 @@ class VoicePilotServer(LanguageServer):
     # ------------------------------------------------------------------ handlers
 
     async def start_session(self, params: contract.StartSessionParams) -> contract.StartSessionResult:
-        for session in list(self.sessions.values()):
-            await self._end(session, "a new session was started")
+        async with self._one_at_a_time:
+            for session in list(self.sessions.values()):
+                await self._end(session, "a new session was started")
+            return await self._start(params)
+
+    async def _start(self, params: contract.StartSessionParams) -> contract.StartSessionResult:
         session_id = "vp_" + uuid.uuid4().hex[:12]
         self.last_params = params
         if isinstance(params.input, contract.DeviceInput) and not params.input.name and self.selected["input"]:
             remembered = contract.DeviceInput(kind="device", name=self.selected["input"])
             params = params.model_copy(update={"input": remembered})
         session = await build_session(session_id, params, self.api_key, self.engine, EditorObserver(self))
-        audio = await attach_audio(session, params, EditorAudioReporter(self, session_id), self.selected["output"])
+        try:
+            audio = await attach_audio(session, params, EditorAudioReporter(self, session_id), self.selected["output"])
+        except BaseException:
+            await close_input(session.source)
+            raise
         if audio is not None:
             audio.set_muted(self.muted)
             self.audio[session_id] = audio
         self.sessions[session_id] = session
-        self.spawn(self._run(session))
+        self._runs[session_id] = self.spawn(self._run(session))
         return contract.StartSessionResult(session_id=session_id)
 
     async def _run(self, session: RealtimeSession) -> None:
@@ -196,10 +210,12 @@ class VoicePilotServer(LanguageServer):
         except VoicePilotError as exc:
             self.last_error = exc
         finally:
-            # A session that failed (or was closed) must not keep the microphone open.
+            # A session that failed (or was closed) must not keep the microphone or a file open.
             audio = self.audio.pop(session.session_id, None)
             if audio is not None:
                 await audio.close()
+            await close_input(session.source)
+            self._runs.pop(session.session_id, None)
 
     async def _push_stats(self, session: RealtimeSession) -> None:
         while session.state not in ("closed", "failed"):
@@ -215,21 +231,28 @@ class VoicePilotServer(LanguageServer):
             self.notify(contract.DIAGNOSTICS, DiagnosticsParams(session_id=session.session_id, stats=stats))
 
     async def end_session(self, params: contract.EndSessionParams) -> contract.EndSessionResult:
-        targets = (
-            [self.sessions[params.session_id]]
-            if params.session_id in self.sessions
-            else ([] if params.session_id else list(self.sessions.values()))
-        )
-        for session in targets:
-            await self._end(session, "ended by the user")
-        return contract.EndSessionResult(ended=bool(targets))
+        async with self._one_at_a_time:
+            targets = (
+                [self.sessions[params.session_id]]
+                if params.session_id in self.sessions
+                else ([] if params.session_id else list(self.sessions.values()))
+            )
+            for session in targets:
+                await self._end(session, "ended by the user")
+            return contract.EndSessionResult(ended=bool(targets))
 
     async def _end(self, session: RealtimeSession, reason: str) -> None:
         self.sessions.pop(session.session_id, None)
+        run = self._runs.pop(session.session_id, None)
+        if run is not None and session.state in ("idle", "authenticating", "connecting"):
+            # Still connecting: stop that first, or it would go on connecting after the close.
+            run.cancel()
+            await asyncio.gather(run, return_exceptions=True)
         audio = self.audio.pop(session.session_id, None)
         if audio is not None:
             await audio.close()
         await session.close(reason)
+        await close_input(session.source)  # the file's decoder and what it read ahead go now
 
     async def push_to_talk(self, params: contract.PushToTalkParams) -> contract.PushToTalkResult:
         session = next((s for s in self.sessions.values() if s.state == "connected"), None)

@@ -69,6 +69,7 @@ describe('package.json', () => {
       'voicepilot.connection.renewIntervalS',
       'voicepilot.connection.transport',
       'voicepilot.input.file',
+      'voicepilot.input.maxFileSeconds',
       'voicepilot.instructions',
       'voicepilot.notifications',
       'voicepilot.profile',

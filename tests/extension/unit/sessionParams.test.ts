@@ -40,6 +40,12 @@ describe('buildStartSessionParams', () => {
     assert.deepEqual(params.input, { kind: 'file', path: '/work/project/hello.wav' });
   });
 
+  it('sends the input file\'s length limit when one is set', () => {
+    const params = buildStartSessionParams({ ...DEFAULTS, inputFile: '/work/project/hello.wav', maxFileSeconds: 90 });
+
+    assert.deepEqual(params.input, { kind: 'file', path: '/work/project/hello.wav', maxSeconds: 90 });
+  });
+
   it('sends the Azure settings with the azure profile, trimmed, empty ones left out', () => {
     const params = buildStartSessionParams({
       ...DEFAULTS,
