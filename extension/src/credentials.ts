@@ -37,8 +37,12 @@ export class ApiKeyStore implements vscode.Disposable {
     if (apiKey === undefined) {
       return false;
     }
-    await this.secrets.store(SECRET_KEY, apiKey.trim());
+    await this.store(apiKey);
     return true;
+  }
+
+  store(apiKey: string): Thenable<void> {
+    return this.secrets.store(SECRET_KEY, apiKey.trim());
   }
 
   clear(): Thenable<void> {

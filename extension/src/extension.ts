@@ -14,6 +14,7 @@ import { findPython } from './python';
 import { pythonExtensionInterpreter } from './pythonExtension';
 import {
   firstWorkspaceFolder,
+  readAllowedSecretFiles,
   readConfirmDestructive,
   readConfiguredPython,
   readConversationSettings,
@@ -26,7 +27,7 @@ import { Sidecar } from './sidecar';
 import { registerSidecarHandlers, sidecarEvents, type SidecarEvents } from './sidecarHandlers';
 import { ConnectionStateStore } from './state';
 import { ConnectionStatusBar } from './statusBar';
-import { askUser } from './tools';
+import { askUser, type ToolPolicy } from './tools';
 import { TranscriptView } from './transcriptView';
 
 let sidecar: Sidecar | undefined;
@@ -39,6 +40,8 @@ export interface VoicePilotApi {
   readonly controller: Controller;
   readonly statusBar: ConnectionStatusBar;
   readonly events: SidecarEvents;
+  /** The tool policy the tools apply, as read from the settings now. */
+  readonly toolPolicy: ToolPolicy;
 }
 
 export function activate(context: vscode.ExtensionContext): VoicePilotApi {
@@ -52,22 +55,30 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
   const apiKey = new ApiKeyStore(context.secrets);
   const { extensionPath } = context;
 
+  const toolPolicy: ToolPolicy = {
+    extraCommands: readExtraAllowedCommands,
+    confirmDestructive: readConfirmDestructive,
+    allowedSecretFiles: readAllowedSecretFiles,
+    workspaceTrusted: () => vscode.workspace.isTrusted,
+    confirm: askUser,
+  };
   const events = sidecarEvents({
     state,
     live,
     log,
     onTranscript: (line) => transcript.append(line),
     onDeviceState: (change) => void showDeviceNotice(change, readNotificationLevel()),
-    tools: { extraCommands: readExtraAllowedCommands, confirmDestructive: readConfirmDestructive, confirm: askUser },
+    tools: toolPolicy,
   });
   sidecar = new Sidecar({
     extensionPath,
     log,
     findInterpreter: () =>
       findPython({
-        configuredPath: readConfiguredPython(),
         // An untrusted workspace must not choose the program VoicePilot runs.
-        workspaceFolder: vscode.workspace.isTrusted ? firstWorkspaceFolder() : undefined,
+        configuredPath: readConfiguredPython(vscode.workspace.isTrusted),
+        workspaceFolder: firstWorkspaceFolder(),
+        workspaceTrusted: vscode.workspace.isTrusted,
         extensionPath,
         platform: process.platform,
         isFile: async (filePath) => (await fs.stat(filePath).catch(() => undefined))?.isFile() === true,
@@ -104,6 +115,7 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
     state,
     live,
     renewIntervalS: readRenewIntervalS,
+    workspaceTrusted: () => vscode.workspace.isTrusted,
     inputDevice: () => {
       const settings = readConversationSettings();
       if (settings.inputFile !== undefined) {
@@ -139,7 +151,7 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
   );
 
   sidecar.start().catch((error: unknown) => reportError('start', error));
-  return { controller, statusBar, events };
+  return { controller, statusBar, events, toolPolicy };
 }
 
 export async function deactivate(): Promise<void> {

@@ -59,3 +59,18 @@ export const Views = {
   transcript: 'voicepilot.transcript',
   diagnostics: 'voicepilot.diagnostics',
 } as const;
+
+/**
+ * Settings that belong to the user: what the model may do and where audio and keys go. They are
+ * read from the user settings only (the manifest also scopes them `application`), so
+ * a workspace's .vscode/settings.json cannot change them, trusted or not.
+ */
+export const USER_ONLY_SETTINGS = [
+  'profile',
+  'azure.endpoint',
+  'azure.allowedRegions',
+  'instructions',
+  'tools.allowedCommands',
+  'tools.confirmDestructive',
+  'tools.allowedSecretFiles',
+] as const;

@@ -64,7 +64,12 @@ export interface StatusView {
   readonly details?: SessionDetails;
   /** The microphone's and the speaker's states: a paused or replaced device is a warning. */
   readonly devices?: DeviceStates;
+  /** The workspace is in Restricted Mode, where the editor tools are off. */
+  readonly toolsOff?: boolean;
 }
+
+/** The tooltip's line in Restricted Mode; the item's text gets the untrusted-workspace icon. */
+export const TOOLS_OFF_LINE = 'Editor tools are off: this workspace is in Restricted Mode. Trust it to let the assistant act.';
 
 const SHORT_LOOKS: Readonly<Record<ShortState, { icon: string; background?: StatusBarBackground }>> = {
   idle: { icon: '$(mic)' },
@@ -135,7 +140,7 @@ export function shortStateOf({ status, talking, sidecarStopped, activity = QUIET
 
 /** The status-bar item: icon and short state, a tooltip with the details, what a click does. */
 export function describeStatusBar(view: StatusView): StatusBarLook {
-  const { status, talking, sidecarStopped, activity = QUIET, details = {}, devices = {} } = view;
+  const { status, talking, sidecarStopped, activity = QUIET, details = {}, devices = {}, toolsOff = false } = view;
   const shortState = shortStateOf(view);
   const look = SHORT_LOOKS[shortState];
   if (sidecarStopped !== undefined) {
@@ -163,10 +168,11 @@ export function describeStatusBar(view: StatusView): StatusBarLook {
       : undefined,
     active && details.rttMs !== undefined ? `Round trip: ${Math.round(details.rttMs)} ms` : undefined,
     details.inputDevice === undefined ? undefined : `Input: ${details.inputDevice}`,
+    toolsOff ? TOOLS_OFF_LINE : undefined,
     clickHint(status.state, talking, activity),
   ];
   return {
-    text: `${icon} ${shortState}`,
+    text: `${icon} ${shortState}${toolsOff ? ' $(workspace-untrusted)' : ''}`,
     tooltip: lines.filter((line): line is string => line !== undefined && line !== '').join('\n'),
     // A device problem is a warning, unless the state already says something stronger.
     background: look.background ?? (troubled ? 'statusBarItem.warningBackground' : undefined),

@@ -19,8 +19,10 @@ export interface PythonInterpreter {
 export interface PythonLookup {
   /** `voicepilot.python.path` after resolveExecutableSetting(); undefined when unset. */
   readonly configuredPath: string | undefined;
-  /** The first workspace folder; undefined when none is open or the workspace is not trusted. */
+  /** The first workspace folder; undefined when none is open. */
   readonly workspaceFolder: string | undefined;
+  /** An untrusted workspace chooses no interpreter: neither its .venv nor the Python extension's pick for it. */
+  readonly workspaceTrusted: boolean;
   readonly extensionPath: string;
   readonly platform: NodeJS.Platform;
   isFile(filePath: string): Promise<boolean>;
@@ -31,13 +33,15 @@ export interface PythonLookup {
 /**
  * Picks the interpreter, first match wins: the setting, the workspace's `.venv`, the extension's
  * own `.venv` (a development checkout), the Python extension's selection, then `python3` on PATH.
+ * In an untrusted workspace the two that the workspace can choose (its `.venv`, and the Python
+ * extension's interpreter for it, which may be that `.venv`) are skipped.
  */
 export async function findPython(lookup: PythonLookup): Promise<PythonInterpreter> {
   if (lookup.configuredPath !== undefined) {
     return { command: lookup.configuredPath, source: 'voicepilot.python.path' };
   }
   const virtualEnvironments: [string | undefined, InterpreterSource][] = [
-    [lookup.workspaceFolder, 'workspace .venv'],
+    [lookup.workspaceTrusted ? lookup.workspaceFolder : undefined, 'workspace .venv'],
     [lookup.extensionPath, 'extension .venv'],
   ];
   for (const [folder, source] of virtualEnvironments) {
@@ -49,7 +53,7 @@ export async function findPython(lookup: PythonLookup): Promise<PythonInterprete
       return { command: candidate, source };
     }
   }
-  const selected = await lookup.pythonExtensionInterpreter();
+  const selected = lookup.workspaceTrusted ? await lookup.pythonExtensionInterpreter() : undefined;
   if (selected) {
     return { command: selected, source: 'Python extension' };
   }

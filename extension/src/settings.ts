@@ -3,7 +3,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { StartSessionParams } from './contract';
-import { CONFIGURATION_SECTION } from './ids';
+import { CONFIGURATION_SECTION, type USER_ONLY_SETTINGS } from './ids';
 import { resolveExecutableSetting, resolveFileSetting, type PathContext } from './paths';
 import type { ApiFlavor, AuthMode, ConversationSettings, Transport, TurnTaking } from './sessionParams';
 import { DEFAULT_ALLOWED_REGIONS, type EffectiveSettings } from './settingsProblems';
@@ -26,19 +26,27 @@ export const SESSION_SETTINGS = [
 
 export type NotificationLevel = 'off' | 'onError' | 'onWarning' | 'always';
 
+type UserOnlySetting = (typeof USER_ONLY_SETTINGS)[number];
+
+/** The user's own value of `key` (their settings.json), else `fallback`: a workspace's is never read. */
+function userSetting<T>(config: vscode.WorkspaceConfiguration, key: UserOnlySetting | 'python.path', fallback: T): T {
+  const value = config.inspect<T>(key)?.globalValue;
+  return value === undefined ? fallback : value;
+}
+
 export function readConversationSettings(): ConversationSettings {
   const config = vscode.workspace.getConfiguration(CONFIGURATION_SECTION);
   return {
-    profile: config.get<StartSessionParams['profile']>('profile', 'local'),
-    azureEndpoint: config.get<string>('azure.endpoint', ''),
+    profile: userSetting<StartSessionParams['profile']>(config, 'profile', 'local'),
+    azureEndpoint: userSetting(config, 'azure.endpoint', ''),
     azureDeployment: config.get<string>('azure.deployment', ''),
     azureApiVersion: config.get<string>('azure.apiVersion', ''),
     azureApiFlavor: config.get<ApiFlavor>('azure.apiFlavor', 'ga'),
     azureRegion: config.get<string>('azure.region', ''),
     azureAuth: config.get<AuthMode>('azure.auth', 'apiKey'),
-    allowedRegions: config.get<string[]>('azure.allowedRegions', []),
+    allowedRegions: stringList(userSetting<unknown>(config, 'azure.allowedRegions', [])),
     voice: config.get<string>('voice', ''),
-    instructions: config.get<string>('instructions', ''),
+    instructions: userSetting(config, 'instructions', ''),
     inputFile: resolveFileSetting(config.get<string>('input.file', ''), pathContext()),
     maxFileSeconds: config.get<number>('input.maxFileSeconds', 600),
     inputDevice: config.get<string>('audio.inputDevice', ''),
@@ -60,9 +68,11 @@ export function readConversationSettings(): ConversationSettings {
 /** The settings the problem rules need, merged over every scope. */
 export function readEffectiveSettings(): EffectiveSettings {
   const config = vscode.workspace.getConfiguration(CONFIGURATION_SECTION);
-  const allowed = config.get<string[]>('azure.allowedRegions', []).filter((region) => region.trim() !== '');
+  const allowed = stringList(userSetting<unknown>(config, 'azure.allowedRegions', [])).filter(
+    (region) => region.trim() !== '',
+  );
   return {
-    profile: config.get<string>('profile', 'local'),
+    profile: userSetting(config, 'profile', 'local'),
     allowedRegions: allowed.length > 0 ? allowed : DEFAULT_ALLOWED_REGIONS,
   };
 }
@@ -83,18 +93,35 @@ export function readNotificationLevel(): NotificationLevel {
 }
 
 /** Spoken name → command id, added by the user to the commands the assistant may run. */
-export function readExtraAllowedCommands(): Readonly<Record<string, string>> {
-  return vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<Record<string, string>>('tools.allowedCommands', {});
+export function readExtraAllowedCommands(): Readonly<Record<string, unknown>> {
+  const value = userSetting<unknown>(vscode.workspace.getConfiguration(CONFIGURATION_SECTION), 'tools.allowedCommands', {});
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
+/** Anything but an explicit `false` asks. */
 export function readConfirmDestructive(): boolean {
-  return vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<boolean>('tools.confirmDestructive', true);
+  return userSetting<unknown>(vscode.workspace.getConfiguration(CONFIGURATION_SECTION), 'tools.confirmDestructive', true) !== false;
 }
 
-/** `voicepilot.python.path`, resolved; undefined when unset. */
-export function readConfiguredPython(): string | undefined {
-  const value = vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<string>('python.path', '');
-  return resolveExecutableSetting(value, pathContext());
+/** File-name patterns the tools may touch although they look secret. */
+export function readAllowedSecretFiles(): readonly string[] {
+  return stringList(userSetting<unknown>(vscode.workspace.getConfiguration(CONFIGURATION_SECTION), 'tools.allowedSecretFiles', []));
+}
+
+/**
+ * `voicepilot.python.path`, resolved; undefined when unset. An untrusted workspace's value is not
+ * read (the manifest lists it in restrictedConfigurations too): it would choose the program run.
+ */
+export function readConfiguredPython(trusted: boolean): string | undefined {
+  const config = vscode.workspace.getConfiguration(CONFIGURATION_SECTION);
+  const value = trusted ? config.get<string>('python.path', '') : userSetting(config, 'python.path', '');
+  // Nor may `${workspaceFolder}` in the user's value point into an untrusted workspace.
+  const context = trusted ? pathContext() : { ...pathContext(), workspaceFolder: undefined };
+  return resolveExecutableSetting(typeof value === 'string' ? value : '', context);
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
 /** The first workspace folder on disk: where `${workspaceFolder}` and relative paths point. */

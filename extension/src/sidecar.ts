@@ -1,6 +1,5 @@
-// The Python sidecar's lifecycle: spawn `python -m voicepilot sidecar`, talk JSON-RPC to it over
-// stdio through vscode-languageclient, and restart it when it dies (RestartGuard decides when).
-import * as path from 'node:path';
+// The Python sidecar's lifecycle: spawn `python -m voicepilot sidecar` (sidecarProcess.ts), talk
+// JSON-RPC to it over stdio through vscode-languageclient, and restart it when it dies (RestartGuard decides when).
 import type * as vscode from 'vscode';
 import {
   CloseAction,
@@ -32,6 +31,7 @@ import type {
 import type { PythonInterpreter } from './python';
 import { redactSecrets } from './redact';
 import { RestartGuard, type RestartDecision } from './restartGuard';
+import { sidecarProcess } from './sidecarProcess';
 
 /** The editor → sidecar requests: method → [params, result]. */
 interface SidecarRequests {
@@ -217,21 +217,13 @@ export class Sidecar implements vscode.Disposable {
   }
 
   private createClient(interpreter: PythonInterpreter, stderr: StderrChannel): LanguageClient {
-    const serverDirectory = path.join(this.options.extensionPath, 'server');
+    const spawned = sidecarProcess(this.options.extensionPath, interpreter.command, process.env);
     const serverOptions: ServerOptions = {
-      command: interpreter.command,
-      args: ['-m', 'voicepilot', 'sidecar'],
+      command: spawned.command,
+      args: [...spawned.args],
       // No `transport`: stdio is the default, and TransportKind.stdio would append `--stdio`.
-      options: {
-        env: {
-          ...process.env,
-          // First, so the sidecar always matches this extension's contract even when the interpreter
-          // has another voicepilot installed.
-          PYTHONPATH: [serverDirectory, process.env['PYTHONPATH']].filter(Boolean).join(path.delimiter),
-          // Log lines reach the output channel when written, not when a buffer fills.
-          PYTHONUNBUFFERED: '1',
-        },
-      },
+      // A `cwd` of our own: without one, vscode-languageclient starts the sidecar in the workspace.
+      options: { cwd: spawned.cwd, env: spawned.env },
     };
     const clientOptions: LanguageClientOptions = {
       // Not a language server: no documents are synchronised.

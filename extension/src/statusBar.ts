@@ -13,6 +13,8 @@ export interface StatusBarSources {
   /** The microphone, or the file that stands in for it. */
   inputDevice(): string;
   renewIntervalS(): number;
+  /** False in Restricted Mode: the item says the tools are off. */
+  workspaceTrusted(): boolean;
 }
 
 /** How often the tooltip's clocks (session age, next renewal) are refreshed during a conversation. */
@@ -27,7 +29,11 @@ export class ConnectionStatusBar implements vscode.Disposable {
   constructor(private readonly sources: StatusBarSources) {
     this.item.name = 'VoicePilot';
     const unsubscribe = sources.live.onChange(() => this.render());
-    this.subscriptions.push(sources.state.onDidChange(() => this.render()), { dispose: unsubscribe });
+    this.subscriptions.push(
+      sources.state.onDidChange(() => this.render()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.render()),
+      { dispose: unsubscribe },
+    );
     this.render();
     this.item.show();
   }
@@ -54,6 +60,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
       activity: live.activity({ muted: state.muted, pushToTalk: state.pushToTalk, dictating: state.dictating }),
       details: live.details(Date.now(), this.sources.renewIntervalS(), this.sources.inputDevice()),
       devices: live.deviceStates,
+      toolsOff: !this.sources.workspaceTrusted(),
     });
     this.lookValue = look;
     this.item.text = look.text;

@@ -11,10 +11,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import secrets
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
+import voicepilot
 from voicepilot.audio.file_input import open_audio_file
 from voicepilot.audio.tracks import FileFrameSource, FrameSource
 from voicepilot.contract import ConnectionSettings, StartSessionParams
@@ -28,6 +31,11 @@ from voicepilot.redaction import register_secret
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
+
+# Where the engine child starts: the folder that holds this package, never the caller's working
+# directory (an editor's workspace, a cloned repository), whose modules `-m` would put first on
+# sys.path. PYTHONSAFEPATH keeps even this folder off sys.path where Python has it (3.11+).
+PACKAGE_PARENT = Path(voicepilot.__file__).resolve().parent.parent
 
 ENGINE_START_TIMEOUT_S = 15.0
 STOP_GRACE_S = 0.3  # then SIGKILL: the engine holds nothing worth waiting for
@@ -82,7 +90,12 @@ class LocalEngineProcess:
         if self.options.session_limit_s is not None:
             args += ["--session-limit", str(self.options.session_limit_s)]
         process = await asyncio.create_subprocess_exec(
-            *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=None,
+            cwd=PACKAGE_PARENT,
+            env={**os.environ, "PYTHONSAFEPATH": "1"},
         )
         self._process = process
         assert process.stdin is not None

@@ -6,6 +6,9 @@
 //      diagnostics pass; a bad region in settings.json shows up in the Problems panel.
 //   2. The extension-host tests (tests/extension/host), loaded by VS Code itself through
 //      extensionTestsPath, with the real `vscode` API.
+//   3. The Restricted Mode test (restricted.mjs), in a second code-server with workspace trust on:
+//      a workspace whose code, interpreters and settings would run or steer VoicePilot gets none
+//      of it, and the conversation still works.
 //
 // Prints `e2e: N passed, M failed` and exits 1 when anything failed.
 import { spawn } from 'node:child_process';
@@ -14,6 +17,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { runHostTests } from './host.mjs';
+import { runRestrictedModeTest, writeRestrictedWorkspace } from './restricted.mjs';
 import { runUiTest, writeUiWorkspace } from './ui.mjs';
 
 const env = (name) => {
@@ -39,19 +43,22 @@ function freePort() {
   });
 }
 
-/** code-server in its own process group, so that it, its extension hosts and the sidecars stop together. */
-async function startCodeServer(port) {
-  const log = openSync(path.join(artifacts, 'code-server.log'), 'w');
+/**
+ * code-server in its own process group, so that it, its extension hosts and the sidecars stop
+ * together. `trust`: workspace trust is on (folders open in Restricted Mode) instead of off.
+ */
+async function startCodeServer(port, { userData = 'ud', logName = 'code-server.log', trust = false } = {}) {
+  const log = openSync(path.join(artifacts, logName), 'w');
   const child = spawn(
     env('E2E_CODE_SERVER'),
     [
       '--bind-addr', `127.0.0.1:${port}`,
       '--auth', 'none',
-      '--user-data-dir', path.join(run, 'ud'),
+      '--user-data-dir', path.join(run, userData),
       '--extensions-dir', path.join(run, 'ext'),
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(trust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
     ],
     { detached: true, stdio: ['ignore', log, log] },
@@ -65,7 +72,7 @@ async function startCodeServer(port) {
       exited.then((code) => `exited with ${code}`),
     ]);
     if (status === 200) break;
-    if (typeof status === 'string') throw new Error(`code-server ${status}; see ${artifacts}/code-server.log`);
+    if (typeof status === 'string') throw new Error(`code-server ${status}; see ${artifacts}/${logName}`);
     if (Date.now() > deadline) throw new Error('code-server did not answer within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -117,15 +124,19 @@ const record = (name, error) => {
 
 /**
  * User settings: the sidecar runs on the repository's .venv, the bundled recording stands in for
- * the microphone, and nothing opens that the tests did not ask for.
+ * the microphone, and nothing opens that the tests did not ask for. With `trust`, workspace trust
+ * is on and asks nothing: an unknown folder opens in Restricted Mode.
  */
-function writeUserSettings() {
+function writeUserSettings(userData, { trust = false } = {}) {
   const settings = {
     'voicepilot.python.path': path.join(repo, '.venv/bin/python'),
     'voicepilot.input.file': path.join(repo, 'server/voicepilot/samples/go_to_line_12.wav'),
     'voicepilot.profile': 'local',
-    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.enabled': trust,
+    'security.workspace.trust.startupPrompt': 'never',
     'workbench.startupEditor': 'none',
+    // The tests leave files modified on purpose (save_all must not save one outside the workspace).
+    'files.autoSave': 'off',
     'workbench.tips.enabled': false,
     'workbench.welcomePage.walkthroughs.openOnInstall': false,
     'telemetry.telemetryLevel': 'off',
@@ -136,26 +147,42 @@ function writeUserSettings() {
     'git.openRepositoryInParentFolders': 'never',
     'git.enabled': false,
   };
-  mkdirSync(path.join(run, 'ud/User'), { recursive: true });
-  writeFileSync(path.join(run, 'ud/User/settings.json'), JSON.stringify(settings, null, 2));
+  mkdirSync(path.join(run, userData, 'User'), { recursive: true });
+  writeFileSync(path.join(run, userData, 'User/settings.json'), JSON.stringify(settings, null, 2));
 }
 
 mkdirSync(artifacts, { recursive: true });
 const started = Date.now();
-writeUserSettings();
-writeUiWorkspace(path.join(run, 'ws'));
-const port = await freePort();
-const codeServer = await startCodeServer(port);
+writeUserSettings('ud');
+writeUiWorkspace(path.join(run, 'ws'), path.join(run, 'markers-trusted'));
+writeUserSettings('ud-restricted', { trust: true });
+writeRestrictedWorkspace(path.join(run, 'ws-restricted'), path.join(run, 'markers-restricted'), repo);
 const browser = await launchChromium();
 try {
-  const base = `http://127.0.0.1:${port}`;
-  await runUiTest({ browser, base, repo, run, artifacts, record });
-  await runHostTests({ browser, base, repo, run, artifacts, record });
+  const port = await freePort();
+  const codeServer = await startCodeServer(port);
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await runUiTest({ browser, base, repo, run, artifacts, record });
+    await runHostTests({ browser, base, repo, run, artifacts, record });
+  } finally {
+    await codeServer.stop();
+  }
+  const restrictedPort = await freePort();
+  const restricted = await startCodeServer(restrictedPort, {
+    userData: 'ud-restricted',
+    logName: 'code-server-restricted.log',
+    trust: true,
+  });
+  try {
+    await runRestrictedModeTest({ browser, base: `http://127.0.0.1:${restrictedPort}`, run, artifacts, record });
+  } finally {
+    await restricted.stop();
+  }
 } catch (error) {
   record('e2e driver', error);
 } finally {
   await browser.close();
-  await codeServer.stop();
 }
 const passed = results.filter((result) => result.ok).length;
 const failed = results.length - passed;

@@ -1,22 +1,60 @@
 // The UI test: what a user sees and clicks in code-server, with the installed .vsix, the local
 // engine and the bundled recording of "go to line twelve" standing in for the microphone.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const TIMEOUT_MS = 60_000;
 /** Line 12 of the sample file starts at column 1, so the cursor lands on "Ln 12, Col 1". */
 export const SAMPLE_LINES = 40;
 
-/** The workspace the UI test opens: one Python file of 40 lines. */
-export function writeUiWorkspace(folder) {
+/**
+ * Modules a Python started in `folder` (or with it on sys.path) would import instead of its own:
+ * each leaves a marker file in `markers` when it runs.
+ */
+export function writeHostileModules(folder, markers) {
+  mkdirSync(markers, { recursive: true });
+  mkdirSync(path.join(folder, 'voicepilot'), { recursive: true });
+  const marker = (name) => `open(${JSON.stringify(path.join(markers, name))}, "w").close()\n`;
+  writeFileSync(path.join(folder, 'voicepilot', '__init__.py'), marker('voicepilot-package'));
+  writeFileSync(path.join(folder, 'uuid.py'), marker('uuid-module'));
+}
+
+/** The markers the workspace's code left, if any ran. */
+export function markersLeft(markers) {
+  return readdirSync(markers);
+}
+
+/**
+ * The workspace the UI test opens: one Python file of 40 lines, and modules that must never run
+ * (a trusted workspace's code is still not VoicePilot's to run).
+ */
+export function writeUiWorkspace(folder, markers) {
+  writeSample(folder);
+  writeFileSync(path.join(folder, '.vscode', 'settings.json'), '{\n}\n');
+  writeHostileModules(folder, markers);
+}
+
+/** sample.py, 40 lines, and an empty .vscode folder. */
+export function writeSample(folder) {
   mkdirSync(path.join(folder, '.vscode'), { recursive: true });
   const lines = Array.from({ length: SAMPLE_LINES }, (_, index) => `value_${index + 1} = ${index + 1}`);
   writeFileSync(path.join(folder, 'sample.py'), `${lines.join('\n')}\n`);
-  writeFileSync(path.join(folder, '.vscode', 'settings.json'), '{\n}\n');
+}
+
+/** Opens sample.py from Quick Open, as a user would, then clicks VoicePilot's status-bar item. */
+export async function openSampleAndTalk(page) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('sample.py');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.py' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await statusItem(page, 'Ln 1, Col 1').waitFor();
+  await voicePilotItem(page, 'idle').click();
 }
 
 /** Runs `step` as one named check; a failure is recorded with a screenshot and does not stop the rest. */
-async function check(context, name, step) {
+export async function check(context, name, step) {
   const { page, artifacts, record } = context;
   try {
     await step();
@@ -28,12 +66,12 @@ async function check(context, name, step) {
   }
 }
 
-const statusItem = (page, text) => page.locator('.statusbar-item', { hasText: text });
+export const statusItem = (page, text) => page.locator('.statusbar-item', { hasText: text });
 /** VoicePilot's item: its accessible name is its tooltip's first line, "VoicePilot: <state>". */
-const voicePilotItem = (page, state) => page.locator(`.statusbar-item [aria-label^="VoicePilot: ${state}"]`);
+export const voicePilotItem = (page, state) => page.locator(`.statusbar-item [aria-label^="VoicePilot: ${state}"]`);
 
 /** Waits until a webview (the transcript) shows `text` in an element matching `selector`. */
-async function waitForWebviewText(page, selector, text) {
+export async function waitForWebviewText(page, selector, text) {
   const deadline = Date.now() + TIMEOUT_MS;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
@@ -50,7 +88,7 @@ async function waitForWebviewText(page, selector, text) {
 }
 
 /** Runs a command from the palette by its title, as a user would. */
-async function runFromPalette(page, title) {
+export async function runFromPalette(page, title) {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
@@ -80,14 +118,7 @@ export async function runUiTest({ browser, base, run, artifacts, record }) {
     });
 
     await check(context, 'a click on the status bar starts a conversation; "go to line twelve" moves the cursor', async () => {
-      await page.keyboard.press('Control+P');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill('sample.py');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.py' }).first().waitFor();
-      await page.keyboard.press('Enter');
-      await statusItem(page, 'Ln 1, Col 1').waitFor();
-      await voicePilotItem(page, 'idle').click();
+      await openSampleAndTalk(page);
       await statusItem(page, 'Ln 12, Col 1').waitFor({ timeout: TIMEOUT_MS });
     });
 
@@ -109,6 +140,11 @@ export async function runUiTest({ browser, base, run, artifacts, record }) {
         throw new Error(`the diagnostics view says: ${text}`);
       }
       await page.locator('.part.panel').screenshot({ path: path.join(artifacts, 'diagnostics.png') });
+    });
+
+    await check(context, 'a trusted workspace: its voicepilot/ and uuid.py never ran, in the sidecar or the engine', async () => {
+      const left = markersLeft(path.join(run, 'markers-trusted'));
+      if (left.length > 0) throw new Error(`the workspace's code ran: ${left.join(', ')}`);
     });
 
     await check(context, 'a region outside the allowlist in settings.json shows in the Problems panel', async () => {

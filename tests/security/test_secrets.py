@@ -17,6 +17,7 @@ tests/integration/test_connection.py::test_tampered_dtls_fingerprint_is_refused.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ import pytest
 from tests.bench.sidecar_runs import ok_tool, session_params, wait_state
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import RpcError, SidecarClient
+from voicepilot.launch import PACKAGE_PARENT
 
 pytestmark = pytest.mark.integration
 
@@ -166,7 +168,8 @@ async def test_a_key_in_wrong_fields_or_echoed_by_the_service_is_never_repeated(
 
 
 async def test_the_engine_child_gets_its_key_on_stdin_only(sidecar: SidecarClient) -> None:
-    """The local engine the sidecar starts: its argv holds only flags, its environment is the sidecar's."""
+    """The local engine the sidecar starts: its argv holds only flags, its environment is the sidecar's
+    (with PYTHONSAFEPATH), and it runs in the folder of the voicepilot package, not the sidecar's."""
     await sidecar.request("voicepilot/runDiagnostics", {})  # starts the local engine
     (child,) = children(sidecar.process.pid)
     argv = proc_text(child, "cmdline").split("\n")[:-1]
@@ -175,4 +178,6 @@ async def test_the_engine_child_gets_its_key_on_stdin_only(sidecar: SidecarClien
         assert arg in known or arg.startswith("--") or arg.replace(".", "").isdigit(), argv
     assert "--secrets-stdin" in argv
     child_env = set(proc_text(child, "environ").split("\n"))
-    assert child_env <= set(proc_text(sidecar.process.pid, "environ").split("\n"))
+    assert "PYTHONSAFEPATH=1" in child_env
+    assert child_env - {"PYTHONSAFEPATH=1"} <= set(proc_text(sidecar.process.pid, "environ").split("\n"))
+    assert os.readlink(f"/proc/{child}/cwd") == str(PACKAGE_PARENT)

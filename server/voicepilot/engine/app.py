@@ -7,7 +7,8 @@ Paths served (../shared/research/realtime-protocol.md §1-2):
 - OpenAI beta: ``POST /v1/realtime/sessions``, ``POST /v1/realtime?model=…``
 - Control (tests only, loopback clients with the control token): ``GET /control/calls``,
   ``POST /control/faults`` (see :class:`FaultSettings`), ``POST /control/actions``
-  (``{"closePeers": true}``, ``{"sendEvents": ["raw", ...]}``)
+  (``{"closePeers": true}``, ``{"sendEvents": ["raw", ...]}``, and ``{"callTool": {"name": ...,
+  "arguments": {...}}}``: every live call answers with that function call, as a hostile model would)
 """
 
 from __future__ import annotations
@@ -363,6 +364,7 @@ class Engine:
             "createdAt": conversation.created_at,
             "clientEvents": record.client_events,
             "functionCallOutputs": record.function_call_outputs,
+            "instructions": conversation.config.instructions,
             "transcripts": [turn.transcript for turn in record.turns],
             "turns": [turn.wire() for turn in record.turns],
             "invalidEvents": record.invalid_events,
@@ -393,11 +395,19 @@ class Engine:
         body = await self._json_body(request)
         if isinstance(body, web.Response):
             return body
+        tool = body.get("callTool")
+        if tool is not None and not (
+            isinstance(tool, dict) and isinstance(tool.get("name"), str) and isinstance(tool.get("arguments"), dict)
+        ):
+            return error_response(400, "invalid_value", "callTool needs a name (string) and arguments (object).")
         live = [call for call in self.calls.values() if not call.closed.is_set()]
         for raw in body.get("sendEvents") or []:
             for call in live:
                 call.send_raw(str(raw))
+        answer: dict[str, Any] = {"liveCalls": len(live)}
+        if tool is not None:
+            answer["callIds"] = [call.conversation.call_tool(tool["name"], tool["arguments"]) for call in live]
         if body.get("closePeers"):
             for call in live:
                 await call.close()
-        return web.json_response({"liveCalls": len(live)})
+        return web.json_response(answer)

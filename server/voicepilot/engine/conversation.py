@@ -24,6 +24,7 @@ from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, rms_dbfs
 from voicepilot.engine.recognizers import STT_RATE, RecognizerPool
 from voicepilot.engine.speech import dialogue, stt, tts
 from voicepilot.engine.speech import vad as vad_mod
+from voicepilot.engine.speech.grammar import ToolCall
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.events import new_id
@@ -397,13 +398,22 @@ class Conversation:
 
     # ------------------------------------------------------------------ responses
 
-    async def _respond(self) -> None:
+    def call_tool(self, name: str, arguments: dict[str, Any]) -> str:
+        """Answer next with a call of ``name``, whatever was said: a hostile model, for the tests.
+
+        Returns the call's id; the client's ``function_call_output`` for it lands in :attr:`record`.
+        """
+        call_id = new_id("call")
+        self._tasks.spawn(self._respond(dialogue.Reply("", ToolCall(name, arguments)), call_id))
+        return call_id
+
+    async def _respond(self, reply: dialogue.Reply | None = None, call_id: str | None = None) -> None:
         async with self._response_lock:
             response_id = new_id("resp")
             self._active_response = response_id
             self._active_task = asyncio.current_task()
             try:
-                await self._run_response(response_id)
+                await self._run_response(response_id, reply, call_id)
             except asyncio.CancelledError:
                 self._finish_response(response_id, "cancelled", [], self._cancel_reason)
                 raise
@@ -411,7 +421,7 @@ class Conversation:
                 self._active_response = None
                 self._active_task = None
 
-    async def _run_response(self, response_id: str) -> None:
+    async def _run_response(self, response_id: str, reply: dialogue.Reply | None, call_id: str | None) -> None:
         self.emit(ev.ResponseCreated(response=ev.ResponseInfo(id=response_id)))
         self.emit(
             ev.RateLimitsUpdated(
@@ -421,9 +431,10 @@ class Conversation:
                 ]
             )
         )
-        reply = await self._compose_reply()
+        if reply is None:
+            reply = await self._compose_reply()
         if reply.tool_call is not None:
-            item = self._function_call_item(response_id, reply.tool_call)
+            item = self._function_call_item(response_id, reply.tool_call, call_id or new_id("call"))
             self._finish_response(response_id, "completed", [item])
             return
         item = await self._speak(response_id, reply.text)
@@ -453,8 +464,8 @@ class Conversation:
             )
         return dialogue.Reply("How can I help?", None)
 
-    def _function_call_item(self, response_id: str, call: Any) -> dict[str, Any]:
-        item_id, call_id = new_id("item"), new_id("call")
+    def _function_call_item(self, response_id: str, call: ToolCall, call_id: str) -> dict[str, Any]:
+        item_id = new_id("item")
         arguments = json.dumps(call.arguments)
         item = {
             "id": item_id,

@@ -4,6 +4,7 @@ import './commands.test';
 import './state.test';
 import './editor.test';
 import './diagnostics.test';
+import './security.test';
 
 export function run(): Promise<void> {
   return runAll();

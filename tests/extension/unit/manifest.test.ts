@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import manifest from '../../../package.json';
 import { CONNECTION_STATES } from '../../../extension/src/contract';
-import { Commands, EXTENSION_ID, Views } from '../../../extension/src/ids';
+import { Commands, EXTENSION_ID, USER_ONLY_SETTINGS, Views } from '../../../extension/src/ids';
 
 const root = path.join(__dirname, '..', '..');
 import { isConversationActive } from '../../../extension/src/presentation';
@@ -76,6 +76,7 @@ describe('package.json', () => {
       'voicepilot.python.path',
       'voicepilot.talk.silenceTimeoutSeconds',
       'voicepilot.tools.allowedCommands',
+      'voicepilot.tools.allowedSecretFiles',
       'voicepilot.tools.confirmDestructive',
       'voicepilot.trace.server',
       'voicepilot.turnDetection.bargeIn',
@@ -88,6 +89,25 @@ describe('package.json', () => {
     for (const [key, property] of Object.entries(properties)) {
       assert.ok((property.markdownDescription ?? '').length > 20, `${key} is documented`);
     }
+  });
+
+  it('keeps what the model may do and where audio and keys go in user settings, restricted everywhere', () => {
+    const properties = manifest.contributes.configuration.properties as Record<string, { scope?: string }>;
+    const { untrustedWorkspaces } = manifest.capabilities;
+    assert.equal(untrustedWorkspaces.supported, 'limited');
+    for (const setting of USER_ONLY_SETTINGS) {
+      const key = `voicepilot.${setting}`;
+      assert.equal(properties[key]?.scope, 'application', `${key} is user-only`);
+      assert.ok(untrustedWorkspaces.restrictedConfigurations.includes(key), `${key} is restricted`);
+    }
+    // The settings that choose a program or a file the sidecar reads are restricted too.
+    for (const key of ['voicepilot.python.path', 'voicepilot.input.file']) {
+      assert.ok(untrustedWorkspaces.restrictedConfigurations.includes(key), key);
+    }
+    assert.deepEqual(
+      untrustedWorkspaces.restrictedConfigurations.filter((key) => !(key in properties)),
+      [],
+    );
   });
 
   it('puts every command in the VoicePilot category, with an icon', () => {

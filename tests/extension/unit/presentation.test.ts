@@ -15,6 +15,7 @@ import {
   describeFailure,
   describeRequestFailure,
   describeStatusBar,
+  TOOLS_OFF_LINE,
   FAILURE_ACTION_LABELS,
   formatDuration,
   SHORT_STATES,
@@ -70,6 +71,14 @@ describe('describeStatusBar', () => {
       assert.match(look.tooltip, new RegExp(`^VoicePilot: ${EXPECTED_SHORT[state]}`));
     });
   }
+
+  it('says in Restricted Mode that the tools are off, keeping the first line for the state', () => {
+    const look = describeStatusBar({ ...view('idle'), toolsOff: true });
+    assert.equal(look.text, '$(mic) idle $(workspace-untrusted)');
+    assert.match(look.tooltip, /^VoicePilot: idle\n/);
+    assert.ok(look.tooltip.includes(TOOLS_OFF_LINE));
+    assert.ok(!describeStatusBar(view('idle')).tooltip.includes(TOOLS_OFF_LINE));
+  });
 
   it('uses every short state: thinking after the user spoke, speaking while the assistant does', () => {
     assert.equal(describeStatusBar(view('connected', {}, false, { awaitingReply: true })).text, '$(loading~spin) thinking');

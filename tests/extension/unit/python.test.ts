@@ -11,6 +11,7 @@ function lookup(files: string[], overrides: Partial<PythonLookup> = {}) {
   const value: PythonLookup = {
     configuredPath: undefined,
     workspaceFolder: WORKSPACE,
+    workspaceTrusted: true,
     extensionPath: EXTENSION,
     platform: 'linux',
     isFile: (filePath) => Promise.resolve(files.includes(filePath)),
@@ -43,6 +44,14 @@ describe('findPython', () => {
 
     assert.deepEqual(await findPython(lookup(files.slice(1)).value), expected);
     assert.deepEqual(await findPython(lookup(files, { workspaceFolder: undefined }).value), expected);
+    assert.deepEqual(await findPython(lookup(files, { workspaceTrusted: false }).value), expected);
+  });
+
+  it('never asks the Python extension in an untrusted workspace: its pick may be the workspace\'s .venv', async () => {
+    const { value, asked } = lookup([], { workspaceTrusted: false });
+
+    assert.deepEqual(await findPython(value), { command: 'python3', source: 'PATH' });
+    assert.equal(asked.pythonExtension, 0);
   });
 
   it('asks the Python extension only when there is no .venv', async () => {

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { EDITOR_TOOLS } from '../../../extension/src/contract';
 import {
+  MAX_LIST_ITEMS,
+  MAX_STRING_CHARACTERS,
+  MAX_TEXT_CHARACTERS,
   RUN_COMMAND_ALLOWLIST,
+  commandAllowlist,
   confirmationReason,
   fileSearchGlob,
   parseToolCall,
@@ -47,6 +52,16 @@ describe('run_command', () => {
     });
   });
 
+  it('refuses open_file paths outside the workspace before any lookup', () => {
+    for (const filePath of ['../../outside.txt', '~/.ssh/id_rsa', 'file:///etc/passwd', '\\\\host\\share\\x']) {
+      assert.match(errorOf(parseToolCall('open_file', { path: filePath })), /is outside the workspace/, filePath);
+    }
+    assert.deepEqual(parseToolCall('open_file', { path: '/etc/passwd' }, {}, path.posix), {
+      ok: true,
+      call: { tool: 'open_file', path: '/etc/passwd', absolute: true },
+    });
+  });
+
   it('refuses spoken names that are not allowlisted', () => {
     for (const command of ['delete file', 'rm -rf', '', 42]) {
       assert.match(errorOf(parseToolCall('run_command', { command })), /is not an allowlisted command; allowed: /);
@@ -65,6 +80,33 @@ describe('run_command', () => {
     });
   });
 
+  it('looks names up as own properties only: __proto__, constructor and toString are not allowlisted', () => {
+    for (const command of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      assert.match(errorOf(parseToolCall('run_command', { command })), /is not an allowlisted command/, command);
+      assert.match(
+        errorOf(parseToolCall('run_command', { command }, { 'zen mode': 'workbench.action.toggleZenMode' })),
+        /is not an allowlisted command/,
+        command,
+      );
+    }
+  });
+
+  it("keeps the built-in names: a user's extra cannot replace one", () => {
+    const extras = { 'Format Document': 'workbench.action.terminal.kill', undo: 'workbench.action.closeAllEditors' };
+    for (const [command, commandId] of [
+      ['format document', 'editor.action.formatDocument'],
+      ['undo', 'undo'],
+    ]) {
+      const parsed = parseToolCall('run_command', { command }, extras);
+      assert.equal(parsed.ok && parsed.call.tool === 'run_command' ? parsed.call.commandId : undefined, commandId);
+    }
+  });
+
+  it('ignores extras that name no command id', () => {
+    const extras = { shell: 'rm -rf /', number: 42, nested: { id: 'undo' } };
+    assert.deepEqual([...commandAllowlist(extras).keys()], Object.keys(RUN_COMMAND_ALLOWLIST));
+  });
+
   it("extends the allowlist with the user's spoken names", () => {
     const parsed = parseToolCall('run_command', { command: 'Zen Mode' }, { 'zen  mode': 'workbench.action.toggleZenMode' });
     assert.deepEqual(parsed, {
@@ -74,6 +116,9 @@ describe('run_command', () => {
   });
 });
 
+/** A bare cursor, nothing selected. */
+const BARE = { selectedCharacters: 0 };
+
 describe('confirmationReason', () => {
   const call = (name: string, args: Record<string, unknown> = {}): ToolCall => {
     const parsed = parseToolCall(name, args);
@@ -82,9 +127,32 @@ describe('confirmationReason', () => {
   };
 
   it('asks before a command off the allowlist, saving every file, and replacing a selection', () => {
-    assert.match(confirmationReason(call('run_command', { command: 'workbench.action.terminal.kill' }), 0) ?? '', /not on the allowlist/);
-    assert.match(confirmationReason(call('save_all'), 0) ?? '', /save every modified file/);
-    assert.match(confirmationReason(call('insert_text', { text: 'x' }), 12) ?? '', /replace the 12 selected characters/);
+    assert.equal(
+      confirmationReason(call('run_command', { command: 'workbench.action.terminal.kill' }), BARE),
+      'run the command workbench.action.terminal.kill, which is not on the allowlist',
+    );
+    assert.equal(
+      confirmationReason(call('insert_text', { text: 'x' }), { selectedCharacters: 12, targetFile: 'src/a.py' }),
+      'replace the 12 selected characters in src/a.py',
+    );
+  });
+
+  it('names every file save_all will write, and says which stay unsaved', () => {
+    assert.equal(
+      confirmationReason(call('save_all'), { ...BARE, filesToSave: ['a.py', 'src/b.py'] }),
+      'save 2 files to disk: a.py, src/b.py',
+    );
+    assert.equal(
+      confirmationReason(call('save_all'), {
+        ...BARE,
+        filesToSave: ['a.py'],
+        leftUnsaved: '1 modified file outside the workspace',
+      }),
+      'save 1 file to disk: a.py (1 modified file outside the workspace stay unsaved)',
+    );
+    const many = Array.from({ length: 12 }, (_, index) => `f${index}.py`);
+    assert.match(confirmationReason(call('save_all'), { ...BARE, filesToSave: many }) ?? '', /f9\.py and 2 more$/);
+    assert.equal(confirmationReason(call('save_all'), { ...BARE, filesToSave: [] }), undefined);
   });
 
   it('does not ask for moves, searches, allowlisted commands or an insertion at a bare cursor', () => {
@@ -96,7 +164,7 @@ describe('confirmationReason', () => {
       ['insert_text', { text: 'x' }],
       ['explain_selection', {}],
     ] as const) {
-      assert.equal(confirmationReason(call(name, args), 0), undefined, name);
+      assert.equal(confirmationReason(call(name, args), BARE), undefined, name);
     }
   });
 });
@@ -114,9 +182,9 @@ describe('parseToolCall', () => {
   });
 
   it('normalises a file path and refuses patterns', () => {
-    assert.deepEqual(parseToolCall('open_file', { path: './src\\main.py' }), {
+    assert.deepEqual(parseToolCall('open_file', { path: './src\\main.py' }, {}, path.posix), {
       ok: true,
-      call: { tool: 'open_file', path: 'src/main.py' },
+      call: { tool: 'open_file', path: 'src/main.py', absolute: false },
     });
     assert.match(errorOf(parseToolCall('open_file', { path: '**/*.py' })), /not a pattern/);
     assert.match(errorOf(parseToolCall('open_file', { path: '  ' })), /needs "path"/);
@@ -161,5 +229,27 @@ describe('fileSearchGlob', () => {
 describe('toolOutput', () => {
   it('is JSON the model can read back', () => {
     assert.deepEqual(JSON.parse(toolOutput({ ok: true, line: 42 })), { ok: true, line: 42 });
+  });
+
+  it('cuts a long selection at 8,000 characters and says so', () => {
+    const output = JSON.parse(toolOutput({ ok: true, file: 'a.py', text: 'x'.repeat(20_000) })) as Record<string, unknown>;
+    assert.equal(output['truncated'], true);
+    assert.equal(output['text'], `${'x'.repeat(MAX_TEXT_CHARACTERS)}… [cut: 12000 more characters]`);
+  });
+
+  it('cuts every other string and every list, at any depth', () => {
+    const long = 'p'.repeat(MAX_STRING_CHARACTERS + 1);
+    const output = JSON.parse(
+      toolOutput({ ok: false, error: long, otherMatches: Array.from({ length: 50 }, () => 'a.py'), nested: { path: long } }),
+    ) as { error: string; otherMatches: string[]; nested: { path: string }; truncated: boolean };
+    assert.equal(output.truncated, true);
+    assert.match(output.error, /… \[cut: 1 more characters\]$/);
+    assert.equal(output.error.length, MAX_STRING_CHARACTERS + '… [cut: 1 more characters]'.length);
+    assert.equal(output.otherMatches.length, MAX_LIST_ITEMS);
+    assert.match(output.nested.path, /cut/);
+  });
+
+  it('leaves output within its bounds untouched, without a truncated flag', () => {
+    assert.deepEqual(JSON.parse(toolOutput({ ok: true, text: 'short' })), { ok: true, text: 'short' });
   });
 });
