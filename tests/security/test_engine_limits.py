@@ -1,7 +1,7 @@
 """The engine is no network service: it stays on loopback unless told otherwise, and every limit
 holds against a real engine process (its limits lowered by flags so that each test is short).
 
-Each limit's default and flag: docs/security-engine.md.
+Each limit's default and flag: docs/security.md ("The local engine").
 """
 
 from __future__ import annotations

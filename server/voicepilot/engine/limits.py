@@ -2,7 +2,7 @@
 
 The defaults carry the integration tests, the soak and ``scripts/bench`` (20 concurrent sessions)
 with room to spare; tests lower them through the flags to see each limit refuse or cut off.
-docs/security-engine.md lists them with the test of each.
+docs/security.md ("The local engine") lists them with the test of each.
 """
 
 from __future__ import annotations
