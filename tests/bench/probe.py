@@ -31,12 +31,12 @@ import av
 from tests.bench.signals import probe_recording
 from tests.bench.stats import one_way_latencies, sample
 from tests.integration.engine_process import EngineProcess
-from voicepilot import contract
 from voicepilot.audio.frames import Pcm, frame_to_mono, rms_dbfs
 from voicepilot.audio.tracks import FrameSource
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract import models as contract
+from voicepilot.contract.tools import EDITOR_TOOLS
+from voicepilot.conversation.launch import LocalEngineProcess, build_session
 from voicepilot.engine.conversation import DEPARTURE_DBFS, SOUND_FLOOR_DBFS
-from voicepilot.launch import LocalEngineProcess, build_session
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
 from voicepilot.tasks import wait_first
 

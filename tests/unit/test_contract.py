@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from voicepilot import contract
-from voicepilot.contract_ts import generate
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract import models as contract
+from voicepilot.contract.tools import EDITOR_TOOLS
+from voicepilot.contract.typescript import generate
 
 CONTRACT_TS = Path(__file__).resolve().parents[2] / "extension" / "src" / "contract.ts"
 
@@ -51,7 +51,7 @@ def test_editor_tools_are_valid_realtime_function_tools() -> None:
 
 
 def test_vad_settings_reach_the_session_config() -> None:
-    from voicepilot.launch import session_config_for
+    from voicepilot.conversation.launch import session_config_for
 
     params = contract.StartSessionParams.model_validate(
         {"profile": "local", "vad": {"threshold": 0.7, "prefixPaddingMs": 200, "silenceDurationMs": 800}}
@@ -67,8 +67,8 @@ def test_vad_settings_reach_the_session_config() -> None:
 
 def test_a_device_state_report_goes_on_the_wire_as_device_state_params() -> None:
     from voicepilot.audio.voice import DeviceStateReport
+    from voicepilot.conversation.live_audio import device_state_params
     from voicepilot.errors import ErrorKind
-    from voicepilot.live_audio import device_state_params
 
     gone = DeviceStateReport("input", "fallback", "active", "default", "The microphone went away.", ErrorKind.DEVICE)
     assert device_state_params(gone, "vp_1").wire() == {

@@ -51,7 +51,7 @@ from voicepilot.audio.echo import EchoCanceller, EchoUnavailable
 from voicepilot.audio.frames import FRAME_MS
 from voicepilot.audio.playback import Speaker
 from voicepilot.audio.tracks import FrameSource
-from voicepilot.contract import DeviceStateName
+from voicepilot.contract.models import DeviceStateName
 from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime import events as ev
 from voicepilot.tasks import TIMEOUT_ERRORS, sleep_on_grid

@@ -24,7 +24,7 @@ import aiohttp
 import av
 
 from voicepilot.audio.tracks import FrameSource
-from voicepilot.contract import (
+from voicepilot.contract.models import (
     ConnectionStateName,
     ConnectionStateParams,
     DiagnosticsParams,

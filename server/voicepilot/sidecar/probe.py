@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 
-from voicepilot.contract import (
+from voicepilot.contract.models import (
     ConnectionStateParams,
     DiagnosticCheck,
     DiagnosticsParams,
@@ -21,8 +21,8 @@ from voicepilot.contract import (
     StartSessionParams,
     TranscriptParams,
 )
+from voicepilot.conversation.launch import LocalEngineProcess, resolve, session_config_for, session_options_for
 from voicepilot.errors import VoicePilotError
-from voicepilot.launch import LocalEngineProcess, resolve, session_config_for, session_options_for
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
 from voicepilot.tasks import TIMEOUT_ERRORS

@@ -19,11 +19,12 @@ from pydantic import ValidationError
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
-from voicepilot import __version__, contract
+from voicepilot import __version__
 from voicepilot.audio.blocking import run_blocking
 from voicepilot.audio.devices import Kind, find_device
 from voicepilot.audio.voice import LIST_TIMEOUT_S, DeviceStateReport, LevelReport, VoiceAudio
-from voicepilot.contract import (
+from voicepilot.contract import models as contract
+from voicepilot.contract.models import (
     ConnectionStateParams,
     DiagnosticCheck,
     DiagnosticsParams,
@@ -32,11 +33,11 @@ from voicepilot.contract import (
     TranscriptParams,
     WireModel,
 )
+from voicepilot.conversation.launch import LocalEngineProcess, build_session, close_input
+from voicepilot.conversation.live_audio import attach_audio, device_listing, device_state_params
 from voicepilot.errors import VoicePilotError
-from voicepilot.launch import LocalEngineProcess, build_session, close_input
-from voicepilot.live_audio import attach_audio, device_listing, device_state_params
+from voicepilot.logs import register_secret
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
-from voicepilot.redaction import register_secret
 from voicepilot.sidecar.probe import connection_checks, probe_connection
 from voicepilot.sidecar.protocol import raw_params_converter
 from voicepilot.sidecar.runtime import describe_runtime, runtime_counts

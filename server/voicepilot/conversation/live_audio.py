@@ -21,7 +21,7 @@ from voicepilot.audio.voice import (
     available_devices,
     open_speaker,
 )
-from voicepilot.contract import AudioDevice, DeviceInput, DeviceOutput, DeviceStateParams, StartSessionParams
+from voicepilot.contract.models import AudioDevice, DeviceInput, DeviceOutput, DeviceStateParams, StartSessionParams
 from voicepilot.realtime.session import RealtimeSession
 
 

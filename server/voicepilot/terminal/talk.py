@@ -3,7 +3,7 @@
 It prints state changes, transcripts and tool calls (``--json``: one object per line) and exits
 0 after the reply to the last utterance of the input, non-zero with a clear message on failure.
 With no editor attached, tool calls are acknowledged but not carried out. With ``--mic`` it talks
-through the microphone and speaker until ``q`` or Ctrl-D (:mod:`voicepilot.talk_live`).
+through the microphone and speaker until ``q`` or Ctrl-D (:mod:`voicepilot.terminal.talk_live`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from voicepilot.audio.voice import DeviceStateReport, LevelReport
-from voicepilot.contract import (
+from voicepilot.contract.models import (
     ConnectionSettings,
     ConnectionStateParams,
     DeviceInput,
@@ -27,14 +27,14 @@ from voicepilot.contract import (
     StartSessionParams,
     TranscriptParams,
 )
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract.tools import EDITOR_TOOLS
+from voicepilot.conversation.launch import EngineOptions, LocalEngineProcess, build_session, close_input
+from voicepilot.conversation.live_audio import attach_audio, device_state_params
 from voicepilot.errors import VoicePilotError
-from voicepilot.launch import EngineOptions, LocalEngineProcess, build_session, close_input
-from voicepilot.live_audio import attach_audio, device_state_params
+from voicepilot.logs import held, register_secret
 from voicepilot.realtime.session import LifecycleEvent
-from voicepilot.redaction import held, register_secret
-from voicepilot.talk_live import run_live
 from voicepilot.tasks import wait_first
+from voicepilot.terminal.talk_live import run_live
 
 NO_EDITOR_OUTPUT = json.dumps({"ok": True, "note": "voicepilot talk has no editor attached; not carried out"})
 

@@ -20,14 +20,15 @@ from pathlib import Path
 import voicepilot
 from voicepilot.audio.file_input import open_audio_file
 from voicepilot.audio.tracks import FileFrameSource, FrameSource
-from voicepilot.contract import ConnectionSettings, StartSessionParams
+from voicepilot.contract.models import ConnectionSettings, StartSessionParams
+from voicepilot.contract.turn_detection import TurnDetection
 from voicepilot.errors import auth_error, config_error, network_error
+from voicepilot.logs import register_secret
 from voicepilot.realtime.endpoints import Endpoint, resolve_endpoint
 from voicepilot.realtime.entra import EntraCredential
 from voicepilot.realtime.keys import ApiKeyCredential, Credential
 from voicepilot.realtime.session import RealtimeSession, SessionObserver, SessionOptions
-from voicepilot.realtime.session_config import DEFAULT_INSTRUCTIONS, SessionConfig, TurnDetection
-from voicepilot.redaction import register_secret
+from voicepilot.realtime.session_config import DEFAULT_INSTRUCTIONS, SessionConfig
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
