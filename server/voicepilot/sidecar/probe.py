@@ -25,6 +25,7 @@ from voicepilot.conversation.launch import LocalEngineProcess, resolve, session_
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+from voicepilot.realtime.websocket import WebSocketTransport
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 PROBE_TIMEOUT_S = 20.0
@@ -78,11 +79,11 @@ async def connection_checks(session: RealtimeSession, first_event_ms: float | No
     if transport is None:
         missing = "The session has no connection."
         checks += [DiagnosticCheck(name=name, ok=False, detail=missing) for name in (SDP, CHANNEL)]
-    elif transport.kind == "websocket":
+    elif isinstance(transport, WebSocketTransport):
         checks.append(DiagnosticCheck(name=SDP, ok=True, detail="Not needed: the WebSocket transport is in use."))
         checks.append(DiagnosticCheck(name=CHANNEL, ok=True, detail="Events travel on the open WebSocket."))
     else:
-        call_id = getattr(transport, "call_id", None)
+        call_id = transport.call_id
         checks.append(
             DiagnosticCheck(
                 name=SDP,
@@ -90,8 +91,7 @@ async def connection_checks(session: RealtimeSession, first_event_ms: float | No
                 detail=f"The service answered the WebRTC offer (call {call_id or 'without an id'}).",
             )
         )
-        channel = getattr(transport, "_channel", None)
-        state = getattr(channel, "readyState", "closed")
+        state = transport.channel_state
         checks.append(
             DiagnosticCheck(
                 name=CHANNEL,
