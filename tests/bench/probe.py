@@ -37,7 +37,8 @@ from voicepilot.contract import models as contract
 from voicepilot.contract.tools import EDITOR_TOOLS
 from voicepilot.conversation.launch import LocalEngineProcess, build_session
 from voicepilot.engine.conversation import DEPARTURE_DBFS, SOUND_FLOOR_DBFS
-from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
+from voicepilot.realtime.session import RealtimeSession
 from voicepilot.tasks import wait_first
 
 TOOL_OUTPUT = json.dumps({"ok": True})
@@ -50,20 +51,20 @@ class ProbeObserver:
     user_transcripts: list[str] = field(default_factory=list)
     lifecycle: list[LifecycleEvent] = field(default_factory=list)
 
-    def on_state(self, change: contract.ConnectionStateParams) -> None:
+    def on_state(self, change: StateChange) -> None:
         self.states.append(change.state)
 
-    def on_transcript(self, transcript: contract.TranscriptParams) -> None:
+    def on_transcript(self, transcript: Transcript) -> None:
         if transcript.final and transcript.role == "user":
             self.user_transcripts.append(transcript.text)
 
-    def on_diagnostics(self, diagnostics: contract.DiagnosticsParams) -> None:
+    def on_notice(self, notice: Notice) -> None:
         pass
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
         self.lifecycle.append(event)
 
-    async def run_tool(self, call: contract.RunToolParams) -> str:
+    async def run_tool(self, call: ToolCall) -> str:
         return TOOL_OUTPUT
 
 

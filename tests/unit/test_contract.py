@@ -67,7 +67,7 @@ def test_vad_settings_reach_the_session_config() -> None:
 
 def test_a_device_state_report_goes_on_the_wire_as_device_state_params() -> None:
     from voicepilot.audio.voice import DeviceStateReport
-    from voicepilot.conversation.live_audio import device_state_params
+    from voicepilot.conversation.wire import device_state_params
     from voicepilot.errors import ErrorKind
 
     gone = DeviceStateReport("input", "fallback", "active", "default", "The microphone went away.", ErrorKind.DEVICE)

@@ -27,7 +27,8 @@ from voicepilot.logs import register_secret
 from voicepilot.realtime.endpoints import Endpoint, resolve_endpoint
 from voicepilot.realtime.entra import EntraCredential
 from voicepilot.realtime.keys import ApiKeyCredential, Credential
-from voicepilot.realtime.session import RealtimeSession, SessionObserver, SessionOptions
+from voicepilot.realtime.observer import SessionObserver
+from voicepilot.realtime.session import RealtimeSession, SessionOptions
 from voicepilot.realtime.session_config import DEFAULT_INSTRUCTIONS, SessionConfig
 from voicepilot.tasks import TIMEOUT_ERRORS
 

@@ -7,21 +7,19 @@ microphone router's source). Device errors are raised, classified, before the se
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from voicepilot.audio.capture import Microphone
-from voicepilot.audio.devices import Device, Kind
+from voicepilot.audio.devices import Kind
 from voicepilot.audio.playback import Speaker
 from voicepilot.audio.tracks import FrameSource
 from voicepilot.audio.voice import (
     AudioOptions,
     AudioReporter,
-    DeviceStateReport,
     VoiceAudio,
     available_devices,
     open_speaker,
 )
-from voicepilot.contract.models import AudioDevice, DeviceInput, DeviceOutput, DeviceStateParams, StartSessionParams
+from voicepilot.contract.models import AudioDevice, DeviceInput, DeviceOutput, StartSessionParams
+from voicepilot.conversation.wire import wire_device
 from voicepilot.realtime.session import RealtimeSession
 
 
@@ -71,24 +69,6 @@ async def attach_audio(
     session.on_remote_frame = audio.on_remote_frame
     audio.start()
     return audio
-
-
-def device_state_params(report: DeviceStateReport, session_id: str | None = None) -> DeviceStateParams:
-    """A device's state change as the contract's ``voicepilot/deviceState`` payload."""
-    fields = asdict(report)
-    fields["error_kind"] = report.error_kind.value if report.error_kind is not None else None
-    return DeviceStateParams(session_id=session_id, **fields)
-
-
-def wire_device(device: Device) -> AudioDevice:
-    return AudioDevice(
-        name=device.name,
-        description=device.description,
-        host_api=device.host_api,
-        channels=device.channels,
-        sample_rate=device.sample_rate,
-        is_default=device.is_default,
-    )
 
 
 async def device_listing(kind: Kind) -> list[AudioDevice]:

@@ -13,18 +13,12 @@ import asyncio
 import contextlib
 import time
 
-from voicepilot.contract.models import (
-    ConnectionStateParams,
-    DiagnosticCheck,
-    DiagnosticsParams,
-    RunToolParams,
-    StartSessionParams,
-    TranscriptParams,
-)
+from voicepilot.contract.models import DiagnosticCheck, StartSessionParams
 from voicepilot.conversation.launch import LocalEngineProcess, resolve, session_config_for, session_options_for
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
-from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
+from voicepilot.realtime.session import RealtimeSession
 from voicepilot.realtime.websocket import WebSocketTransport
 from voicepilot.tasks import TIMEOUT_ERRORS
 
@@ -40,19 +34,19 @@ class _QuietObserver:
     def __init__(self) -> None:
         self.states: list[str] = []
 
-    def on_state(self, change: ConnectionStateParams) -> None:
+    def on_state(self, change: StateChange) -> None:
         self.states.append(change.state)
 
-    def on_transcript(self, transcript: TranscriptParams) -> None:
+    def on_transcript(self, transcript: Transcript) -> None:
         pass
 
-    def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None:
+    def on_notice(self, notice: Notice) -> None:
         pass
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
         pass
 
-    async def run_tool(self, call: RunToolParams) -> str:
+    async def run_tool(self, call: ToolCall) -> str:
         return '{"ok": false, "error": "diagnostics probe"}'
 
 

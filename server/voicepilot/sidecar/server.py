@@ -24,20 +24,21 @@ from voicepilot.audio.blocking import run_blocking
 from voicepilot.audio.devices import Kind, find_device
 from voicepilot.audio.voice import LIST_TIMEOUT_S, DeviceStateReport, LevelReport, VoiceAudio
 from voicepilot.contract import models as contract
-from voicepilot.contract.models import (
-    ConnectionStateParams,
-    DiagnosticCheck,
-    DiagnosticsParams,
-    RunToolParams,
-    RunToolResult,
-    TranscriptParams,
-    WireModel,
-)
+from voicepilot.contract.models import DiagnosticCheck, DiagnosticsParams, RunToolResult, WireModel
 from voicepilot.conversation.launch import LocalEngineProcess, build_session, close_input
-from voicepilot.conversation.live_audio import attach_audio, device_listing, device_state_params
+from voicepilot.conversation.live_audio import attach_audio, device_listing
+from voicepilot.conversation.wire import (
+    device_state_params,
+    lifecycle_params,
+    notice_params,
+    state_params,
+    tool_call_params,
+    transcript_params,
+)
 from voicepilot.errors import VoicePilotError
 from voicepilot.logs import register_secret
-from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
+from voicepilot.realtime.session import RealtimeSession
 from voicepilot.sidecar.probe import connection_checks, probe_connection
 from voicepilot.sidecar.protocol import raw_params_converter
 from voicepilot.sidecar.runtime import describe_runtime, runtime_counts
@@ -79,21 +80,21 @@ class EditorObserver:
     def __init__(self, server: VoicePilotServer) -> None:
         self._server = server
 
-    def on_state(self, change: ConnectionStateParams) -> None:
-        self._server.notify(contract.CONNECTION_STATE, change)
+    def on_state(self, change: StateChange) -> None:
+        self._server.notify(contract.CONNECTION_STATE, state_params(change))
 
-    def on_transcript(self, transcript: TranscriptParams) -> None:
-        self._server.notify(contract.TRANSCRIPT, transcript)
+    def on_transcript(self, transcript: Transcript) -> None:
+        self._server.notify(contract.TRANSCRIPT, transcript_params(transcript))
 
-    def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None:
-        self._server.notify(contract.DIAGNOSTICS, diagnostics)
+    def on_notice(self, notice: Notice) -> None:
+        self._server.notify(contract.DIAGNOSTICS, notice_params(notice))
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
         # Renewals and handovers are invisible by design; the diagnostics panel shows them.
-        self._server.notify(contract.DIAGNOSTICS, DiagnosticsParams(message=event.kind, stats=event.fields))
+        self._server.notify(contract.DIAGNOSTICS, lifecycle_params(event))
 
-    async def run_tool(self, call: RunToolParams) -> str:
-        result = await self._server.protocol.send_request_async(contract.RUN_TOOL, call.wire())
+    async def run_tool(self, call: ToolCall) -> str:
+        result = await self._server.protocol.send_request_async(contract.RUN_TOOL, tool_call_params(call).wire())
         return validate(RunToolResult, result).output
 
 
