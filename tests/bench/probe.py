@@ -35,7 +35,9 @@ from voicepilot.audio.frames import Pcm, frame_to_mono, rms_dbfs
 from voicepilot.audio.tracks import FrameSource
 from voicepilot.contract import models as contract
 from voicepilot.contract.tools import EDITOR_TOOLS
-from voicepilot.conversation.launch import LocalEngineProcess, build_session
+from voicepilot.conversation.endpoint import resolve
+from voicepilot.conversation.engine_process import LocalEngineProcess
+from voicepilot.conversation.launch import close_input, open_input, session_config_for, session_options_for
 from voicepilot.engine.conversation import DEPARTURE_DBFS, SOUND_FLOOR_DBFS
 from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
 from voicepilot.realtime.session import RealtimeSession
@@ -112,17 +114,26 @@ async def run_session(engine: EngineProcess, wav: Path, transport: str, name: st
         connection=contract.ConnectionSettings(endpoint=engine.url, transport=transport),  # type: ignore[arg-type]
     )
     observer = ProbeObserver()
-    session: RealtimeSession = await build_session(name, params, engine.api_key, LocalEngineProcess(), observer)
-    assert session.router.source is not None
-    marked = MarkedSource(session.router.source)
-    session.router.source = marked
+    source = await open_input(params)
+    assert source is not None
+    marked = MarkedSource(source)
     run = ProbeRun(transport, observer, marked)
 
     def heard(frame: av.AudioFrame) -> None:
         if rms_dbfs(frame_to_mono(frame)) > SOUND_FLOOR_DBFS:
             run.arrivals.append(time.monotonic())
 
-    session.on_remote_frame = heard
+    endpoint, credential = await resolve(params, engine.api_key, LocalEngineProcess())
+    session = RealtimeSession(
+        name,
+        endpoint,
+        credential,
+        session_config_for(params),
+        observer,
+        marked,
+        session_options_for(params),
+        on_remote_frame=heard,
+    )
     try:
         await session.start()
         run.connected_at = time.monotonic()
@@ -135,6 +146,7 @@ async def run_session(engine: EngineProcess, wav: Path, transport: str, name: st
     finally:
         run.ended_at = time.monotonic()
         await session.close()
+        await close_input(source)
     return run
 
 

@@ -7,7 +7,7 @@ import pytest
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
 from voicepilot.contract.models import ConnectionSettings, StartSessionParams
-from voicepilot.conversation.launch import LocalEngineProcess
+from voicepilot.conversation.engine_process import LocalEngineProcess
 from voicepilot.sidecar.probe import probe_connection
 
 pytestmark = pytest.mark.integration

@@ -1,26 +1,31 @@
-"""Live audio for a session: what the sidecar and ``voicepilot talk`` both do with a microphone.
+"""Live audio for a session: its devices and its turn taking, as the front ends drive them.
 
-:func:`attach_audio` opens the speaker (when wanted), builds the :class:`VoiceAudio` that gates the
-microphone and plays the reply, and hooks it into the session (its events, its remote audio, the
-microphone router's source). Device errors are raised, classified, before the session connects.
+The sidecar and ``voicepilot talk --mic`` hold a :class:`LiveAudio`: the devices
+(:class:`~voicepilot.audio.voice.VoiceAudio`) and the push-to-talk button
+(:class:`~voicepilot.conversation.turns.PushToTalk`) of one conversation.
 """
 
 from __future__ import annotations
 
-from voicepilot.audio.capture import Microphone
 from voicepilot.audio.devices import Kind
 from voicepilot.audio.playback import Speaker
-from voicepilot.audio.tracks import FrameSource
-from voicepilot.audio.voice import (
-    AudioOptions,
-    AudioReporter,
-    VoiceAudio,
-    available_devices,
-    open_speaker,
-)
+from voicepilot.audio.voice import AudioOptions, VoiceAudio, available_devices, open_speaker
 from voicepilot.contract.models import AudioDevice, DeviceInput, DeviceOutput, StartSessionParams
+from voicepilot.conversation.turns import PushToTalk
 from voicepilot.conversation.wire import wire_device
-from voicepilot.realtime.session import RealtimeSession
+
+
+class LiveAudio:
+    def __init__(self, audio: VoiceAudio, turns: PushToTalk) -> None:
+        self.audio = audio
+        self.turns = turns
+
+    def stats(self) -> dict[str, float]:
+        return {**self.audio.stats(), **self.turns.stats()}
+
+    async def close(self) -> None:
+        await self.turns.close()
+        await self.audio.close()
 
 
 def wants_speaker(params: StartSessionParams) -> bool:
@@ -30,45 +35,23 @@ def wants_speaker(params: StartSessionParams) -> bool:
     return params.input is None or isinstance(params.input, DeviceInput)
 
 
-async def attach_audio(
-    session: RealtimeSession, params: StartSessionParams, reporter: AudioReporter, output_name: str | None = None
-) -> VoiceAudio | None:
-    """Wire the session's devices; None when it has none (file in, nothing out)."""
-    mic = session.source if isinstance(session.source, Microphone) else None
-    speaker: Speaker | None = None
-    if wants_speaker(params):
-        if isinstance(params.output, DeviceOutput) and params.output.name:
-            output_name = params.output.name
-        try:
-            speaker = await open_speaker(output_name)
-        except BaseException:
-            if mic is not None:
-                await mic.close()
-            raise
-    if mic is None and speaker is None:
-        return None
+def preferred_output(params: StartSessionParams, remembered: str | None) -> str | None:
+    """The speaker asked for by name, else the one the user chose earlier (None: the default)."""
+    if isinstance(params.output, DeviceOutput) and params.output.name:
+        return params.output.name
+    return remembered
 
-    def set_source(source: FrameSource | None) -> None:
-        session.router.source = source
 
-    audio = VoiceAudio(
-        session,
-        set_source,
-        reporter,
-        AudioOptions(
-            push_to_talk=params.turn_taking == "pushToTalk",
-            barge_in=params.barge_in,
-            echo_cancellation=params.echo_cancellation,
-        ),
-        mic,
-        speaker,
-        preferred_input=params.input.name if isinstance(params.input, DeviceInput) else None,
-        preferred_output=output_name,
+async def open_speaker_for(params: StartSessionParams, remembered: str | None) -> Speaker | None:
+    return await open_speaker(preferred_output(params, remembered)) if wants_speaker(params) else None
+
+
+def audio_options(params: StartSessionParams) -> AudioOptions:
+    return AudioOptions(
+        push_to_talk=params.turn_taking == "pushToTalk",
+        barge_in=params.barge_in,
+        echo_cancellation=params.echo_cancellation,
     )
-    session.on_event = audio.on_event
-    session.on_remote_frame = audio.on_remote_frame
-    audio.start()
-    return audio
 
 
 async def device_listing(kind: Kind) -> list[AudioDevice]:

@@ -92,7 +92,12 @@ class RealtimeSession:
         observer: SessionObserver,
         source: FrameSource | None = None,
         options: SessionOptions | None = None,
+        *,
+        on_event: Callable[[ev.Event], None] | None = None,
+        on_remote_frame: Callable[[av.AudioFrame], None] | None = None,
     ) -> None:
+        """``on_event`` is told every service event, ``on_remote_frame`` is given the audio to play
+        (the conversation's audio); both are called on the loop and must not raise."""
         self.session_id = session_id
         self.endpoint = endpoint
         self.config = config
@@ -129,10 +134,8 @@ class RealtimeSession:
         self.ended = asyncio.Event()
         self.quiet = asyncio.Event()
         self.quiet.set()
-        # Hooks for the audio layer (voicepilot.audio.voice): every service event, and the remote
-        # audio to play. Called on the loop; they must not raise.
-        self.on_event: Callable[[ev.Event], None] | None = None
-        self.on_remote_frame: Callable[[av.AudioFrame], None] | None = None
+        self._on_event = on_event
+        self._play = on_remote_frame
 
     @property
     def source(self) -> FrameSource | None:
@@ -475,11 +478,11 @@ class RealtimeSession:
 
     def _on_remote_frame(self, connection: Connection, frame: av.AudioFrame) -> None:
         # One voice at a time: during a handover the old session may still be finishing its reply.
-        if self.on_remote_frame is None:
+        if self._play is None:
             return
         speaking = [c for c in [self.active, *self._draining] if c is not None and c.turns.audio_playing]
         if (connection in speaking) if speaking else connection is self.active:
-            self.on_remote_frame(frame)
+            self._play(frame)
 
     def _require_active(self) -> Connection:
         if self.active is None:
@@ -498,8 +501,8 @@ class RealtimeSession:
             log.warning("ignored a malformed event: %s", exc.message)
             return
         self._dispatch(connection, event)
-        if self.on_event is not None:
-            self.on_event(event)
+        if self._on_event is not None:
+            self._on_event(event)
         self._update_quiet()
 
     def _update_quiet(self) -> None:

@@ -14,7 +14,9 @@ import contextlib
 import time
 
 from voicepilot.contract.models import DiagnosticCheck, StartSessionParams
-from voicepilot.conversation.launch import LocalEngineProcess, resolve, session_config_for, session_options_for
+from voicepilot.conversation.endpoint import resolve
+from voicepilot.conversation.engine_process import LocalEngineProcess
+from voicepilot.conversation.launch import session_config_for, session_options_for
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
@@ -119,6 +121,14 @@ async def probe_connection(
     observer = _QuietObserver()
     session: RealtimeSession | None = None
     try:
+        first_event = asyncio.Event()
+        arrived: list[float] = []
+
+        def on_event(event: ev.Event) -> None:
+            if not arrived:
+                arrived.append(time.monotonic())
+            first_event.set()
+
         endpoint, credential = await resolve(params, api_key, engine)
         session = RealtimeSession(
             "vp_probe",
@@ -128,16 +138,8 @@ async def probe_connection(
             observer,
             None,
             session_options_for(params),
+            on_event=on_event,
         )
-        first_event = asyncio.Event()
-        arrived: list[float] = []
-
-        def on_event(event: ev.Event) -> None:
-            if not arrived:
-                arrived.append(time.monotonic())
-            first_event.set()
-
-        session.on_event = on_event
         started = time.monotonic()
         await asyncio.wait_for(session.start(), PROBE_TIMEOUT_S)
         with contextlib.suppress(*TIMEOUT_ERRORS):

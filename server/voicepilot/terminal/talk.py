@@ -18,8 +18,8 @@ from typing import Any
 from voicepilot.audio.voice import DeviceStateReport, LevelReport
 from voicepilot.contract.models import ConnectionSettings, DeviceInput, DeviceOutput, FileInput, StartSessionParams
 from voicepilot.contract.tools import EDITOR_TOOLS
-from voicepilot.conversation.launch import EngineOptions, LocalEngineProcess, build_session, close_input
-from voicepilot.conversation.live_audio import attach_audio
+from voicepilot.conversation.engine_process import EngineOptions, LocalEngineProcess
+from voicepilot.conversation.launch import build_conversation, close_input
 from voicepilot.conversation.wire import (
     device_state_params,
     notice_params,
@@ -123,11 +123,10 @@ async def run_talk(args: argparse.Namespace) -> int:
     session = None
     audio = None
     try:
-        session = await build_session("talk", params, api_key, engine, observer)
-        audio = await attach_audio(session, params, observer, speaker)
+        session, audio = await build_conversation("talk", params, api_key, engine, observer, observer, speaker)
         await session.start()
         if mic and audio is not None:
-            await run_live(session, audio, push_to_talk=params.turn_taking == "pushToTalk")
+            await run_live(session, audio.turns, push_to_talk=params.turn_taking == "pushToTalk")
             if session.failure is not None:
                 raise session.failure
             return 0
