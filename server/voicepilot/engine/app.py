@@ -1,14 +1,12 @@
 """The local realtime engine's HTTP surface: the service's key and call endpoints, on loopback.
 
-Paths served (../shared/research/realtime-protocol.md §1-2):
-- Azure GA: ``POST /openai/v1/realtime/client_secrets``, ``POST /openai/v1/realtime/calls``
-- Azure preview: ``POST /openai/realtimeapi/sessions?api-version=…``, ``POST /v1/realtimertc?model=…``
-- OpenAI GA: ``POST /v1/realtime/client_secrets``, ``POST /v1/realtime/calls``
-- OpenAI beta: ``POST /v1/realtime/sessions``, ``POST /v1/realtime?model=…``
-- Control (tests only, loopback clients with the control token): ``GET /control/calls``,
-  ``POST /control/faults`` (see :class:`FaultSettings`), ``POST /control/actions``
-  (``{"closePeers": true}``, ``{"sendEvents": ["raw", ...]}``, and ``{"callTool": {"name": ...,
-  "arguments": {...}}}``: every live call answers with that function call, as a hostile model would)
+It serves the key-mint and call paths of every profile and flavor (docs/protocol.md, "Endpoints":
+Azure GA and preview, OpenAI GA and beta), so one engine answers every test. The control paths,
+for the tests only and answered only to loopback clients holding the control token:
+``GET /control/calls``, ``POST /control/faults`` (see :class:`FaultSettings`) and
+``POST /control/actions`` (``{"closePeers": true}``, ``{"sendEvents": ["raw", ...]}``, and
+``{"callTool": {"name": ..., "arguments": {...}}}``: every live call answers with that function
+call, as a hostile model would).
 """
 
 from __future__ import annotations
