@@ -7,6 +7,7 @@ to the editor and ``voicepilot talk`` prints them, so both say the same thing.
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from voicepilot.audio.devices import Device
 from voicepilot.audio.voice import DeviceStateReport
@@ -27,28 +28,24 @@ def _kind(kind: ErrorKind | None) -> ErrorKindName | None:
     return kind.value if kind is not None else None
 
 
+def _fields(report: StateChange | Transcript | Notice | ToolCall | DeviceStateReport) -> dict[str, Any]:
+    """A report's fields by the contract's names (which they share), its error kind by value."""
+    fields = asdict(report)
+    if "error_kind" in fields:
+        fields["error_kind"] = _kind(fields["error_kind"])
+    return fields
+
+
 def state_params(change: StateChange) -> ConnectionStateParams:
-    return ConnectionStateParams(
-        state=change.state,
-        previous=change.previous,
-        reason=change.reason,
-        error_kind=_kind(change.error_kind),
-        session_id=change.session_id,
-    )
+    return ConnectionStateParams(**_fields(change))
 
 
 def transcript_params(transcript: Transcript) -> TranscriptParams:
-    return TranscriptParams(
-        role=transcript.role,
-        item_id=transcript.item_id,
-        text=transcript.text,
-        final=transcript.final,
-        session_id=transcript.session_id,
-    )
+    return TranscriptParams(**_fields(transcript))
 
 
 def notice_params(notice: Notice) -> DiagnosticsParams:
-    return DiagnosticsParams(session_id=notice.session_id, message=notice.message, error_kind=_kind(notice.error_kind))
+    return DiagnosticsParams(**_fields(notice))
 
 
 def lifecycle_params(event: LifecycleEvent) -> DiagnosticsParams:
@@ -56,14 +53,12 @@ def lifecycle_params(event: LifecycleEvent) -> DiagnosticsParams:
 
 
 def tool_call_params(call: ToolCall) -> RunToolParams:
-    return RunToolParams(call_id=call.call_id, name=call.name, arguments=call.arguments, session_id=call.session_id)
+    return RunToolParams(**_fields(call))
 
 
 def device_state_params(report: DeviceStateReport, session_id: str | None = None) -> DeviceStateParams:
     """A device's state change as the contract's ``voicepilot/deviceState`` payload."""
-    fields = asdict(report)
-    fields["error_kind"] = _kind(report.error_kind)
-    return DeviceStateParams(session_id=session_id, **fields)
+    return DeviceStateParams(session_id=session_id, **_fields(report))
 
 
 def wire_device(device: Device) -> AudioDevice:
