@@ -3,9 +3,9 @@
 It owns the connection state machine, keeps an ephemeral key at hand (:class:`KeyService`), hands
 the conversation over to a fresh service session before the current one expires (make-before-
 break, switching the microphone while the user is quiet), notices a dead peer within seconds, and
-recovers with a strategy picked by the error's class. It turns service events into editor-level
-callbacks (transcripts, tool calls, states) through a :class:`SessionObserver`, and knows nothing
-of JSON-RPC or terminals.
+recovers with a strategy picked by the error's class. It reports transcripts, tool calls and
+states in its own types (:mod:`voicepilot.realtime.observer`) to a :class:`SessionObserver`, and
+knows nothing of the editor's contract, JSON-RPC or terminals.
 """
 
 from __future__ import annotations
