@@ -2,16 +2,16 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { registerCommands, registerReactions, type Controller } from './commands';
-import { ContextKeyPublisher } from './contextKeys';
-import { ApiKeyStore } from './credentials';
-import { Dictation } from './dictation';
-import { DiagnosticsView } from './diagnosticsView';
+import { registerCommands, registerReactions, type Controller } from './commands/index';
+import { ContextKeyPublisher } from './views/contextKeys';
+import { ApiKeyStore } from './settings/credentials';
+import { Dictation } from './conversation/dictation';
+import { DiagnosticsView } from './views/diagnosticsView';
 import { ContextKeys } from './ids';
-import { LiveSession } from './liveSession';
-import { reportError, showDeviceNotice, showMessageWithActions } from './messages';
-import { findPython } from './python';
-import { pythonExtensionInterpreter } from './pythonExtension';
+import { LiveSession } from './conversation/liveSession';
+import { reportError, showDeviceNotice, showMessageWithActions } from './views/messages';
+import { findPython } from './sidecar/python';
+import { pythonExtensionInterpreter } from './sidecar/interpreter';
 import {
   firstWorkspaceFolder,
   readAllowedSecretFiles,
@@ -21,14 +21,14 @@ import {
   readExtraAllowedCommands,
   readNotificationLevel,
   readRenewIntervalS,
-} from './settings';
-import { SettingsDiagnostics, userSettingsFile } from './settingsDiagnostics';
-import { Sidecar } from './sidecar';
-import { registerSidecarHandlers, sidecarEvents, type SidecarEvents } from './sidecarHandlers';
-import { ConnectionStateStore } from './state';
-import { ConnectionStatusBar } from './statusBar';
-import { askUser, type ToolPolicy } from './tools';
-import { TranscriptView } from './transcriptView';
+} from './settings/settings';
+import { SettingsDiagnostics, userSettingsFile } from './settings/diagnostics';
+import { Sidecar } from './sidecar/client';
+import { registerSidecarHandlers, sidecarEvents, type SidecarEvents } from './sidecar/handlers';
+import { ConnectionStateStore } from './conversation/state';
+import { ConnectionStatusBar } from './views/statusBar';
+import { askUser, type ToolPolicy } from './tools/tools';
+import { TranscriptView } from './views/transcriptView';
 
 let sidecar: Sidecar | undefined;
 

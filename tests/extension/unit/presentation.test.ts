@@ -5,7 +5,7 @@ import {
   type ConnectionState,
   type ConnectionStateParams,
   type DeviceStateParams,
-} from '../../../extension/src/contract';
+} from '../../../extension/src/sidecar/contract';
 import { Commands } from '../../../extension/src/ids';
 import { MIC_BACK, MIC_GONE, SPEAKER_PAUSED } from '../fixtures';
 import {
@@ -24,7 +24,7 @@ import {
   type ErrorKind,
   type ShortState,
   type StatusView,
-} from '../../../extension/src/presentation';
+} from '../../../extension/src/views/presentation';
 
 const ERROR_KINDS: ErrorKind[] = ['auth', 'quota', 'network', 'media', 'device', 'protocol', 'config'];
 

@@ -2,8 +2,8 @@
 // the user works in, as one undoable edit (one Ctrl+Z removes one utterance).
 import * as vscode from 'vscode';
 import type { ConnectionStateStore } from './state';
-import type { Turn } from './transcriptModel';
-import { targetEditor } from './tools';
+import type { Turn } from '../views/transcriptModel';
+import { targetEditor } from '../tools/tools';
 
 export class Dictation implements vscode.Disposable {
   private readonly inserted = new Set<string>();

@@ -6,9 +6,9 @@ import type {
   ConnectionStateParams,
   DeviceStateParams,
   DiagnosticCheck,
-} from './contract';
-import { Commands } from './ids';
-import type { NotificationLevel } from './settings';
+} from '../sidecar/contract';
+import { Commands } from '../ids';
+import type { NotificationLevel } from '../settings/settings';
 
 export type ErrorKind = NonNullable<ConnectionStateParams['errorKind']>;
 

@@ -3,27 +3,27 @@
 // failed conversation, a long silence.
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
-import type { ContextKeyPublisher } from './contextKeys';
-import { Methods, type AudioDevice, type DiagnosticCheck, type StartSessionParams } from './contract';
-import type { ApiKeyStore } from './credentials';
-import type { DiagnosticsView } from './diagnosticsView';
-import { Commands, CONFIGURATION_SECTION, ContextKeys, Views, type CommandId } from './ids';
-import type { LiveSession } from './liveSession';
+import type { ContextKeyPublisher } from '../views/contextKeys';
+import { Methods, type AudioDevice, type DiagnosticCheck, type StartSessionParams } from '../sidecar/contract';
+import type { ApiKeyStore } from '../settings/credentials';
+import type { DiagnosticsView } from '../views/diagnosticsView';
+import { Commands, CONFIGURATION_SECTION, ContextKeys, Views, type CommandId } from '../ids';
+import type { LiveSession } from '../conversation/liveSession';
 import { localChecks } from './localChecks';
-import { reportError, showMessageWithActions } from './messages';
-import { describeFailure } from './presentation';
-import { buildStartSessionParams } from './sessionParams';
+import { reportError, showMessageWithActions } from '../views/messages';
+import { describeFailure } from '../views/presentation';
+import { buildStartSessionParams } from '../sidecar/sessionParams';
 import {
   INTERPRETER_SETTING,
   readConversationSettings,
   readNotificationLevel,
   readSilenceTimeoutS,
   SESSION_SETTINGS,
-} from './settings';
-import type { SettingsDiagnostics } from './settingsDiagnostics';
-import type { Sidecar } from './sidecar';
-import type { ConnectionStateStore } from './state';
-import type { TranscriptView } from './transcriptView';
+} from '../settings/settings';
+import type { SettingsDiagnostics } from '../settings/diagnostics';
+import type { Sidecar } from '../sidecar/client';
+import type { ConnectionStateStore } from '../conversation/state';
+import type { TranscriptView } from '../views/transcriptView';
 
 export interface Controller {
   readonly sidecar: Sidecar;
