@@ -44,30 +44,20 @@ export async function useProfile(profile: 'local' | 'azure'): Promise<void> {
 /** Use Azure OpenAI: asks for what is missing (endpoint, deployment, a credential), then switches. */
 export async function useAzure({ apiKey }: Controller): Promise<void> {
   const config = vscode.workspace.getConfiguration(CONFIGURATION_SECTION);
-  if (config.get<string>('azure.endpoint', '').trim() === '') {
-    const endpoint = await vscode.window.showInputBox({
+  const asked =
+    (await askIfUnset(config, 'azure.endpoint', {
       title: 'VoicePilot: Azure OpenAI endpoint',
       prompt: 'The endpoint of your Azure OpenAI resource',
       placeHolder: 'https://my-resource.openai.azure.com',
-      ignoreFocusOut: true,
       validateInput: (value) => (/^https:\/\/[^/\s]+/.test(value.trim()) ? undefined : 'Enter an https URL.'),
-    });
-    if (endpoint === undefined) {
-      return;
-    }
-    await config.update('azure.endpoint', endpoint.trim(), vscode.ConfigurationTarget.Global);
-  }
-  if (config.get<string>('azure.deployment', '').trim() === '') {
-    const deployment = await vscode.window.showInputBox({
+    })) &&
+    (await askIfUnset(config, 'azure.deployment', {
       title: 'VoicePilot: realtime deployment',
       prompt: 'The name of the gpt-realtime deployment in that resource',
       value: 'gpt-realtime',
-      ignoreFocusOut: true,
-    });
-    if (deployment === undefined) {
-      return;
-    }
-    await config.update('azure.deployment', deployment.trim(), vscode.ConfigurationTarget.Global);
+    }));
+  if (!asked) {
+    return;
   }
   await useProfile('azure');
   if (config.get<string>('azure.auth', 'apiKey') !== 'entra' && (await apiKey.get()) === undefined) {
@@ -80,4 +70,21 @@ export async function useAzure({ apiKey }: Controller): Promise<void> {
       await vscode.commands.executeCommand(Commands.signInWithEntra);
     }
   }
+}
+
+/** Asks for a setting that is empty and stores the answer; false when the user cancels. */
+async function askIfUnset(
+  config: vscode.WorkspaceConfiguration,
+  setting: string,
+  options: vscode.InputBoxOptions,
+): Promise<boolean> {
+  if (config.get<string>(setting, '').trim() !== '') {
+    return true;
+  }
+  const answer = await vscode.window.showInputBox({ ...options, ignoreFocusOut: true });
+  if (answer === undefined) {
+    return false;
+  }
+  await config.update(setting, answer.trim(), vscode.ConfigurationTarget.Global);
+  return true;
 }
