@@ -15,7 +15,7 @@ import { registerSidecarHandlers, sidecarEvents, type SidecarEvents } from './si
 import { findInterpreter } from './sidecar/interpreter';
 import { sidecarLifecycle } from './sidecar/lifecycle';
 import { userToolPolicy, type ToolPolicy } from './tools/tools';
-import { ContextKeyPublisher } from './views/contextKeys';
+import { ContextKeyPublisher } from './contextKeys';
 import { DiagnosticsView } from './views/diagnosticsView';
 import { reportError, showDeviceNotice } from './views/messages';
 import { ConnectionStatusBar } from './views/statusBar';

@@ -6,7 +6,7 @@ import type { LiveSession } from '../conversation/liveSession';
 import type { ApiKeyStore } from '../settings/credentials';
 import type { SettingsDiagnostics } from '../settings/diagnostics';
 import type { Sidecar } from '../sidecar/client';
-import type { ContextKeyPublisher } from '../views/contextKeys';
+import type { ContextKeyPublisher } from '../contextKeys';
 import type { DiagnosticsView } from '../views/diagnosticsView';
 import type { TranscriptView } from '../views/transcriptView';
 

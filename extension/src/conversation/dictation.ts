@@ -2,7 +2,7 @@
 // the user works in, as one undoable edit (one Ctrl+Z removes one utterance).
 import * as vscode from 'vscode';
 import type { ConnectionStateStore } from './state';
-import type { Turn } from '../views/transcriptModel';
+import type { Turn } from './transcriptModel';
 import { targetEditor } from '../tools/tools';
 
 export class Dictation implements vscode.Disposable {

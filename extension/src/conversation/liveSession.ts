@@ -16,7 +16,7 @@ import {
   type DeviceStates,
   type ErrorKind,
   type SessionDetails,
-} from '../views/presentation';
+} from './activity';
 
 /** Below this level the microphone counts as silent (the sidecar's own pause threshold). */
 export const SILENCE_DBFS = -45;

@@ -4,7 +4,7 @@ import type * as vscode from 'vscode';
 import type { ConnectionStateStore } from '../conversation/state';
 import { ContextKeys } from '../ids';
 import type { ApiKeyStore } from '../settings/credentials';
-import type { ContextKeyPublisher } from '../views/contextKeys';
+import type { ContextKeyPublisher } from '../contextKeys';
 import { showMessageWithActions } from '../views/messages';
 import type { SidecarOptions } from './client';
 import { Methods } from './contract';

@@ -9,13 +9,14 @@ import type {
 } from '../sidecar/contract';
 import { Commands } from '../ids';
 import type { NotificationLevel } from '../settings/settings';
-
-export type ErrorKind = NonNullable<ConnectionStateParams['errorKind']>;
-
-/** `input`: the microphone; `output`: the speaker. */
-export type DeviceKind = DeviceStateParams['kind'];
-/** The last voicepilot/deviceState of each kind in this conversation; a kind without one is `active`. */
-export type DeviceStates = Readonly<Partial<Record<DeviceKind, DeviceStateParams>>>;
+import {
+  isConversationActive,
+  type ConversationActivity,
+  type DeviceKind,
+  type DeviceStates,
+  type ErrorKind,
+  type SessionDetails,
+} from '../conversation/activity';
 
 export type StatusBarBackground = 'statusBarItem.errorBackground' | 'statusBarItem.warningBackground';
 
@@ -32,26 +33,6 @@ export interface StatusBarLook {
 /** The few words the status bar has room for. */
 export const SHORT_STATES = ['idle', 'connecting', 'listening', 'thinking', 'speaking', 'reconnecting', 'error'] as const;
 export type ShortState = (typeof SHORT_STATES)[number];
-
-/** What is going on inside a connected conversation, from the sidecar's transcripts and audio levels. */
-export interface ConversationActivity {
-  /** The assistant's voice is playing (or its words are arriving). */
-  readonly assistantSpeaking: boolean;
-  /** The user's turn ended and no answer has started yet. */
-  readonly awaitingReply: boolean;
-  readonly muted: boolean;
-  /** Turns are taken by push to talk rather than detected by the service. */
-  readonly pushToTalk: boolean;
-  readonly dictating: boolean;
-}
-
-/** The numbers the tooltip shows; each is left out while unknown. */
-export interface SessionDetails {
-  readonly sessionAgeS?: number;
-  readonly nextKeyRenewalInS?: number;
-  readonly inputDevice?: string;
-  readonly rttMs?: number;
-}
 
 /** What the status bar shows. */
 export interface StatusView {
@@ -313,11 +294,6 @@ export const FAILURE_ACTION_LABELS: Readonly<Record<FailureAction, string>> = {
   selectMicrophone: 'Select Microphone',
   selectSpeaker: 'Select Speaker',
 };
-
-/** Whether a conversation is under way (or being set up): it can be ended, not started. */
-export function isConversationActive(state: ConnectionState): boolean {
-  return state !== 'idle' && state !== 'failed' && state !== 'closed';
-}
 
 export interface ErrorMessage {
   readonly message: string;

@@ -1,5 +1,5 @@
-// The folders of extension/src and which may import which: data comes in from the sidecar and
-// ends in the views and the editor, and the commands are the top that nothing imports.
+// The folders of extension/src and which may import which: the sidecar's messages feed the
+// conversation, the views show it, and the commands are the top that nothing imports.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,6 +42,12 @@ const RULES: readonly Rule[] = [
     why: 'settings know nothing of what reads them',
     applies: inFolder('settings'),
     forbids: anyOf('views', 'conversation', 'tools', 'commands'),
+  },
+  {
+    why: 'the conversation is told by the sidecar and shown by the views; it knows neither',
+    applies: inFolder('conversation'),
+    forbids: (target) =>
+      anyOf('views', 'commands')(target) || (target.startsWith('sidecar/') && target !== 'sidecar/contract.ts'),
   },
   { why: 'the views show state; they do not act', applies: inFolder('views'), forbids: anyOf('tools', 'commands') },
   {
@@ -90,10 +96,10 @@ function sources(): Map<string, string> {
 }
 
 describe('extension/src layout', () => {
-  it('keeps every file in a folder of its concern, beside the entry point and the shared ids', () => {
+  it('keeps every file in a folder of its concern, beside the entry point and what the manifest shares', () => {
     const topLevel = [...sources().keys()].filter((file) => !file.includes('/')).sort();
 
-    assert.deepEqual(topLevel, ['extension.ts', 'ids.ts']);
+    assert.deepEqual(topLevel, ['contextKeys.ts', 'extension.ts', 'ids.ts']);
   });
 
   it('imports only in the directions the folders allow', () => {
@@ -104,11 +110,13 @@ describe('extension/src layout', () => {
     const planted = new Map(sources());
     planted.set('views/planted.ts', "import type { Controller } from '../commands/controller';\n");
     planted.set('tools/planted.ts', "import { Sidecar } from '../sidecar/client';\n");
+    planted.set('conversation/planted.ts', "import { describeStatusBar } from '../views/presentation';\n");
 
     assert.deepEqual(forbiddenImports(planted), [
       'views/planted.ts -> commands/controller.ts (only extension.ts wires the commands in)',
       'views/planted.ts -> commands/controller.ts (the views show state; they do not act)',
       'tools/planted.ts -> sidecar/client.ts (the editor tools know only the contract and the settings)',
+      'conversation/planted.ts -> views/presentation.ts (the conversation is told by the sidecar and shown by the views; it knows neither)',
     ]);
   });
 });

@@ -8,7 +8,7 @@ import { CONNECTION_STATES } from '../../../extension/src/sidecar/contract';
 import { Commands, EXTENSION_ID, USER_ONLY_SETTINGS, Views } from '../../../extension/src/ids';
 
 const root = path.join(__dirname, '..', '..');
-import { isConversationActive } from '../../../extension/src/views/presentation';
+import { isConversationActive } from '../../../extension/src/conversation/activity';
 
 /** Evaluates the two forms of `when` clause the manifest uses against a value of voicepilot.state. */
 function enabled(clause: string, state: string): boolean {

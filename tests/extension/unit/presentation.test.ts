@@ -7,6 +7,7 @@ import {
   type DeviceStateParams,
 } from '../../../extension/src/sidecar/contract';
 import { Commands } from '../../../extension/src/ids';
+import type { ConversationActivity, ErrorKind } from '../../../extension/src/conversation/activity';
 import { MIC_BACK, MIC_GONE, SPEAKER_PAUSED } from '../fixtures';
 import {
   describeDevices,
@@ -20,8 +21,6 @@ import {
   formatDuration,
   SHORT_STATES,
   shortStateOf,
-  type ConversationActivity,
-  type ErrorKind,
   type ShortState,
   type StatusView,
 } from '../../../extension/src/views/presentation';

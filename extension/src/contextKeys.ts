@@ -1,7 +1,7 @@
 // Publishes the context keys (ids.ts ContextKeys) and remembers what it published, so the
 // extension-host tests can check the values VS Code was given.
 import * as vscode from 'vscode';
-import type { ContextKey } from '../ids';
+import type { ContextKey } from './ids';
 
 export type ContextValue = string | boolean;
 
