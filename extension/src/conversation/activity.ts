@@ -22,6 +22,15 @@ export interface ConversationActivity {
   readonly dictating: boolean;
 }
 
+/** Nobody talks, nothing is muted: a conversation that has just connected. */
+export const QUIET_ACTIVITY: ConversationActivity = {
+  assistantSpeaking: false,
+  awaitingReply: false,
+  muted: false,
+  pushToTalk: false,
+  dictating: false,
+};
+
 /** The numbers the tooltip shows; each is left out while unknown. */
 export interface SessionDetails {
   readonly sessionAgeS?: number;

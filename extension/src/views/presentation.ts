@@ -11,6 +11,7 @@ import { Commands } from '../ids';
 import type { NotificationLevel } from '../settings/settings';
 import {
   isConversationActive,
+  QUIET_ACTIVITY,
   type ConversationActivity,
   type DeviceKind,
   type DeviceStates,
@@ -83,16 +84,8 @@ const ERROR_KIND_NAMES: Readonly<Record<ErrorKind, string>> = {
   config: 'configuration problem',
 };
 
-const QUIET: ConversationActivity = {
-  assistantSpeaking: false,
-  awaitingReply: false,
-  muted: false,
-  pushToTalk: false,
-  dictating: false,
-};
-
 /** The short state of the status bar: the sidecar's health first, then the connection, then the turn. */
-export function shortStateOf({ status, talking, sidecarStopped, activity = QUIET }: StatusView): ShortState {
+export function shortStateOf({ status, talking, sidecarStopped, activity = QUIET_ACTIVITY }: StatusView): ShortState {
   if (sidecarStopped !== undefined) {
     return 'error';
   }
@@ -121,7 +114,7 @@ export function shortStateOf({ status, talking, sidecarStopped, activity = QUIET
 
 /** The status-bar item: icon and short state, a tooltip with the details, what a click does. */
 export function describeStatusBar(view: StatusView): StatusBarLook {
-  const { status, talking, sidecarStopped, activity = QUIET, details = {}, devices = {}, toolsOff = false } = view;
+  const { status, talking, sidecarStopped, activity = QUIET_ACTIVITY, details = {}, devices = {}, toolsOff = false } = view;
   const shortState = shortStateOf(view);
   const look = SHORT_LOOKS[shortState];
   if (sidecarStopped !== undefined) {

@@ -7,7 +7,7 @@ import {
   type DeviceStateParams,
 } from '../../../extension/src/sidecar/contract';
 import { Commands } from '../../../extension/src/ids';
-import type { ConversationActivity, ErrorKind } from '../../../extension/src/conversation/activity';
+import { QUIET_ACTIVITY as QUIET, type ConversationActivity, type ErrorKind } from '../../../extension/src/conversation/activity';
 import { MIC_BACK, MIC_GONE, SPEAKER_PAUSED } from '../fixtures';
 import {
   describeDevices,
@@ -30,14 +30,6 @@ const ERROR_KINDS: ErrorKind[] = ['auth', 'quota', 'network', 'media', 'device',
 function status(state: ConnectionState, extra: Partial<ConnectionStateParams> = {}): ConnectionStateParams {
   return { state, previous: 'idle', ...extra };
 }
-
-const QUIET: ConversationActivity = {
-  assistantSpeaking: false,
-  awaitingReply: false,
-  muted: false,
-  pushToTalk: false,
-  dictating: false,
-};
 
 /** The status bar of a running sidecar in `state`. */
 function view(
