@@ -6,16 +6,18 @@ import type {
   ConnectionStateParams,
   DeviceStateParams,
   DiagnosticCheck,
-} from './contract';
-import { Commands } from './ids';
-import type { NotificationLevel } from './settings';
-
-export type ErrorKind = NonNullable<ConnectionStateParams['errorKind']>;
-
-/** `input`: the microphone; `output`: the speaker. */
-export type DeviceKind = DeviceStateParams['kind'];
-/** The last voicepilot/deviceState of each kind in this conversation; a kind without one is `active`. */
-export type DeviceStates = Readonly<Partial<Record<DeviceKind, DeviceStateParams>>>;
+} from '../sidecar/contract';
+import { Commands } from '../ids';
+import type { NotificationLevel } from '../settings/settings';
+import {
+  isConversationActive,
+  QUIET_ACTIVITY,
+  type ConversationActivity,
+  type DeviceKind,
+  type DeviceStates,
+  type ErrorKind,
+  type SessionDetails,
+} from '../conversation/activity';
 
 export type StatusBarBackground = 'statusBarItem.errorBackground' | 'statusBarItem.warningBackground';
 
@@ -32,26 +34,6 @@ export interface StatusBarLook {
 /** The few words the status bar has room for. */
 export const SHORT_STATES = ['idle', 'connecting', 'listening', 'thinking', 'speaking', 'reconnecting', 'error'] as const;
 export type ShortState = (typeof SHORT_STATES)[number];
-
-/** What is going on inside a connected conversation, from the sidecar's transcripts and audio levels. */
-export interface ConversationActivity {
-  /** The assistant's voice is playing (or its words are arriving). */
-  readonly assistantSpeaking: boolean;
-  /** The user's turn ended and no answer has started yet. */
-  readonly awaitingReply: boolean;
-  readonly muted: boolean;
-  /** Turns are taken by push to talk rather than detected by the service. */
-  readonly pushToTalk: boolean;
-  readonly dictating: boolean;
-}
-
-/** The numbers the tooltip shows; each is left out while unknown. */
-export interface SessionDetails {
-  readonly sessionAgeS?: number;
-  readonly nextKeyRenewalInS?: number;
-  readonly inputDevice?: string;
-  readonly rttMs?: number;
-}
 
 /** What the status bar shows. */
 export interface StatusView {
@@ -102,16 +84,8 @@ const ERROR_KIND_NAMES: Readonly<Record<ErrorKind, string>> = {
   config: 'configuration problem',
 };
 
-const QUIET: ConversationActivity = {
-  assistantSpeaking: false,
-  awaitingReply: false,
-  muted: false,
-  pushToTalk: false,
-  dictating: false,
-};
-
 /** The short state of the status bar: the sidecar's health first, then the connection, then the turn. */
-export function shortStateOf({ status, talking, sidecarStopped, activity = QUIET }: StatusView): ShortState {
+export function shortStateOf({ status, talking, sidecarStopped, activity = QUIET_ACTIVITY }: StatusView): ShortState {
   if (sidecarStopped !== undefined) {
     return 'error';
   }
@@ -140,7 +114,7 @@ export function shortStateOf({ status, talking, sidecarStopped, activity = QUIET
 
 /** The status-bar item: icon and short state, a tooltip with the details, what a click does. */
 export function describeStatusBar(view: StatusView): StatusBarLook {
-  const { status, talking, sidecarStopped, activity = QUIET, details = {}, devices = {}, toolsOff = false } = view;
+  const { status, talking, sidecarStopped, activity = QUIET_ACTIVITY, details = {}, devices = {}, toolsOff = false } = view;
   const shortState = shortStateOf(view);
   const look = SHORT_LOOKS[shortState];
   if (sidecarStopped !== undefined) {
@@ -313,11 +287,6 @@ export const FAILURE_ACTION_LABELS: Readonly<Record<FailureAction, string>> = {
   selectMicrophone: 'Select Microphone',
   selectSpeaker: 'Select Speaker',
 };
-
-/** Whether a conversation is under way (or being set up): it can be ended, not started. */
-export function isConversationActive(state: ConnectionState): boolean {
-  return state !== 'idle' && state !== 'failed' && state !== 'closed';
-}
 
 export interface ErrorMessage {
   readonly message: string;

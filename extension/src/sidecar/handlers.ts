@@ -11,10 +11,10 @@ import {
   type RunToolResult,
   type TranscriptParams,
 } from './contract';
-import type { LiveSession } from './liveSession';
-import { DEVICE_NAMES } from './presentation';
-import type { ConnectionStateStore } from './state';
-import { runEditorTool, type ToolPolicy } from './tools';
+import type { LiveSession } from '../conversation/liveSession';
+import { DEVICE_NAMES } from '../views/presentation';
+import type { ConnectionStateStore } from '../conversation/state';
+import { runEditorTool, type ToolPolicy } from '../tools/tools';
 
 export interface SidecarListeners {
   readonly state: ConnectionStateStore;

@@ -1,4 +1,4 @@
-// The Python sidecar's lifecycle: spawn `python -m voicepilot sidecar` (sidecarProcess.ts), talk
+// The Python sidecar's lifecycle: spawn `python -m voicepilot sidecar` (process.ts), talk
 // JSON-RPC to it over stdio through vscode-languageclient, and restart it when it dies (RestartGuard decides when).
 import type * as vscode from 'vscode';
 import {
@@ -31,7 +31,7 @@ import type {
 import type { PythonInterpreter } from './python';
 import { redactSecrets } from './redact';
 import { RestartGuard, type RestartDecision } from './restartGuard';
-import { sidecarProcess } from './sidecarProcess';
+import { sidecarProcess } from './process';
 
 /** The editor → sidecar requests: method → [params, result]. */
 interface SidecarRequests {

@@ -3,9 +3,9 @@
 // view's title bar exports the whole conversation as Markdown.
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import type { TranscriptParams } from './contract';
-import { Views } from './ids';
-import { TranscriptModel, type Turn } from './transcriptModel';
+import type { TranscriptParams } from '../sidecar/contract';
+import { Views } from '../ids';
+import { TranscriptModel, type Turn } from '../conversation/transcriptModel';
 
 export class TranscriptView implements vscode.WebviewViewProvider, vscode.Disposable {
   readonly model = new TranscriptModel();

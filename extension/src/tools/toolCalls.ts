@@ -40,7 +40,7 @@ export type ParsedToolCall = { readonly ok: true; readonly call: ToolCall } | { 
 const COMMAND_ID = /^[A-Za-z][\w-]*(\.[\w-]+)+$/;
 
 /**
- * Checks a call's name and arguments against the declared tools (EDITOR_TOOLS in contract.ts).
+ * Checks a call's name and arguments against the declared tools (EDITOR_TOOLS in ../sidecar/contract.ts).
  * `extraCommands` (spoken name → command id) extends the run_command allowlist; `pathApi` is the
  * platform's path module (its separators and drive letters decide what counts as absolute).
  */

@@ -1,12 +1,13 @@
 // Reads the `voicepilot.*` settings. The decisions made with them live in pure modules
-// (sessionParams.ts, paths.ts, python.ts, settingsProblems.ts).
+// (../sidecar/sessionParams.ts, paths.ts, ../sidecar/python.ts, problems.ts).
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { StartSessionParams } from './contract';
-import { CONFIGURATION_SECTION, type USER_ONLY_SETTINGS } from './ids';
+import type { StartSessionParams } from '../sidecar/contract';
+import { CONFIGURATION_SECTION, type USER_ONLY_SETTINGS } from '../ids';
 import { resolveExecutableSetting, resolveFileSetting, type PathContext } from './paths';
-import type { ApiFlavor, AuthMode, ConversationSettings, Transport, TurnTaking } from './sessionParams';
-import { DEFAULT_ALLOWED_REGIONS, type EffectiveSettings } from './settingsProblems';
+import type { ApiFlavor, AuthMode, ConversationSettings, Transport, TurnTaking } from '../sidecar/sessionParams';
+import { DEFAULT_ALLOWED_REGIONS, type EffectiveSettings } from './problems';
 
 /** The setting that, when it changes, means the sidecar should run on another interpreter. */
 export const INTERPRETER_SETTING = `${CONFIGURATION_SECTION}.python.path`;
@@ -132,4 +133,13 @@ export function firstWorkspaceFolder(): string | undefined {
 
 function pathContext(): PathContext {
   return { workspaceFolder: firstWorkspaceFolder(), homeDir: os.homedir() };
+}
+
+/** The microphone the conversation will listen to, as the status bar's tooltip names it. */
+export function describeInputDevice(): string {
+  const settings = readConversationSettings();
+  if (settings.inputFile !== undefined) {
+    return `${path.basename(settings.inputFile)} (file)`;
+  }
+  return settings.inputDevice !== undefined && settings.inputDevice !== '' ? settings.inputDevice : 'system default microphone';
 }

@@ -2,9 +2,9 @@
 // failed, with its next step), the live stats of the running conversation, the state of its
 // microphone and speaker (active, fallback or paused) and its recent errors.
 import * as vscode from 'vscode';
-import type { DiagnosticCheck } from './contract';
-import { Commands, Views } from './ids';
-import { describeStat, STAT_ORDER, type LiveSession } from './liveSession';
+import type { DiagnosticCheck } from '../sidecar/contract';
+import { Commands, Views } from '../ids';
+import { describeStat, STAT_ORDER, type LiveSession } from '../conversation/liveSession';
 import { describeDevices, describeDiagnostics } from './presentation';
 
 type GroupId = 'checks' | 'stats' | 'devices' | 'errors';

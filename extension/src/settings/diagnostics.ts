@@ -1,9 +1,9 @@
 // Configuration problems in the Problems panel, on the offending line of the settings.json that
-// holds the setting (user or workspace), with quick fixes. The rules are in settingsProblems.ts.
+// holds the setting (user or workspace), with quick fixes. The rules are in problems.ts.
 import * as vscode from 'vscode';
-import { CONFIGURATION_SECTION } from './ids';
+import { CONFIGURATION_SECTION } from '../ids';
 import { readEffectiveSettings } from './settings';
-import { findSettingsProblems, type SettingsProblem } from './settingsProblems';
+import { findSettingsProblems, type SettingsProblem } from './problems';
 
 const SOURCE = 'VoicePilot';
 

@@ -1,16 +1,16 @@
 // Error and warning messages with buttons that lead to the fix (the actions are chosen in presentation.ts).
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
-import type { DeviceStateParams } from './contract';
-import { Commands, EXTENSION_ID } from './ids';
+import type { DeviceStateParams } from '../sidecar/contract';
+import { Commands, EXTENSION_ID } from '../ids';
 import {
   describeDeviceNotice,
   describeRequestFailure,
   FAILURE_ACTION_LABELS,
   type FailureAction,
 } from './presentation';
-import type { NotificationLevel } from './settings';
-import { SidecarStartError } from './sidecar';
+import type { NotificationLevel } from '../settings/settings';
+import { SidecarStartError } from '../sidecar/client';
 
 /** Shows `message` with a button per action and carries out the one the user picks. */
 export async function showMessageWithActions(

@@ -9,14 +9,14 @@ import type {
   DeviceStateParams,
   DiagnosticsParams,
   TranscriptParams,
-} from './contract';
+} from '../sidecar/contract';
 import {
   isConversationActive,
   type ConversationActivity,
   type DeviceStates,
   type ErrorKind,
   type SessionDetails,
-} from './presentation';
+} from './activity';
 
 /** Below this level the microphone counts as silent (the sidecar's own pause threshold). */
 export const SILENCE_DBFS = -45;

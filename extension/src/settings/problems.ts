@@ -1,6 +1,6 @@
 // Configuration problems found in a settings.json, on the line of the offending setting, with
 // quick fixes: the same rules the sidecar applies when a conversation starts (realtime/endpoints.py),
-// checked as the user types. Pure (jsonc-parser, no `vscode`), unit-tested; settingsDiagnostics.ts
+// checked as the user types. Pure (jsonc-parser, no `vscode`), unit-tested; diagnostics.ts
 // turns the problems into Problems-panel entries and code actions.
 import { applyEdits, findNodeAtLocation, modify, parseTree, type Node } from 'jsonc-parser';
 

@@ -2,8 +2,8 @@
 // it only as the parameter of a voicepilot/setCredentials request: never in argv, the
 // environment or a log line.
 import * as vscode from 'vscode';
-import { Methods } from './contract';
-import type { SidecarRequest } from './sidecar';
+import { Methods } from '../sidecar/contract';
+import type { SidecarRequest } from '../sidecar/client';
 
 const SECRET_KEY = 'voicepilot.apiKey';
 

@@ -1,7 +1,7 @@
 // The connection checks the extension answers itself, before the sidecar's: whether the settings
 // are valid, whether a credential is at hand, whether there is something to listen to. Pure,
 // unit-tested.
-import type { DiagnosticCheck, ListDevicesResult } from './contract';
+import type { DiagnosticCheck, ListDevicesResult } from '../sidecar/contract';
 
 export interface LocalCheckInput {
   /** Messages of the configuration problems shown in the Problems panel. */

@@ -1,7 +1,7 @@
 // The conversation as turns: voicepilot/transcript notifications carry the whole text so far of
 // one item, so a turn is keyed by its item id and replaced as its text grows. Pure, unit-tested;
-// transcriptView.ts shows it, and it exports itself as Markdown.
-import type { TranscriptParams } from './contract';
+// ../views/transcriptView.ts shows it, and it exports itself as Markdown.
+import type { TranscriptParams } from '../sidecar/contract';
 
 export interface Turn {
   readonly itemId: string;

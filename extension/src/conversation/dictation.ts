@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { ConnectionStateStore } from './state';
 import type { Turn } from './transcriptModel';
-import { targetEditor } from './tools';
+import { targetEditor } from '../tools/tools';
 
 export class Dictation implements vscode.Disposable {
   private readonly inserted = new Set<string>();

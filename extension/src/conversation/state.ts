@@ -2,10 +2,10 @@
 // microphone muted, dictation), for the status bar, the commands and the context keys that
 // enable them.
 import * as vscode from 'vscode';
-import type { ContextKeyPublisher } from './contextKeys';
-import type { ConnectionStateParams } from './contract';
-import { ContextKeys } from './ids';
-import { isConversationActive } from './presentation';
+import type { ContextKeyPublisher } from '../contextKeys';
+import type { ConnectionStateParams } from '../sidecar/contract';
+import { ContextKeys } from '../ids';
+import { isConversationActive } from './activity';
 
 export class ConnectionStateStore implements vscode.Disposable {
   private status: ConnectionStateParams = { state: 'idle', previous: 'idle' };

@@ -3,9 +3,9 @@
 // the session's age, the time to the next key renewal and the input device; a paused or replaced
 // microphone or speaker colours the item as a warning and says why in the tooltip.
 import * as vscode from 'vscode';
-import type { LiveSession } from './liveSession';
+import type { LiveSession } from '../conversation/liveSession';
 import { describeStatusBar, type StatusBarLook } from './presentation';
-import type { ConnectionStateStore } from './state';
+import type { ConnectionStateStore } from '../conversation/state';
 
 export interface StatusBarSources {
   readonly state: ConnectionStateStore;

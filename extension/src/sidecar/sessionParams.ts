@@ -1,5 +1,5 @@
-// The voicepilot/startSession request built from the user's settings. Pure: settings.ts reads
-// them from VS Code; this module is unit-tested.
+// The voicepilot/startSession request built from the user's settings. Pure:
+// ../settings/settings.ts reads them from VS Code; this module is unit-tested.
 import { EDITOR_TOOLS, type ConnectionSettings, type StartSessionParams, type VadSettings } from './contract';
 
 export type Transport = NonNullable<ConnectionSettings['transport']>;

@@ -1,9 +1,11 @@
-// Carries out the editor tools (EDITOR_TOOLS in contract.ts) that the model calls through the
-// sidecar's voicepilot/runTool request. Arguments are validated in toolCalls.ts first; every file
-// a tool touches is checked by WorkspaceFiles (inside the workspace, not a secret); every
-// outcome, refusals included, goes back to the model as bounded JSON, never as an exception.
+// Carries out the editor tools (EDITOR_TOOLS in ../sidecar/contract.ts) that the model calls
+// through the sidecar's voicepilot/runTool request. Arguments are validated in toolCalls.ts
+// first; every file a tool touches is checked by WorkspaceFiles (inside the workspace, not a
+// secret); every outcome, refusals included, goes back to the model as bounded JSON, never as an
+// exception.
 import * as vscode from 'vscode';
-import type { RunToolParams, RunToolResult } from './contract';
+import { readAllowedSecretFiles, readConfirmDestructive, readExtraAllowedCommands } from '../settings/settings';
+import type { RunToolParams, RunToolResult } from '../sidecar/contract';
 import type { Refusal } from './confinement';
 import {
   confirmationReason,
@@ -34,6 +36,17 @@ export interface ToolPolicy {
 export const askUser = async (action: string): Promise<boolean> =>
   (await vscode.window.showWarningMessage(`The VoicePilot assistant wants to ${action}.`, { modal: true }, 'Allow')) ===
   'Allow';
+
+/** The policy the user's settings give, read afresh on each call; the workspace's trust is VS Code's. */
+export function userToolPolicy(): ToolPolicy {
+  return {
+    extraCommands: readExtraAllowedCommands,
+    confirmDestructive: readConfirmDestructive,
+    allowedSecretFiles: readAllowedSecretFiles,
+    workspaceTrusted: () => vscode.workspace.isTrusted,
+    confirm: askUser,
+  };
+}
 
 /** What the model hears for every call in Restricted Mode; the status bar says the same. */
 export const TOOLS_OFF_IN_RESTRICTED_MODE =
