@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findPython, venvPython, type PythonLookup } from '../../../extension/src/python';
+import { findPython, venvPython, type PythonLookup } from '../../../extension/src/sidecar/python';
 
 const WORKSPACE = '/home/dev/project';
 const EXTENSION = '/home/dev/.vscode/extensions/voicepilot.voicepilot-0.1.0';
