@@ -3,7 +3,7 @@
 :class:`ServiceAudio` reads the service's events (a reply playing, its buffer cleared, the user
 heard over the assistant) and tells :class:`~voicepilot.audio.voice.VoiceAudio` in its own terms.
 :class:`PushToTalk` drives a turn: a press barges in and opens the microphone, a release commits
-what was said once its tail has gone out. docs/turn-taking.md says why each step is there.
+what was said once its tail has gone out (docs/protocol.md, "Push-to-talk on the wire").
 """
 
 from __future__ import annotations
