@@ -82,6 +82,9 @@ class ResponseInfo(BaseModel):
     status: str = "in_progress"
     status_details: dict[str, Any] | None = None
     output: list[dict[str, Any]] = Field(default_factory=list)
+    usage: dict[str, Any] | None = None
+    # Echoed from response.create: how a client tells its own responses from the service's.
+    metadata: dict[str, Any] | None = None
 
 
 # ------------------------------------------------------------------------- server events
@@ -147,7 +150,7 @@ class InputTranscriptionDelta(Event):
     )
     item_id: str
     content_index: int = 0
-    delta: str
+    delta: str = ""  # optional in GA
 
 
 class InputTranscriptionCompleted(Event):
@@ -276,7 +279,8 @@ class FunctionCallArgumentsDone(Event):
     item_id: str
     output_index: int = 0
     call_id: str
-    name: str
+    # GA only (added 2026-01): preview servers leave it out, and output_item.added carries it.
+    name: str | None = None
     arguments: str
 
 
