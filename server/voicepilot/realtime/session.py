@@ -721,6 +721,7 @@ class RealtimeSession:
         active = self.active
         if active is not None:
             stats["framesReceived"] = float(active.transport.frames_received)
+            stats["ownResponseRequests"] = float(active.turns.own_response_requests)
             stats.update(active.track.stats())
             deadline = self._deadline_of(active)
             if deadline is not None:
