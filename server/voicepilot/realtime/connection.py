@@ -51,6 +51,14 @@ class TurnTracker:
         if not self.responses.on_response_created(response) and self.unanswered_commits > 0:
             self.unanswered_commits -= 1
 
+    def on_error(self, error: ev.ErrorDetail) -> bool:
+        """Whether the error was about an own response request (now accounted for)."""
+        outcome = self.responses.on_error(error)
+        if outcome == "misattributed" and self.unanswered_commits > 0:
+            # The response taken for ours answered the user's turn after all.
+            self.unanswered_commits -= 1
+        return outcome != "other"
+
 
 class Connection:
     def __init__(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime import events as ev
@@ -23,6 +23,9 @@ REQUEST_TAG = "voicepilot_request"
 # Statuses after which the calls of a response get no follow-up: the user interrupted, or it broke.
 NO_FOLLOW_UP = frozenset({"cancelled", "failed"})
 _numbers = itertools.count(1)
+# What an error meant for own requests: none of them; one refused or failed; one whose response
+# had been guessed (no metadata echo) and was in fact the service's own.
+ErrorOutcome = Literal["other", "own", "misattributed"]
 
 
 @dataclass
@@ -43,6 +46,7 @@ class ResponseSequencer:
         self.active: str | None = None
         self._own: dict[str, None] = {}  # event ids of own requests not yet answered, oldest first
         self._echoes_metadata = False  # learnt from the first own response.created that carried the tag
+        self._guessed: dict[str, str] = {}  # request event id -> response taken for its answer, untagged
         self._carriers: dict[str, _Carrier] = {}
         self._owed = 0  # response.create requests due once no response is active
         self._names: dict[str, str] = {}  # function call names by item id and by call id
@@ -98,14 +102,18 @@ class ResponseSequencer:
             del self._own[tag]
             return True
         if self._own and not self._echoes_metadata:
-            # A service that does not echo metadata: the oldest request is the likeliest answered.
-            del self._own[next(iter(self._own))]
+            # A service that does not echo metadata: the oldest request is the likeliest answered;
+            # an error for it later (see on_error) corrects the guess.
+            oldest = next(iter(self._own))
+            del self._own[oldest]
+            self._guessed[oldest] = response.id
             return True
         return False
 
     def on_response_done(self, response: ev.ResponseInfo) -> ev.ResponseCreate | None:
         if self.active == response.id:
             self.active = None
+        self._guessed = {request: guess for request, guess in self._guessed.items() if guess != response.id}
         carrier = self._carriers.get(response.id)
         if carrier is not None:
             if response.status in NO_FOLLOW_UP:
@@ -114,20 +122,27 @@ class ResponseSequencer:
                 carrier.done = True
         return self._collect()
 
-    def on_error(self, error: ev.ErrorDetail) -> bool:
-        """Account for an error about an own request. Returns True when it was one (a refused
-        request is owed again, and goes after the next ``response.done``)."""
+    def on_error(self, error: ev.ErrorDetail) -> ErrorOutcome:
+        """Account for an error about an own request (a refused one is owed again, and goes after
+        the next ``response.done``)."""
         event_id = error.event_id
-        if event_id in self._own:
+        refused = error.code == ACTIVE_RESPONSE_CODE
+        if event_id is None and refused:
+            # A service that does not echo event ids: the oldest request is the one refused.
+            event_id = next(iter(self._own), None) or next(iter(self._guessed), None)
+        outcome: ErrorOutcome
+        if event_id is not None and event_id in self._own:
             del self._own[event_id]
-        elif event_id is None and error.code == ACTIVE_RESPONSE_CODE and self._own:
-            del self._own[next(iter(self._own))]  # a service that does not echo event ids
+            outcome = "own"
+        elif event_id is not None and event_id in self._guessed:
+            del self._guessed[event_id]
+            outcome = "misattributed"
         else:
-            return False
-        if error.code == ACTIVE_RESPONSE_CODE:
+            return "other"
+        if refused:
             self.refused += 1
             self._owed += 1
-        return True
+        return outcome
 
     def forget(self, request: ev.ResponseCreate) -> None:
         """A request that could not be sent at all (the connection is gone)."""

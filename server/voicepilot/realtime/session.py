@@ -603,7 +603,7 @@ class RealtimeSession:
         )
 
     def _on_service_error(self, connection: Connection, error: ev.ErrorDetail) -> None:
-        if connection.turns.responses.on_error(error) and error.code in BENIGN_ERROR_CODES:
+        if connection.turns.on_error(error) and error.code in BENIGN_ERROR_CODES:
             # An own response.create the service refused: it goes again after the next response.done.
             self.counters["refused_responses"] += 1
             log.info("response.create refused (%s); retrying after the active response", error.code)
