@@ -124,3 +124,57 @@ async def test_a_failed_response_is_shown_with_its_message(
     assert sidecar.states() == ["authenticating", "connecting", "connected"]
     stats = await sidecar.wait_for(lambda: sidecar.last_stats().get("failed_responses"), timeout=10)
     assert stats == 1
+
+
+def function_call(call_id: str, status: str, line: int) -> dict[str, Any]:
+    arguments = json.dumps({"line": line}) if status == "completed" else ""
+    return {
+        "id": f"item_{call_id}",
+        "object": "realtime.item",
+        "type": "function_call",
+        "status": status,
+        "name": "go_to_line",
+        "call_id": call_id,
+        "arguments": arguments,
+    }
+
+
+async def test_a_call_that_comes_only_as_a_completed_item_runs_once_and_a_cancelled_ones_never(
+    sidecar: SidecarClient, engine: EngineProcess, samples: Path
+) -> None:
+    sidecar.tool_handler = ok_tool
+    await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
+    await sidecar.request("voicepilot/startSession", start_params(samples / "go_to_line_12.wav", engine))
+    await sidecar.wait_for(lambda: sidecar.final_transcripts("assistant"), timeout=40)  # line 12 answered
+    completed, cancelled = function_call("call_only_item", "completed", 9), function_call("call_cut", "completed", 5)
+    events = [
+        # No arguments events: the call is only in output_item.done and response.done.
+        {"type": "response.created", "response": {"id": "resp_items", "status": "in_progress", "output": []}},
+        {
+            "type": "response.output_item.added",
+            "response_id": "resp_items",
+            "item": function_call("call_only_item", "in_progress", 9),
+        },
+        {"type": "response.output_item.done", "response_id": "resp_items", "item": completed, "brand_new_field": 1},
+        {"type": "response.done", "response": {"id": "resp_items", "status": "completed", "output": [completed]}},
+    ]
+    await engine.act(sendEvents=[json.dumps(event) for event in events])
+    await sidecar.wait_for(lambda: len(sidecar.final_transcripts("assistant")) >= 2, timeout=30)
+    # Answered (the engine never made that call itself, so its reply cannot name it).
+    assert sidecar.final_transcripts("assistant")[1].startswith("Done")
+    events = [
+        {"type": "response.created", "response": {"id": "resp_cut", "status": "in_progress", "output": []}},
+        {"type": "response.done", "response": {"id": "resp_cut", "status": "cancelled", "output": [cancelled]}},
+        {"type": "brand.new.event"},  # counted once the events before it were handled
+    ]
+    await engine.act(sendEvents=[json.dumps(event) for event in events])
+
+    def counted() -> dict[str, Any] | None:
+        stats = sidecar.last_stats()
+        return stats if stats.get("unknown_events", 0) >= 1 and stats.get("ownResponseRequests") == 0 else None
+
+    stats = await sidecar.wait_for(counted, timeout=10)
+    ran = [(r["callId"], r["name"], r["arguments"]) for r in sidecar.tool_requests]
+    assert ran[1:] == [("call_only_item", "go_to_line", {"line": 9})]
+    assert stats["protocol_errors"] == 0
+    assert stats["unknown_fields"] >= 1
