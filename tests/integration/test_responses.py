@@ -64,6 +64,28 @@ async def test_the_own_request_counter_is_back_to_zero_after_a_tool_round_trip(
     assert stats["service_errors"] == 0
 
 
+async def test_a_request_refused_in_a_race_is_retried_after_the_next_response_done(
+    sidecar: SidecarClient, engine: EngineProcess, samples: Path
+) -> None:
+    """The engine starts a response of its own as the follow-up request arrives, and refuses it."""
+    await engine.faults(raceCreates=1)
+    sidecar.tool_handler = ok_tool
+    await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
+    await sidecar.request("voicepilot/startSession", start_params(samples / "go_to_line_42.wav", engine))
+    # The engine's own response answers the output first, then the retried request does again.
+    await sidecar.wait_for(lambda: len(sidecar.final_transcripts("assistant")) >= 2, timeout=40)
+
+    def settled() -> dict[str, Any] | None:
+        stats = sidecar.last_stats()
+        return stats if stats.get("refused_responses") == 1 and stats.get("ownResponseRequests") == 0 else None
+
+    stats = await sidecar.wait_for(settled, timeout=10)
+    assert stats["service_errors"] == 0  # accounted for, not shown to the user
+    (record,) = (await engine.control())["calls"]
+    assert record["clientEvents"].count("response.create") == 2
+    assert len(sidecar.final_transcripts("assistant")) == 2
+
+
 @pytest.mark.parametrize("flavor", ["ga", "preview"])
 async def test_two_parallel_calls_in_one_response_get_one_reply(
     sidecar: SidecarClient, engine: EngineProcess, samples: Path, flavor: str

@@ -130,3 +130,20 @@ async def test_response_done_is_held_on_demand() -> None:
     assert (await link.next_of("error"))["error"]["code"] == "conversation_already_has_active_response"
     await link.next_of("response.done")
     await conversation.close()
+
+
+async def test_a_raced_request_is_refused_after_the_engines_own_response_starts() -> None:
+    faults = Faults()
+    faults.update(FaultSettings(race_creates=1))
+    conversation, link = await started(faults=faults)
+    conversation.on_message(create("evt_raced", metadata={"tag": "mine"}))
+    await link.next_of("response.done")
+    created, error = [e for e in link.sent if e["type"] in ("response.created", "error")]
+    assert "metadata" not in created["response"]  # the engine's own, not the request's
+    assert error["error"]["code"] == "conversation_already_has_active_response"
+    assert error["error"]["event_id"] == "evt_raced"
+    assert link.sent.index(created) < link.sent.index(error)
+    # Only the next N: the one after is served.
+    conversation.on_message(create("evt_again", metadata={"tag": "mine"}))
+    assert (await link.next_of("response.done"))["response"]["metadata"] == {"tag": "mine"}
+    await conversation.close()

@@ -142,6 +142,7 @@ class Conversation:
         self._response_lock = asyncio.Lock()
         # Responses started and not yet done (one running, the service's own ones queued behind it).
         self._open_responses = 0
+        self._race_refusals: list[str | None] = []  # requests refused once the next response is created
         self._tasks = TaskGroup("engine conversation")
         self.closed = asyncio.Event()
         self._closing = False
@@ -231,11 +232,11 @@ class Conversation:
             case ev.ResponseCreate(response=response):
                 if self._open_responses:
                     # As the service does: one response at a time, and a request during one is refused.
-                    self._error(
-                        responses.ACTIVE_RESPONSE_CODE,
-                        responses.active_response_message(self._active_response),
-                        event.event_id,
-                    )
+                    self._refuse(event.event_id)
+                elif self._faults.take_create_race():
+                    # The service began a response of its own just as the request came in.
+                    self._race_refusals.append(event.event_id)
+                    self._start_response()
                 else:
                     metadata = (response or {}).get("metadata")
                     self._start_response(metadata=metadata if isinstance(metadata, dict) else None)
@@ -254,6 +255,10 @@ class Conversation:
                 self._error("invalid_event", "input_audio_buffer.append is not supported over WebRTC.", event.event_id)
             case _:
                 self._error("invalid_event", f"Unsupported event type '{event.type}'.", event.event_id)
+
+    def _refuse(self, event_id: str | None) -> None:
+        message = responses.active_response_message(self._active_response)
+        self._error(responses.ACTIVE_RESPONSE_CODE, message, event_id)
 
     def _update_session(self, session: dict[str, Any]) -> None:
         try:
@@ -461,6 +466,8 @@ class Conversation:
         self, response_id: str, calls: list[tuple[ToolCall, str]] | None, metadata: dict[str, Any] | None
     ) -> None:
         self.emit(ev.ResponseCreated(response=ev.ResponseInfo(id=response_id, metadata=metadata)))
+        while self._race_refusals:
+            self._refuse(self._race_refusals.pop(0))
         self.emit(
             ev.RateLimitsUpdated(
                 rate_limits=[

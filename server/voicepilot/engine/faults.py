@@ -33,6 +33,11 @@ class FaultSettings(WireModel):
     )
     fail_responses: int | None = Field(default=None, ge=0, description="end the next N responses failed")
     fail_kind: FailureKind | None = Field(default=None, description="how those responses fail")
+    race_creates: int | None = Field(
+        default=None,
+        ge=0,
+        description="refuse the next N response.create, starting a response of the engine's own as each arrives",
+    )
     hold_response_done_ms: int | None = Field(
         default=None, ge=0, le=10000, description="hold each response.done this long after its last output item"
     )
@@ -56,6 +61,7 @@ class Faults:
         self.fail_responses = 0
         self.fail_kind: FailureKind = "quota"
         self.hold_response_done_ms = 0
+        self.race_creates = 0
         self._rng = rng or random.Random()
 
     def update(self, settings: FaultSettings) -> None:
@@ -88,6 +94,12 @@ class Faults:
             return None
         self.fail_responses -= 1
         return self.fail_kind
+
+    def take_create_race(self) -> bool:
+        if self.race_creates <= 0:
+            return False
+        self.race_creates -= 1
+        return True
 
     def drop_inbound(self) -> bool:
         return self.stop_answering or (self.inbound_loss > 0 and self._rng.random() < self.inbound_loss)
