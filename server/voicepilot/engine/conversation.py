@@ -258,7 +258,7 @@ class Conversation:
 
     def _refuse(self, event_id: str | None) -> None:
         message = responses.active_response_message(self._active_response)
-        self._error(responses.ACTIVE_RESPONSE_CODE, message, event_id)
+        self._error(ev.ACTIVE_RESPONSE_CODE, message, event_id)
 
     def _update_session(self, session: dict[str, Any]) -> None:
         try:

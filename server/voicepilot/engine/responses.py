@@ -14,8 +14,6 @@ from typing import Any, Literal
 
 FailureKind = Literal["quota", "rate_limit", "server", "content_filter"]
 
-ACTIVE_RESPONSE_CODE = "conversation_already_has_active_response"
-
 
 def active_response_message(response_id: str | None) -> str:
     active = f": {response_id}" if response_id else ""

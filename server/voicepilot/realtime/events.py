@@ -34,6 +34,8 @@ GA_ONLY_TYPES = frozenset({"conversation.item.added", "conversation.item.done"})
 # The audio the WebSocket carries both ways (input_audio_buffer.append, response.output_audio.delta):
 # base64 PCM16 mono at this rate.
 WEBSOCKET_PCM_RATE = 24_000
+# The error code of a response.create refused because a response is already active.
+ACTIVE_RESPONSE_CODE = "conversation_already_has_active_response"
 
 
 def to_ga_type(event_type: str) -> str:

@@ -18,7 +18,6 @@ from typing import Any, Literal
 from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime import events as ev
 
-ACTIVE_RESPONSE_CODE = "conversation_already_has_active_response"
 REQUEST_TAG = "voicepilot_request"
 # Statuses after which the calls of a response get no follow-up: the user interrupted, or it broke.
 NO_FOLLOW_UP = frozenset({"cancelled", "failed"})
@@ -126,7 +125,7 @@ class ResponseSequencer:
         """Account for an error about an own request (a refused one is owed again, and goes after
         the next ``response.done``)."""
         event_id = error.event_id
-        refused = error.code == ACTIVE_RESPONSE_CODE
+        refused = error.code == ev.ACTIVE_RESPONSE_CODE
         if event_id is None and refused:
             # A service that does not echo event ids: the oldest request is the one refused.
             event_id = next(iter(self._own), None) or next(iter(self._guessed), None)
