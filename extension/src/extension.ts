@@ -1,5 +1,4 @@
 // Entry point: creates the parts and connects them. The parts do the work; see each module.
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { registerCommands, registerReactions, type Controller } from './commands';
@@ -10,7 +9,8 @@ import { DiagnosticsView } from './diagnosticsView';
 import { ContextKeys } from './ids';
 import { LiveSession } from './liveSession';
 import { reportError, showDeviceNotice, showMessageWithActions } from './messages';
-import { findPython } from './python';
+import { SetupError } from './environment/setupErrors';
+import { showSetupFailure, SidecarPython } from './environment/setupUi';
 import { pythonExtensionInterpreter } from './pythonExtension';
 import {
   firstWorkspaceFolder,
@@ -70,19 +70,28 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
     onDeviceState: (change) => void showDeviceNotice(change, readNotificationLevel()),
     tools: toolPolicy,
   });
+  const sidecarPython = new SidecarPython({
+    context,
+    log,
+    lookup: () => ({
+      // An untrusted workspace must not choose the program VoicePilot runs.
+      configuredPath: readConfiguredPython(vscode.workspace.isTrusted),
+      workspaceFolder: firstWorkspaceFolder(),
+      workspaceTrusted: vscode.workspace.isTrusted,
+      extensionPath,
+      platform: process.platform,
+    }),
+    pythonExtensionInterpreter: () => pythonExtensionInterpreter(log, vscode.workspace.workspaceFolders?.[0]?.uri),
+  });
   sidecar = new Sidecar({
     extensionPath,
     log,
     findInterpreter: () =>
-      findPython({
-        // An untrusted workspace must not choose the program VoicePilot runs.
-        configuredPath: readConfiguredPython(vscode.workspace.isTrusted),
-        workspaceFolder: firstWorkspaceFolder(),
-        workspaceTrusted: vscode.workspace.isTrusted,
-        extensionPath,
-        platform: process.platform,
-        isFile: async (filePath) => (await fs.stat(filePath).catch(() => undefined))?.isFile() === true,
-        pythonExtensionInterpreter: () => pythonExtensionInterpreter(log, vscode.workspace.workspaceFolders?.[0]?.uri),
+      sidecarPython.interpreter().catch((error: unknown) => {
+        if (error instanceof SetupError) {
+          void showSetupFailure(error, sidecarPython);
+        }
+        throw error;
       }),
     registerHandlers: (client) => registerSidecarHandlers(client, events),
     onStarted: async (request) => {
@@ -150,7 +159,11 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
     log,
   );
 
-  sidecar.start().catch((error: unknown) => reportError('start', error));
+  // At window startup only a sidecar that needs no setup starts; the voice engine is set up on first use.
+  void sidecarPython
+    .ifReady()
+    .then((ready) => (ready === undefined ? undefined : sidecar?.start()))
+    .catch((error: unknown) => reportError('start', error));
   return { controller, statusBar, events, toolPolicy };
 }
 
