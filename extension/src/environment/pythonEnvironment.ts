@@ -124,7 +124,7 @@ export function installSteps(
   const venvPython = environmentPython(folder, platform);
   if (installer.tool === 'uv') {
     return [
-      { title: 'creating the environment', command: installer.uv, args: ['venv', '--no-config', '--python', python, folder] },
+      { title: 'creating the environment', command: installer.uv, args: ['venv', '--python', python, folder] },
       {
         title: 'installing the dependencies',
         command: installer.uv,
