@@ -4,9 +4,9 @@
 // Retry and leaves no environment; then it is up: Retry sets the voice engine up, a conversation
 // moves the cursor, and a second window reuses the environment without any setup.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { check, runFromPalette, statusItem, waitForWebviewText, writeSample } from './ui.mjs';
+import { check, runFromPalette, statusItem, voicePilotItem, waitForWebviewText, writeSample } from './ui.mjs';
 
 const TIMEOUT_MS = 60_000;
 /** pip installs some 45 wheels on two busy cores. */
@@ -75,6 +75,21 @@ function environments(userData) {
   return existsSync(folder) ? readdirSync(folder).filter((name) => name.startsWith('env-')) : [];
 }
 
+/** Milliseconds from "Starting the sidecar" to "The sidecar is running" in the newest window's VoicePilot log. */
+function lastSidecarStartMs(userData) {
+  const logs = path.join(userData, 'logs');
+  const sessions = readdirSync(logs).sort();
+  const session = path.join(logs, sessions[sessions.length - 1]);
+  const hosts = readdirSync(session).filter((name) => name.startsWith('exthost')).sort();
+  const log = readFileSync(path.join(session, hosts[hosts.length - 1], 'voicepilot.voicepilot', 'VoicePilot.log'), 'utf8');
+  const stamp = (pattern) => {
+    const lines = log.split('\n').filter((line) => line.includes(pattern));
+    if (lines.length === 0) throw new Error(`the log has no "${pattern}"`);
+    return Date.parse(lines[lines.length - 1].slice(0, 23).replace(' ', 'T'));
+  };
+  return stamp('The sidecar is running') - stamp('Starting the sidecar');
+}
+
 const notification = (page, text) => page.locator('.notifications-toasts .notification-toast', { hasText: text });
 
 export async function runFirstRunTest({ browser, base, run, artifacts, record, userData, startIndex }) {
@@ -88,7 +103,7 @@ export async function runFirstRunTest({ browser, base, run, artifacts, record, u
     await page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT_MS });
 
     await check(context, 'first run, index down: nothing is installed at startup', async () => {
-      await statusItem(page, 'VoicePilot').first().waitFor();
+      await voicePilotItem(page, 'idle').waitFor();
       if (environments(userData).length > 0) throw new Error(`an environment exists before first use: ${environments(userData)}`);
     });
 
@@ -130,17 +145,19 @@ export async function runFirstRunTest({ browser, base, run, artifacts, record, u
   const second = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   second.setDefaultTimeout(TIMEOUT_MS);
   try {
-    await check({ page: second, artifacts, record }, 'a second window reuses the environment: no setup, the diagnostics pass', async () => {
+    await check({ page: second, artifacts, record }, 'a second window reuses the environment: no setup, ready within 2 s, the diagnostics pass', async () => {
       await second.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
       await second.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT_MS });
-      await statusItem(second, 'VoicePilot').first().waitFor();
+      await voicePilotItem(second, 'idle').waitFor();
       const started = Date.now();
       await runFromPalette(second, 'VoicePilot: Run Connection Diagnostics');
       await second.locator('.part.panel .monaco-list-row', { hasText: /checks passed/ }).waitFor();
       const elapsed = Date.now() - started;
       if ((await notification(second, SETUP_TITLE).count()) > 0) throw new Error('the second window set up again');
       if (environments(userData).length !== 1) throw new Error(`environments: ${environments(userData).join(', ')}`);
-      console.log(`[e2e] second window: the diagnostics answered ${elapsed} ms after the window was up`);
+      const startMs = lastSidecarStartMs(userData);
+      console.log(`[e2e] second window: sidecar ready in ${startMs} ms, diagnostics ${elapsed} ms after the window was up`);
+      if (startMs > 2_000) throw new Error(`the sidecar took ${startMs} ms to answer initialize`);
     });
   } finally {
     await second.close();

@@ -15,10 +15,20 @@ function processEnvironment(): NodeJS.ProcessEnv {
   return environment;
 }
 
-export function runProcess(command: string, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal): Promise<RunResult> {
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const lines: string[] = [];
-    const child = spawn(command, args, { cwd: os.tmpdir(), env: processEnvironment(), stdio: ['ignore', 'pipe', 'pipe'], signal });
+    const child = spawn(command, args, {
+      cwd: os.tmpdir(),
+      env: processEnvironment(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal,
+    });
     const collect = (stream: NodeJS.ReadableStream): void => {
       let rest = '';
       stream.setEncoding('utf8');
@@ -59,14 +69,19 @@ export function runProcess(command: string, args: readonly string[], onLine: (li
 }
 
 /** pip's configuration files and variables: with one, pip (not uv) installs, so the user's index, proxy and certificates apply. */
+const PIP_VARIABLES = /^PIP_(INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|NO_INDEX|CONFIG_FILE|CERT|PROXY|TRUSTED_HOST|CLIENT_CERT)$/;
 async function hasPipConfiguration(): Promise<boolean> {
-  if (Object.keys(process.env).some((name) => /^PIP_(INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|NO_INDEX|CONFIG_FILE|CERT|PROXY|TRUSTED_HOST|CLIENT_CERT)$/.test(name))) {
+  if (Object.keys(process.env).some((name) => PIP_VARIABLES.test(name))) {
     return true;
   }
   const home = os.homedir();
   const files =
     process.platform === 'win32'
-      ? [path.join(process.env['APPDATA'] ?? home, 'pip', 'pip.ini'), path.join(home, 'pip', 'pip.ini'), path.join(process.env['ProgramData'] ?? 'C:\\ProgramData', 'pip', 'pip.ini')]
+      ? [
+          path.join(process.env['APPDATA'] ?? home, 'pip', 'pip.ini'),
+          path.join(home, 'pip', 'pip.ini'),
+          path.join(process.env['ProgramData'] ?? 'C:\\ProgramData', 'pip', 'pip.ini'),
+        ]
       : [
           path.join(process.env['XDG_CONFIG_HOME'] ?? path.join(home, '.config'), 'pip', 'pip.conf'),
           path.join(home, '.pip', 'pip.conf'),

@@ -130,7 +130,11 @@ export function installSteps(
         command: installer.uv,
         args: ['pip', 'install', '--python', venvPython, '--require-hashes', '--only-binary', ':all:', '-r', requirements],
       },
-      { title: 'installing VoicePilot', command: installer.uv, args: ['pip', 'install', '--python', venvPython, '--no-deps', wheel] },
+      {
+        title: 'installing VoicePilot',
+        command: installer.uv,
+        args: ['pip', 'install', '--python', venvPython, '--no-deps', wheel],
+      },
     ];
   }
   const pip = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off'];
@@ -207,7 +211,9 @@ export class PythonEnvironment {
     await this.host.writeFile(path.join(this.root, 'current.json'), JSON.stringify({ folder: plan.folder, probed }));
     for (const stale of plan.stale) {
       this.host.log(`Removing the environment of an earlier version: ${stale}`);
-      await this.host.remove(path.join(this.root, stale)).catch((error: unknown) => this.host.log(`Could not remove ${stale}: ${String(error)}`));
+      await this.host
+        .remove(path.join(this.root, stale))
+        .catch((error: unknown) => this.host.log(`Could not remove ${stale}: ${String(error)}`));
     }
     return environmentPython(folder, this.host.platform);
   }
@@ -232,7 +238,9 @@ export class PythonEnvironment {
       }
       unsupported.push(`Python ${probed.major}.${probed.minor} (${base.command})`);
     }
-    throw unsupported.length > 0 ? new SetupError('unsupportedPython', unsupported.join(', ')) : new SetupError('noPython', bases.map((base) => base.command).join(', '));
+    throw unsupported.length > 0
+      ? new SetupError('unsupportedPython', unsupported.join(', '))
+      : new SetupError('noPython', bases.map((base) => base.command).join(', '));
   }
 
   private async keyFor(probed: ProbedPython): Promise<string> {
@@ -287,7 +295,8 @@ export class PythonEnvironment {
 
   private async readCurrent(): Promise<CurrentEnvironment | undefined> {
     try {
-      const value = JSON.parse((await this.host.readFile(path.join(this.root, 'current.json'))).toString('utf8')) as CurrentEnvironment;
+      const text = (await this.host.readFile(path.join(this.root, 'current.json'))).toString('utf8');
+      const value = JSON.parse(text) as CurrentEnvironment;
       return typeof value.folder === 'string' && typeof value.probed?.executable === 'string' ? value : undefined;
     } catch {
       return undefined;

@@ -49,7 +49,10 @@ export function howToGetPython(platform: NodeJS.Platform): string {
   if (platform === 'darwin') {
     return 'Install Python 3.12 with `brew install python@3.12` or the installer from the Python website';
   }
-  return 'Install Python 3.10 or later with venv, e.g. `sudo apt install python3 python3-venv` (Debian, Ubuntu) or `sudo dnf install python3` (Fedora)';
+  return (
+    'Install Python 3.10 or later with venv, e.g. `sudo apt install python3 python3-venv` (Debian, Ubuntu) ' +
+    'or `sudo dnf install python3` (Fedora)'
+  );
 }
 
 const PREFIX = "VoicePilot could not set up its voice engine";
@@ -73,7 +76,9 @@ export function describeSetupFailure(error: SetupError, platform: NodeJS.Platfor
       return {
         message:
           `${PREFIX}: ${error.detail} cannot create virtual environments.` +
-          (platform === 'linux' ? ' Install its venv module (Debian, Ubuntu: `sudo apt install python3-venv`), then retry.' : ' Retry with another Python.'),
+          (platform === 'linux'
+            ? ' Install its venv module (Debian, Ubuntu: `sudo apt install python3-venv`), then retry.'
+            : ' Retry with another Python.'),
         actions: ['retry', 'useAnotherPython', 'showLogs'],
       };
     case 'installFailed':
@@ -85,7 +90,9 @@ export function describeSetupFailure(error: SetupError, platform: NodeJS.Platfor
       };
     case 'incompleteExtension':
       return {
-        message: `${PREFIX}: this build of the extension lacks ${error.detail}. Reinstall it, or set voicepilot.python.path to a Python that has the sidecar's dependencies.`,
+        message:
+          `${PREFIX}: this build of the extension lacks ${error.detail}. Reinstall it, or set ` +
+          "voicepilot.python.path to a Python that has the sidecar's dependencies.",
         actions: ['openSettings', 'showLogs'],
       };
   }

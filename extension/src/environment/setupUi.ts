@@ -95,7 +95,8 @@ export class SidecarPython {
 
 /** Looks for the sidecar's packages without importing them (an import of aiortc takes a while). */
 const HAS_VOICEPILOT =
-  "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ('voicepilot', 'pygls', 'aiortc', 'av', 'numpy')) else 1)";
+  'import importlib.util as u, sys; ' +
+  "sys.exit(0 if all(u.find_spec(m) for m in ('voicepilot', 'pygls', 'aiortc', 'av', 'numpy')) else 1)";
 
 /** Shows why the setup failed, with buttons to the next step; nothing for a cancellation. */
 export async function showSetupFailure(error: SetupError, python: SidecarPython): Promise<void> {
@@ -103,7 +104,8 @@ export async function showSetupFailure(error: SetupError, python: SidecarPython)
   if (failure === undefined) {
     return;
   }
-  const picked = await vscode.window.showErrorMessage(failure.message, ...failure.actions.map((action) => SETUP_ACTION_LABELS[action]));
+  const labels = failure.actions.map((action) => SETUP_ACTION_LABELS[action]);
+  const picked = await vscode.window.showErrorMessage(failure.message, ...labels);
   const action = failure.actions.find((candidate: SetupAction) => SETUP_ACTION_LABELS[candidate] === picked);
   switch (action) {
     case 'retry':
