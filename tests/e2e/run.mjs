@@ -222,7 +222,16 @@ async function firstRun() {
       wheelhouse.start();
       await wheelhouse.ready();
     };
-    await runFirstRunTest({ browser, base: `http://127.0.0.1:${port}`, run, artifacts, record, userData, startIndex });
+    await runFirstRunTest({
+      browser,
+      base: `http://127.0.0.1:${port}`,
+      run,
+      artifacts,
+      record,
+      userData,
+      startIndex,
+      basePython,
+    });
   } finally {
     wheelhouse.stop();
     await codeServer.stop();
