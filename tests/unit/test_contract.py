@@ -11,12 +11,12 @@ from voicepilot import contract
 from voicepilot.contract_ts import generate
 from voicepilot.editor_tools import EDITOR_TOOLS
 
-CONTRACT_TS = Path(__file__).resolve().parents[2] / "extension" / "src" / "contract.ts"
+CONTRACT_TS = Path(__file__).resolve().parents[2] / "extension" / "src" / "sidecar" / "contract.ts"
 
 
 def test_typescript_mirror_is_current() -> None:
     assert CONTRACT_TS.read_text() == generate(), (
-        "extension/src/contract.ts is stale: run `voicepilot contract-ts > extension/src/contract.ts`"
+        "extension/src/sidecar/contract.ts is stale: run `voicepilot contract-ts > extension/src/sidecar/contract.ts`"
     )
 
 

@@ -12,7 +12,7 @@ import {
 } from './findPython';
 import { nodeHost, runProcess } from './nodeHost';
 import { PythonEnvironment } from './pythonEnvironment';
-import { describeSetupFailure, SETUP_ACTION_LABELS, type SetupError, type SetupAction } from './setupErrors';
+import { describeSetupFailure, SETUP_ACTION_LABELS, SetupError, type SetupAction } from './setupErrors';
 
 /** globalState key of the Python picked with "Use Another Python...". */
 const CHOSEN_PYTHON_KEY = 'voicepilot.environment.basePython';
@@ -45,8 +45,22 @@ export class SidecarPython {
     return existing === undefined ? undefined : { command: existing, source: "VoicePilot's environment" };
   }
 
-  /** The interpreter for the sidecar, setting up the private environment first when needed. Rejects with a SetupError. */
+  /**
+   * The interpreter for the sidecar, setting up the private environment first when needed. A
+   * failed setup is shown with its next steps, then rejects with the SetupError.
+   */
   async interpreter(): Promise<PythonInterpreter> {
+    try {
+      return await this.interpreterOrSetupError();
+    } catch (error) {
+      if (error instanceof SetupError) {
+        void showSetupFailure(error, this);
+      }
+      throw error;
+    }
+  }
+
+  private async interpreterOrSetupError(): Promise<PythonInterpreter> {
     const ready = await this.ifReady();
     if (ready !== undefined) {
       return ready;

@@ -1,14 +1,12 @@
 """The local realtime engine's HTTP surface: the service's key and call endpoints, on loopback.
 
-Paths served (../shared/research/realtime-protocol.md §1-2):
-- Azure GA: ``POST /openai/v1/realtime/client_secrets``, ``POST /openai/v1/realtime/calls``
-- Azure preview: ``POST /openai/realtimeapi/sessions?api-version=…``, ``POST /v1/realtimertc?model=…``
-- OpenAI GA: ``POST /v1/realtime/client_secrets``, ``POST /v1/realtime/calls``
-- OpenAI beta: ``POST /v1/realtime/sessions``, ``POST /v1/realtime?model=…``
-- Control (tests only, loopback clients with the control token): ``GET /control/calls``,
-  ``POST /control/faults`` (see :class:`FaultSettings`), ``POST /control/actions``
-  (``{"closePeers": true}``, ``{"sendEvents": ["raw", ...]}``, and ``{"callTool": {"name": ...,
-  "arguments": {...}}}``: every live call answers with that function call, as a hostile model would)
+Paths served: Azure GA (``/openai/v1/realtime/client_secrets``, ``/openai/v1/realtime/calls``),
+Azure preview (``/openai/realtimeapi/sessions?api-version=…``, ``/v1/realtimertc?model=…``),
+OpenAI GA (``/v1/realtime/client_secrets``, ``/v1/realtime/calls``) and OpenAI beta
+(``/v1/realtime/sessions``, ``/v1/realtime?model=…``). The control API (tests only, loopback
+clients with the control token) is ``GET /control/calls``, ``POST /control/faults`` (see
+:class:`FaultSettings`) and ``POST /control/actions`` (``closePeers``, ``sendEvents``, and
+``callTool``: every live call answers with that function call, as a hostile model would).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where a profile's keys are minted and its calls are placed (../shared research: protocol §1-2).
+"""Where a profile's keys are minted and its calls are placed.
 
 A profile plus the connection settings resolve to one :class:`Endpoint`. Validation happens here,
 once: plain ``http`` only for loopback, host names that fit the profile, and a config error that
