@@ -35,6 +35,7 @@ class FakeHost implements EnvironmentHost {
   readonly commands: string[] = [];
   readonly logged: string[] = [];
   failing: RegExp | undefined;
+  cancelling: RegExp | undefined;
   uv: string | undefined;
   pipConfigured = false;
 
@@ -54,6 +55,9 @@ class FakeHost implements EnvironmentHost {
     }
     const line = `${command} ${args.join(' ')}`;
     this.commands.push(line);
+    if (this.cancelling?.test(line)) {
+      return Promise.reject(new SetupError('cancelled', 'cancelled'));
+    }
     if (this.failing?.test(line)) {
       onLine('ERROR: No matching distribution found for aiortc==1.16.0');
       return Promise.resolve({ exitCode: 1, lines: ['ERROR: No matching distribution found for aiortc==1.16.0'] });
@@ -238,6 +242,15 @@ describe('PythonEnvironment', () => {
 
     host.failing = undefined;
     assert.match(await environment.ensure([PATH_PYTHON], NO_PROGRESS), /env-[0-9a-f]{16}\/bin\/python$/);
+  });
+
+  it('leaves nothing behind when the user cancels mid-install', async () => {
+    const host = new FakeHost(PYTHON_311);
+    host.cancelling = /--require-hashes/;
+
+    await assert.rejects(new PythonEnvironment(host).ensure([PATH_PYTHON], NO_PROGRESS), { kind: 'cancelled' });
+    assert.deepEqual(host.environments(), []);
+    assert.equal(host.files.has(`${ROOT}/current.json`), false);
   });
 
   it('takes the first supported Python and reports the unsupported ones it found', async () => {
