@@ -1,9 +1,9 @@
 // VoicePilot's private Python environment: a venv under the extension's global storage with the
 // sidecar's hash-locked dependencies (requirements/py3.X.txt) and the voicepilot wheel, both
 // carried by the .vsix. It is built in a temporary directory renamed into place only when
-// complete, named by a key over what went into it, so an update with new requirements builds a
-// fresh one and an unchanged extension reuses it. The decisions are pure and unit-tested; the
-// processes and the file system come in through EnvironmentHost.
+// complete, named by a key over the requirements and the Python, so an update with new
+// requirements builds a fresh one and one without reuses it, only reinstalling the wheel. The
+// decisions are pure and unit-tested; the processes and the file system come in through EnvironmentHost.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { environmentPython, type BasePython } from './findPython';
@@ -48,22 +48,31 @@ export interface EnvironmentHost {
   log(line: string): void;
 }
 
-/** What the environment is made of; its hash names the environment's folder. */
+/** What the environment's dependencies are made of; its hash names the environment's folder. */
 export interface EnvironmentInputs {
   readonly requirements: Buffer;
-  readonly wheelName: string;
-  readonly wheel: Buffer;
   readonly pythonExecutable: string;
   readonly pythonVersion: string;
 }
 
 export function environmentKey(inputs: EnvironmentInputs): string {
+  return digest([inputs.requirements, inputs.pythonExecutable, inputs.pythonVersion]).slice(0, 16);
+}
+
+/** Which voicepilot wheel an environment has, kept in WHEEL_STAMP inside it. */
+export function wheelStamp(wheelName: string, wheel: Buffer): string {
+  return `${wheelName} ${digest([wheel])}`;
+}
+
+const WHEEL_STAMP = 'voicepilot-wheel.txt';
+
+function digest(parts: readonly (Buffer | string)[]): string {
   const hash = createHash('sha256');
-  for (const part of [inputs.requirements, inputs.wheelName, inputs.wheel, inputs.pythonExecutable, inputs.pythonVersion]) {
+  for (const part of parts) {
     hash.update(part);
     hash.update('\0');
   }
-  return hash.digest('hex').slice(0, 16);
+  return hash.digest('hex');
 }
 
 export const ENVIRONMENT_PREFIX = 'env-';
@@ -180,12 +189,14 @@ export class PythonEnvironment {
     if (current === undefined) {
       return undefined;
     }
-    const key = await this.keyFor(current.probed).catch(() => undefined);
-    if (key === undefined || planEnvironment(key, [current.folder]).build) {
+    const inputs = await this.inputsFor(current.probed).catch(() => undefined);
+    if (inputs === undefined || planEnvironment(inputs.key, [current.folder]).build) {
       return undefined;
     }
-    const python = environmentPython(path.join(this.root, current.folder), this.host.platform);
-    return (await this.host.exists(python)) ? python : undefined;
+    const folder = path.join(this.root, current.folder);
+    const python = environmentPython(folder, this.host.platform);
+    // An update with the same requirements still brings its own wheel: ensure() installs it.
+    return (await this.host.exists(python)) && (await this.stampOf(folder)) === inputs.stamp ? python : undefined;
   }
 
   /**
@@ -199,12 +210,14 @@ export class PythonEnvironment {
     }
     progress.report('looking for Python');
     const probed = await this.pickPython(bases, signal);
-    const key = await this.keyFor(probed);
+    const inputs = await this.inputsFor(probed);
     await this.host.mkdir(this.root);
-    const plan = planEnvironment(key, await this.host.readdir(this.root));
+    const plan = planEnvironment(inputs.key, await this.host.readdir(this.root));
     const folder = path.join(this.root, plan.folder);
     if (plan.build) {
-      await this.build(probed, folder, progress, signal);
+      await this.build(probed, folder, inputs.stamp, progress, signal);
+    } else if ((await this.stampOf(folder)) !== inputs.stamp) {
+      await this.updateWheel(probed, folder, inputs.stamp, progress, signal);
     } else {
       this.host.log(`Reusing VoicePilot's environment ${folder}.`);
     }
@@ -243,15 +256,50 @@ export class PythonEnvironment {
       : new SetupError('noPython', bases.map((base) => base.command).join(', '));
   }
 
-  private async keyFor(probed: ProbedPython): Promise<string> {
+  private async inputsFor(probed: ProbedPython): Promise<{ key: string; stamp: string }> {
     const { requirements, wheel } = await this.bundled(probed.minor);
-    return environmentKey({
+    const key = environmentKey({
       requirements: await this.host.readFile(requirements),
-      wheelName: path.basename(wheel),
-      wheel: await this.host.readFile(wheel),
       pythonExecutable: probed.executable,
       pythonVersion: `${probed.major}.${probed.minor}`,
     });
+    return { key, stamp: wheelStamp(path.basename(wheel), await this.host.readFile(wheel)) };
+  }
+
+  private async stampOf(folder: string): Promise<string | undefined> {
+    return this.host
+      .readFile(path.join(folder, WHEEL_STAMP))
+      .then((content) => content.toString('utf8'), () => undefined);
+  }
+
+  private async installer(): Promise<Installer> {
+    const uv = (await this.host.hasPipConfiguration()) ? undefined : await this.host.findUv();
+    return uv === undefined ? { tool: 'pip' } : { tool: 'uv', uv };
+  }
+
+  private async runStep(step: InstallStep, python: string, progress: SetupProgress, signal?: AbortSignal): Promise<void> {
+    progress.report(step.title);
+    this.host.log(`$ ${step.command} ${step.args.join(' ')}`);
+    const result = await this.host.run(step.command, step.args, (line) => this.host.log(line), signal);
+    if (result.exitCode !== 0) {
+      throw stepFailure(step, result, python);
+    }
+  }
+
+  /** The dependencies are current, the wheel is not (an update that kept the requirements): reinstall it alone. */
+  private async updateWheel(
+    probed: ProbedPython,
+    folder: string,
+    stamp: string,
+    progress: SetupProgress,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const { requirements, wheel } = await this.bundled(probed.minor);
+    const steps = installSteps(await this.installer(), probed.executable, folder, requirements, wheel, this.host.platform);
+    const step = steps[steps.length - 1];
+    this.host.log(`Updating VoicePilot in its environment ${folder}.`);
+    await this.runStep({ ...step, title: 'updating VoicePilot', args: [...step.args, '--force-reinstall'] }, probed.executable, progress, signal);
+    await this.host.writeFile(path.join(folder, WHEEL_STAMP), stamp);
   }
 
   private async bundled(minor: number): Promise<{ requirements: string; wheel: string }> {
@@ -266,21 +314,22 @@ export class PythonEnvironment {
     return { requirements, wheel: path.join(wheelFolder, wheels[0]) };
   }
 
-  private async build(probed: ProbedPython, folder: string, progress: SetupProgress, signal?: AbortSignal): Promise<void> {
+  private async build(
+    probed: ProbedPython,
+    folder: string,
+    stamp: string,
+    progress: SetupProgress,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const { requirements, wheel } = await this.bundled(probed.minor);
-    const uv = (await this.host.hasPipConfiguration()) ? undefined : await this.host.findUv();
-    const installer: Installer = uv === undefined ? { tool: 'pip' } : { tool: 'uv', uv };
+    const installer = await this.installer();
     const partial = `${folder}${PARTIAL_MARKER}${process.pid}-${Date.now()}`;
     this.host.log(`Building VoicePilot's environment with ${installer.tool} in ${partial}.`);
     try {
       for (const step of installSteps(installer, probed.executable, partial, requirements, wheel, this.host.platform)) {
-        progress.report(step.title);
-        this.host.log(`$ ${step.command} ${step.args.join(' ')}`);
-        const result = await this.host.run(step.command, step.args, (line) => this.host.log(line), signal);
-        if (result.exitCode !== 0) {
-          throw stepFailure(step, result, probed.executable);
-        }
+        await this.runStep(step, probed.executable, progress, signal);
       }
+      await this.host.writeFile(path.join(partial, WHEEL_STAMP), stamp);
       await this.host.rename(partial, folder).catch(async (error: unknown) => {
         // Another window finished the same environment first: theirs is as good.
         if (!(await this.host.exists(environmentPython(folder, this.host.platform)))) {

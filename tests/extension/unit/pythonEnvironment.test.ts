@@ -157,18 +157,15 @@ describe('planEnvironment', () => {
 describe('environmentKey', () => {
   const inputs = {
     requirements: Buffer.from('a==1'),
-    wheelName: 'voicepilot-0.1.0-py3-none-any.whl',
-    wheel: Buffer.from('wheel'),
     pythonExecutable: '/usr/bin/python3.11',
     pythonVersion: '3.11',
   };
 
-  it('changes with the requirements, the wheel and the Python, and only with them', () => {
+  it('changes with the requirements and the Python, and only with them', () => {
     const key = environmentKey(inputs);
 
     assert.equal(environmentKey({ ...inputs }), key);
     assert.notEqual(environmentKey({ ...inputs, requirements: Buffer.from('a==2') }), key);
-    assert.notEqual(environmentKey({ ...inputs, wheel: Buffer.from('wheel 2') }), key);
     assert.notEqual(environmentKey({ ...inputs, pythonExecutable: '/usr/bin/python3.12', pythonVersion: '3.12' }), key);
   });
 });
@@ -224,6 +221,23 @@ describe('PythonEnvironment', () => {
     assert.notEqual(fresh, old);
     assert.equal(host.commands.length, 6);
     assert.deepEqual(host.environments(), [fresh.split('/')[3]]);
+  });
+
+  it('keeps the environment through an update with the same requirements, reinstalling only the wheel', async () => {
+    const host = new FakeHost(PYTHON_311);
+    const before = await new PythonEnvironment(host).ensure([PATH_PYTHON], NO_PROGRESS);
+
+    host.files.set(WHEEL, Buffer.from('wheel of the update'));
+    const environment = new PythonEnvironment(host);
+    assert.equal(await environment.existing(), undefined);
+    const steps: string[] = [];
+    const after = await environment.ensure([PATH_PYTHON], { report: (step) => steps.push(step) });
+
+    assert.equal(after, before);
+    assert.deepEqual(steps, ['looking for Python', 'updating VoicePilot']);
+    assert.equal(host.commands.length, 4);
+    assert.match(host.commands[3], /--no-deps .*voicepilot-0\.1\.0-py3-none-any\.whl --force-reinstall$/);
+    assert.equal(await new PythonEnvironment(host).existing(), before);
   });
 
   it('leaves no half-made environment when the index refuses, and a retry succeeds', async () => {
