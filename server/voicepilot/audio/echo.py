@@ -51,7 +51,6 @@ the filter removes nothing before it has converged, and less than 20 dB from a p
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import sys
 import time
 from collections import deque
@@ -61,6 +60,7 @@ import numpy as np
 
 from voicepilot.audio.echo_suppressor import ResidualEchoSuppressor
 from voicepilot.audio.frames import FRAME_MS, SAMPLE_RATE, Pcm, Resampler
+from voicepilot.audio.pyaec_hooks import direct_canceller
 
 FILTER_MS = 200
 AEC_RATE = 16_000  # see the module notes
@@ -103,15 +103,8 @@ class PyAecEngine:
             self._aec: Any = pyaec.Aec(self._size, rate * filter_ms // 1000, rate, preprocess)
         except Exception as exc:
             raise EchoUnavailable(f"pyaec cannot create a canceller: {exc}") from exc
-        # pyaec's own cancel_echo() takes and returns Python lists, a conversion that costs about
-        # as much as the cancellation. Its ctypes function, given numpy's buffers, avoids it; it is
-        # used only when the module still has the layout this was written against (pyaec 1.0.x:
-        # module-level ``lib.AecCancelEcho(handle, rec*, echo*, out*, n)``, ``Aec._aec`` the handle).
-        function = getattr(getattr(pyaec, "lib", None), "AecCancelEcho", None)
-        argtypes = getattr(function, "argtypes", None)
-        self._int16_p = ctypes.POINTER(ctypes.c_int16)
-        fits = argtypes is not None and len(argtypes) == 5 and list(argtypes[1:4]) == [self._int16_p] * 3
-        self._direct: Any = function if fits and getattr(self._aec, "_aec", None) else None
+        # pyaec's own cancel_echo() converts to and from lists: called directly where the fence allows.
+        self._direct, self.hooks = direct_canceller(pyaec, self._aec)
         resampled = rate != SAMPLE_RATE
         self._down = (Resampler(SAMPLE_RATE, rate), Resampler(SAMPLE_RATE, rate)) if resampled else None
         self._up = Resampler(rate, SAMPLE_RATE) if resampled else None
@@ -142,18 +135,7 @@ class PyAecEngine:
     def _cancel(self, near: Pcm, far: Pcm) -> Pcm:
         if self._direct is None:
             return np.asarray(self._aec.cancel_echo(near.tolist(), far.tolist()), dtype=np.int16)
-        near = np.ascontiguousarray(near, dtype=np.int16)
-        far = np.ascontiguousarray(far, dtype=np.int16)
-        out = np.empty(near.size, dtype=np.int16)
-        pointer = self._int16_p
-        self._direct(
-            self._aec._aec,
-            near.ctypes.data_as(pointer),
-            far.ctypes.data_as(pointer),
-            out.ctypes.data_as(pointer),
-            near.size,
-        )
-        return out
+        return self._direct(near, far)
 
 
 class EchoCanceller:
@@ -277,6 +259,11 @@ class EchoCanceller:
         return out
 
     # ------------------------------------------------------------------ stats
+
+    @property
+    def hooks(self) -> str | None:
+        """pyaec's fence ("active", or "fallback: <reason>"); None for an engine given by the caller."""
+        return self._engine.hooks if isinstance(self._engine, PyAecEngine) else None
 
     def stats(self) -> dict[str, float]:
         return {

@@ -54,7 +54,7 @@ from voicepilot.audio.tracks import FrameSource
 from voicepilot.contract import DeviceStateName
 from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime import events as ev
-from voicepilot.tasks import TIMEOUT_ERRORS, sleep_on_grid
+from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +348,7 @@ class VoiceAudio:
     async def _supervise(self) -> None:
         while True:
             # Levels and the devices' health at each tick, on the grid the session's watchdog shares.
-            await sleep_on_grid(LEVEL_INTERVAL_S)
+            await asyncio.sleep(LEVEL_INTERVAL_S)
             self._report_levels()
             await self._check_devices(time.monotonic())
 
