@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.bench.echo_room import (
+from bench.echo_room import (
     START,
     db,
     erle,

@@ -30,7 +30,7 @@ do not drag them down, and a few of the user's quieter syllables taken for echo 
 little. Measured on the tests' acoustic loop (echo 10 dB under the played sound): the echo coupling
 settles at about -14 dB with frames peaking at -10 dB, and the user, 10 dB louder than the echo,
 at about 0 dB, so ``RAW_MARGIN_DB`` leaves 3-5 dB on the echo's side and 7 on the user's; the
-residual coupling settles at -20 to -24 dB. On the synthetic room (``tests/bench/echo_room.py``),
+residual coupling settles at -20 to -24 dB. On the synthetic room (``bench/echo_room.py``),
 whose reverberant echo peaks 7 dB over its average, nothing of the echo alone is left (the loudest
 10 ms: -30 dBFS after the filter, silence after this), and a user 9 dB louder than the echo passes
 as the filter leaves them; one only 3 dB louder is within the echo's spread and loses ~6 dB
