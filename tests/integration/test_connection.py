@@ -220,6 +220,7 @@ async def test_session_stats_arrive_about_once_a_second(
     assert 0 <= stats["rttMs"] < 200
     assert 0 < stats["keyExpiresInS"] <= 60
     assert stats["receiversTuned"] == 1  # the low-latency buffer and Opus decoded on the loop
+    assert stats["framesRidden"] > 0  # a file's frames leave with the service's, not on a timer of their own
     assert diagnostics["aiortcHooks"] == "active"  # on the tested aiortc, the fence lets the hooks in
 
 

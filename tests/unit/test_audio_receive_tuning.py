@@ -17,7 +17,15 @@ from aiortc.mediastreams import MediaStreamError
 from tests.unit.audio_fakes import ToneSource
 from voicepilot.audio import aiortc_hooks
 from voicepilot.audio.aiortc_hooks import DecoderQueue
-from voicepilot.audio.frames import FRAME_SAMPLES, SILENCE, TIME_BASE, frame_to_mono, make_frame, rms_dbfs
+from voicepilot.audio.frames import (
+    FRAME_SAMPLES,
+    SILENCE,
+    TIME_BASE,
+    frame_to_mono,
+    make_frame,
+    rms_dbfs,
+    silent_frame,
+)
 from voicepilot.audio.inline_decode import QUIET_PEAK, SPOT_CHECK_STRIDE, InlineOpusDecoder, _is_quiet
 from voicepilot.audio.jitter import LowLatencyAudioBuffer
 from voicepilot.audio.opus import OpusEncodedTrack, opus_packet_ms, repeated_frame, voice_encoder
@@ -299,3 +307,13 @@ def test_one_sample_above_the_quiet_peak_makes_a_frame_sound_where_it_is(loud_at
 
     samples[loud_at] = sign * (QUIET_PEAK + 1)
     assert not _is_quiet(make_frame(samples, 0))
+
+
+@pytest.mark.parametrize("samples", [FRAME_SAMPLES, 3 * FRAME_SAMPLES, 1])
+def test_a_silent_frame_is_what_make_frame_gives_for_zeros(samples: int) -> None:
+    made, cheap = make_frame(np.zeros(samples, dtype=np.int16), 480), silent_frame(samples, 480)
+    for frame in (made, cheap):
+        assert (frame.samples, frame.pts, frame.sample_rate, frame.time_base) == (samples, 480, 48_000, TIME_BASE)
+        assert (frame.format.name, frame.layout.name) == ("s16", "mono")
+    assert np.array_equal(frame_to_mono(cheap), frame_to_mono(made))
+    assert not np.count_nonzero(frame_to_mono(cheap))

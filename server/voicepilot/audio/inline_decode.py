@@ -17,7 +17,7 @@ from collections.abc import Callable
 import av
 import numpy as np
 
-from voicepilot.audio.frames import TIME_BASE, make_frame
+from voicepilot.audio.frames import TIME_BASE, silent_frame
 from voicepilot.audio.opus import voice_decoder
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class InlineOpusDecoder:
             return
         if self._quiet and (samples := self._quiet_packets.get(data)) is not None:
             self.silence_not_decoded += 1
-            self._deliver(make_frame(np.zeros(samples, dtype=np.int16), timestamp))
+            self._deliver(silent_frame(samples, timestamp))
             return
         packet = av.Packet(data)
         packet.pts = timestamp

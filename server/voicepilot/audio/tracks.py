@@ -13,10 +13,17 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from voicepilot.audio.frames import FRAME_MS, FRAME_S, FRAME_SAMPLES, SILENCE, Pcm, make_frame
+from voicepilot.tasks import await_until, settle
 
 # A device that delivers no frame for this long has stalled (it normally delivers every 20 ms, give
 # or take PulseAudio's bursts of two or three): the track then sends silence on its own timer.
 DEVICE_STALL_S = 0.1
+
+# A frame paced by the timer may leave up to this long before its time when the loop is awake anyway
+# for the peer's audio (:meth:`PacedAudioTrack.ride_along`): two frames, so that only a peer frame over
+# 20 ms late lets the timer fire first. The stream never runs further ahead than this and keeps its
+# timestamps; the far end sees up to 40 ms of jitter once per pause (docs/performance.md).
+RIDE_AHEAD_S = 0.04
 
 
 class FrameSource(Protocol):
@@ -94,7 +101,8 @@ class PacedAudioTrack(MediaStreamTrack):
     of the loop every 20 ms, besides the device's) and the wait for it (0-20 ms, 10 on average,
     between capture and the wire). A device that delivers nothing for ``stall_s`` is taken as
     stalled: silence is sent at the timer's pace until it delivers again, so the stream never stops.
-    Other sources (a file, a standby connection's silence) are paced by wall time.
+    Other sources (a file, a standby connection's silence) are paced by wall time, riding on the
+    loop's wake-ups for the peer's audio where they can (``RIDE_AHEAD_S``).
     """
 
     kind = "audio"
@@ -105,10 +113,14 @@ class PacedAudioTrack(MediaStreamTrack):
         self.frames_sent = 0
         self.frames_device_clocked = 0
         self.device_stalls = 0
+        self.frames_ridden = 0  # timer-paced frames sent on a wake-up for the peer's audio, not the timer's
         self._stall_s = stall_s
         self._start: float | None = None
         self._clocked = False
         self._stalled = False
+        self._ride_until = 0.0
+        # The due time of the frame waited for, and the waiter (not ``_waiting``: pyee's emitter has one).
+        self._pending_frame: tuple[float, asyncio.Future[bool]] | None = None
 
     async def next_pcm(self) -> tuple[Pcm, int]:
         if self.readyState != "live":
@@ -132,11 +144,32 @@ class PacedAudioTrack(MediaStreamTrack):
                 self._clocked = self._stalled = False
             due = self._start + self.frames_sent * FRAME_S
             if due > now:
-                await asyncio.sleep(due - now)
+                ridden = due <= self._ride_until or await self._wait_until(due)
+                if ridden:
+                    self.frames_ridden += 1
         samples = self.source.next_frame() if self.source else None
         pts = self.frames_sent * FRAME_SAMPLES
         self.frames_sent += 1
         return (SILENCE if samples is None else samples), pts
+
+    def ride_along(self) -> None:
+        """The peer's audio just woke the loop: a frame due within ``RIDE_AHEAD_S`` may go now."""
+        now = time.monotonic()
+        self._ride_until = now + RIDE_AHEAD_S
+        pending = self._pending_frame
+        if pending is not None and pending[0] <= self._ride_until:
+            settle(pending[1], True)
+
+    async def _wait_until(self, due: float) -> bool:
+        """Wait until ``due`` (monotonic time), or until :meth:`ride_along` lets the frame go early
+        (True: the ride released it, not the timer)."""
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[bool] = loop.create_future()
+        self._pending_frame = (due, woken)
+        try:
+            return await await_until(woken, loop.time() + due - time.monotonic(), False)
+        finally:
+            self._pending_frame = None
 
     async def recv(self) -> av.AudioFrame:
         return make_frame(*await self.next_pcm())
@@ -145,6 +178,8 @@ class PacedAudioTrack(MediaStreamTrack):
         return {
             # Times the device delivered nothing for ``stall_s`` and silence went out on the timer.
             "micStalls": float(self.device_stalls),
+            # Timer-paced frames that left on a wake-up for the peer's audio, not the timer's.
+            "framesRidden": float(self.frames_ridden),
         }
 
 

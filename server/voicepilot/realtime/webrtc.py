@@ -174,6 +174,7 @@ class WebRTCTransport:
         task.add_done_callback(self._drains.discard)
 
     def _on_remote_frame(self, frame: av.AudioFrame) -> None:
+        self._outgoing.ride_along()
         self.frames_received += 1
         self.last_media_at = time.monotonic()
         if self._callbacks.on_remote_frame is not None:
