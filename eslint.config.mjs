@@ -14,7 +14,7 @@ export default defineConfig(
       '.venv/**',
       'server/**',
       // Generated from server/voicepilot/contract.py; a Python test keeps it fresh.
-      'extension/src/contract.ts',
+      'extension/src/sidecar/contract.ts',
     ],
   },
   {

@@ -6,7 +6,7 @@
    a click leaves A's paced track, B plays it straight back; A->B and B->A one way, with aiortc's
    default receive buffer and with :mod:`voicepilot.audio.jitter`'s. Measured from the source
    track's ``recv`` returning the frame to the far receiver's track ``recv`` returning it: Opus
-   both ways, the network stack, the receive buffer (the spike's definition, §1.3).
+   both ways, the network stack, the receive buffer.
 2. **The sidecar's device path** on a private PulseAudio (tests/fixtures/pulse.py):
    capture -> wire (a click played into the virtual microphone, recorded from it by ``parec``; the
    same click handed by :class:`Microphone` to the paced track: what the sidecar adds over a

@@ -1,8 +1,8 @@
 """The CPU goal's reference: a full-duplex call with aiortc's defaults, measured beside the sidecar.
 
 Issue #4 set the sidecar's CPU goal (5 % of one core) against about 9 % measured for aiortc with its
-defaults (the spike notes: two processes, a 440 Hz sine sent both ways as Opus, the remote track
-drained, the data channel open; the offering process's CPU). This machine's speed varies by a third
+defaults (two processes, a 440 Hz sine sent both ways as Opus, the remote track drained, the
+data channel open; the offering process's CPU). This machine's speed varies by a third
 over a day (other tenants share its caches), so a figure measured on another day says little about
 this one. The bench therefore measures that same call in the same run, right after the sidecar's, and
 reports both.
@@ -89,7 +89,7 @@ async def peer(role: str) -> None:
 
     @pc.on("track")
     def on_track(track: MediaStreamTrack) -> None:
-        # Drained as MediaBlackhole drains it (the remote track must be: spike notes 1.5).
+        # Drained as MediaBlackhole drains it (an undrained remote track queues its frames without bound).
         drains.add(asyncio.ensure_future(drain_track(track)))
 
     @pc.on("connectionstatechange")

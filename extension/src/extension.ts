@@ -1,35 +1,28 @@
-// Entry point: creates the parts and connects them. The parts do the work; see each module.
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
+// Entry point, wiring only: activate() makes the parts and hands each its collaborators; the
+// parts do the work. Folders: sidecar/ (the Python process and its contract), conversation/ (what
+// the sidecar says about the running conversation), views/, settings/, tools/ (the editor tools
+// the model calls), environment/ (the voice engine's Python, set up on first use), commands/.
 import * as vscode from 'vscode';
-import { registerCommands, registerReactions, type Controller } from './commands';
+import { FollowedChange, registerCommands, registerReactions, type Controller } from './commands';
+import { Dictation } from './conversation/dictation';
+import { LiveSession } from './conversation/liveSession';
+import { ConnectionStateStore } from './conversation/state';
+import { ApiKeyStore } from './settings/credentials';
+import { SettingsDiagnostics, userSettingsFile } from './settings/diagnostics';
+import { describeInputDevice, readNotificationLevel, readRenewIntervalS } from './settings/settings';
+import { Sidecar } from './sidecar/client';
+import { registerSidecarHandlers, sidecarEvents, type SidecarEvents } from './sidecar/handlers';
+import { pythonExtensionInterpreter, pythonLookup } from './sidecar/interpreter';
+import { sidecarLifecycle } from './sidecar/lifecycle';
+import { userToolPolicy, type ToolPolicy } from './tools/tools';
 import { ContextKeyPublisher } from './contextKeys';
-import { ApiKeyStore } from './credentials';
-import { Dictation } from './dictation';
-import { DiagnosticsView } from './diagnosticsView';
-import { ContextKeys } from './ids';
-import { LiveSession } from './liveSession';
-import { reportError, showDeviceNotice, showMessageWithActions } from './messages';
-import { findPython } from './python';
-import { pythonExtensionInterpreter } from './pythonExtension';
-import {
-  firstWorkspaceFolder,
-  readAllowedSecretFiles,
-  readConfirmDestructive,
-  readConfiguredPython,
-  readConversationSettings,
-  readExtraAllowedCommands,
-  readNotificationLevel,
-  readRenewIntervalS,
-} from './settings';
-import { SettingsDiagnostics, userSettingsFile } from './settingsDiagnostics';
-import { Sidecar } from './sidecar';
-import { registerSidecarHandlers, sidecarEvents, type SidecarEvents } from './sidecarHandlers';
-import { ConnectionStateStore } from './state';
-import { ConnectionStatusBar } from './statusBar';
-import { askUser, type ToolPolicy } from './tools';
-import { TranscriptView } from './transcriptView';
+import { SidecarPython } from './environment/setupUi';
+import { DiagnosticsView } from './views/diagnosticsView';
+import { reportError, showDeviceNotice } from './views/messages';
+import { ConnectionStatusBar } from './views/statusBar';
+import { TranscriptView } from './views/transcriptView';
 
+/** Kept for deactivate(), which VS Code calls without arguments and awaits. */
 let sidecar: Sidecar | undefined;
 
 /**
@@ -53,15 +46,7 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
   const diagnostics = new DiagnosticsView(live);
   const settingsDiagnostics = new SettingsDiagnostics(userSettingsFile(context.globalStorageUri));
   const apiKey = new ApiKeyStore(context.secrets);
-  const { extensionPath } = context;
-
-  const toolPolicy: ToolPolicy = {
-    extraCommands: readExtraAllowedCommands,
-    confirmDestructive: readConfirmDestructive,
-    allowedSecretFiles: readAllowedSecretFiles,
-    workspaceTrusted: () => vscode.workspace.isTrusted,
-    confirm: askUser,
-  };
+  const toolPolicy = userToolPolicy();
   const events = sidecarEvents({
     state,
     live,
@@ -70,59 +55,26 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
     onDeviceState: (change) => void showDeviceNotice(change, readNotificationLevel()),
     tools: toolPolicy,
   });
+  const { extensionPath } = context;
+  const sidecarPython = new SidecarPython({
+    context,
+    log,
+    lookup: () => pythonLookup(extensionPath),
+    pythonExtensionInterpreter: () => pythonExtensionInterpreter(log, vscode.workspace.workspaceFolders?.[0]?.uri),
+  });
   sidecar = new Sidecar({
     extensionPath,
     log,
-    findInterpreter: () =>
-      findPython({
-        // An untrusted workspace must not choose the program VoicePilot runs.
-        configuredPath: readConfiguredPython(vscode.workspace.isTrusted),
-        workspaceFolder: firstWorkspaceFolder(),
-        workspaceTrusted: vscode.workspace.isTrusted,
-        extensionPath,
-        platform: process.platform,
-        isFile: async (filePath) => (await fs.stat(filePath).catch(() => undefined))?.isFile() === true,
-        pythonExtensionInterpreter: () => pythonExtensionInterpreter(log, vscode.workspace.workspaceFolders?.[0]?.uri),
-      }),
+    findInterpreter: () => sidecarPython.interpreter(),
     registerHandlers: (client) => registerSidecarHandlers(client, events),
-    onStarted: async (request) => {
-      state.reset();
-      contextKeys.set(ContextKeys.sidecarRunning, true);
-      if (await apiKey.sendTo(request)) {
-        log.info('The sidecar has the stored API key.');
-      }
-      if (state.muted) {
-        await request('voicepilot/setMute', { muted: true });
-      }
-    },
-    onExited: () => {
-      contextKeys.set(ContextKeys.sidecarRunning, false);
-      state.reset('The VoicePilot sidecar stopped unexpectedly.');
-    },
-    onStopped: (reason, gaveUp) => {
-      contextKeys.set(ContextKeys.sidecarRunning, false);
-      state.markSidecarStopped(reason);
-      if (gaveUp) {
-        void showMessageWithActions('VoicePilot: the sidecar keeps stopping, so it is not restarted again.', [
-          'showLogs',
-          'restartSidecar',
-        ]);
-      }
-    },
+    ...sidecarLifecycle({ state, contextKeys, apiKey, log }),
   });
-
   const statusBar = new ConnectionStatusBar({
     state,
     live,
     renewIntervalS: readRenewIntervalS,
     workspaceTrusted: () => vscode.workspace.isTrusted,
-    inputDevice: () => {
-      const settings = readConversationSettings();
-      if (settings.inputFile !== undefined) {
-        return `${path.basename(settings.inputFile)} (file)`;
-      }
-      return settings.inputDevice !== undefined && settings.inputDevice !== '' ? settings.inputDevice : 'system default microphone';
-    },
+    inputDevice: describeInputDevice,
   });
   const controller: Controller = {
     sidecar,
@@ -134,6 +86,7 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
     diagnostics,
     settingsDiagnostics,
     contextKeys,
+    followedChange: new FollowedChange(),
   };
   // Disposed in this order, after deactivate(): the log goes last so every part can still write to it.
   context.subscriptions.push(
@@ -150,7 +103,11 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
     log,
   );
 
-  sidecar.start().catch((error: unknown) => reportError('start', error));
+  // At window startup only a sidecar that needs no setup starts; the voice engine is set up on first use.
+  void sidecarPython
+    .ifReady()
+    .then((ready) => (ready === undefined ? undefined : sidecar?.start()))
+    .catch((error: unknown) => reportError('start', error));
   return { controller, statusBar, events, toolPolicy };
 }
 

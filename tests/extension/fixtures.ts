@@ -1,5 +1,5 @@
 // Sidecar notifications several extension tests feed in (unit tests and extension-host tests).
-import type { DeviceStateParams } from '../../extension/src/contract';
+import type { DeviceStateParams } from '../../extension/src/sidecar/contract';
 
 /** The chosen microphone went away mid-session; the default one took over. */
 export const MIC_GONE: DeviceStateParams = {

@@ -1,14 +1,12 @@
 """The local realtime engine's HTTP surface: the service's key and call endpoints, on loopback.
 
-Paths served (../shared/research/realtime-protocol.md §1-2):
-- Azure GA: ``POST /openai/v1/realtime/client_secrets``, ``POST /openai/v1/realtime/calls``
-- Azure preview: ``POST /openai/realtimeapi/sessions?api-version=…``, ``POST /v1/realtimertc?model=…``
-- OpenAI GA: ``POST /v1/realtime/client_secrets``, ``POST /v1/realtime/calls``
-- OpenAI beta: ``POST /v1/realtime/sessions``, ``POST /v1/realtime?model=…``
-- Control (tests only, loopback clients with the control token): ``GET /control/calls``,
-  ``POST /control/faults`` (see :class:`FaultSettings`), ``POST /control/actions``
-  (``{"closePeers": true}``, ``{"sendEvents": ["raw", ...]}``, and ``{"callTool": {"name": ...,
-  "arguments": {...}}}``: every live call answers with that function call, as a hostile model would)
+Paths served: Azure GA (``/openai/v1/realtime/client_secrets``, ``/openai/v1/realtime/calls``),
+Azure preview (``/openai/realtimeapi/sessions?api-version=…``, ``/v1/realtimertc?model=…``),
+OpenAI GA (``/v1/realtime/client_secrets``, ``/v1/realtime/calls``) and OpenAI beta
+(``/v1/realtime/sessions``, ``/v1/realtime?model=…``). The control API (tests only, loopback
+clients with the control token) is ``GET /control/calls``, ``POST /control/faults`` (see
+:class:`FaultSettings`) and ``POST /control/actions`` (``closePeers``, ``sendEvents``, and
+``callTool``: every live call answers with that function call, as a hostile model would).
 """
 
 from __future__ import annotations
@@ -269,7 +267,7 @@ class Engine:
         if (refusal := self.call_gate.refusal(self.calls.values(), webrtc=True)) is not None:
             return refusal
         config = SessionConfig().merge_wire(key.session, key.flavor)
-        conversation = Conversation(flavor, config, self.recognizers, self.session_limit_s)
+        conversation = Conversation(flavor, config, self.recognizers, self.session_limit_s, self.faults)
         call = WebRTCCall(new_id("rtc"), conversation, self.loopback, self.faults)
         try:
             with self.call_gate.answering():
@@ -310,7 +308,7 @@ class Engine:
         config = SessionConfig().merge_wire(session, flavor)
         call = WebSocketCall(
             new_id("ws"),
-            Conversation(flavor, config, self.recognizers, self.session_limit_s),
+            Conversation(flavor, config, self.recognizers, self.session_limit_s, self.faults),
             self.faults,
             self.limits.ws_idle_timeout_s,
             self.counters.ws_idle_timed_out,
@@ -400,6 +398,15 @@ class Engine:
             isinstance(tool, dict) and isinstance(tool.get("name"), str) and isinstance(tool.get("arguments"), dict)
         ):
             return error_response(400, "invalid_value", "callTool needs a name (string) and arguments (object).")
+        tools = body.get("callTools")
+        if tools is not None and not (
+            isinstance(tools, list)
+            and all(
+                isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("arguments"), dict)
+                for t in tools
+            )
+        ):
+            return error_response(400, "invalid_value", "callTools needs a list of {name, arguments}.")
         live = [call for call in self.calls.values() if not call.closed.is_set()]
         for raw in body.get("sendEvents") or []:
             for call in live:
@@ -407,6 +414,9 @@ class Engine:
         answer: dict[str, Any] = {"liveCalls": len(live)}
         if tool is not None:
             answer["callIds"] = [call.conversation.call_tool(tool["name"], tool["arguments"]) for call in live]
+        if tools is not None:
+            planned = [(str(t["name"]), dict(t["arguments"])) for t in tools]
+            answer["parallelCallIds"] = [call.conversation.call_tools(planned) for call in live]
         if body.get("closePeers"):
             for call in live:
                 await call.close()

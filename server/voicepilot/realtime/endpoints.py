@@ -1,4 +1,4 @@
-"""Where a profile's keys are minted and its calls are placed (../shared research: protocol §1-2).
+"""Where a profile's keys are minted and its calls are placed.
 
 A profile plus the connection settings resolve to one :class:`Endpoint`. Validation happens here,
 once: plain ``http`` only for loopback, host names that fit the profile, and a config error that
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
-from voicepilot.contract import ConnectionSettings, Profile
+from voicepilot.contract.models import ConnectionSettings, Profile
 from voicepilot.errors import config_error
 from voicepilot.realtime.session_config import Flavor
 

@@ -2,8 +2,8 @@
 
 The token is fetched with bounded timeouts: with no identity configured, azure-identity fails in
 about a second (the managed-identity probe), but once real credentials point at an unreachable
-authority it can hang for minutes unless told otherwise (../shared/research spike notes, §5).
-Tokens are cached until five minutes before they expire.
+authority it can hang for minutes unless told otherwise. Tokens are cached until five minutes
+before they expire.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voicepilot.errors import VoicePilotError, auth_error, network_error
+from voicepilot.logs import register_secret
 from voicepilot.realtime.endpoints import AuthStyle
-from voicepilot.redaction import register_secret
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)

@@ -3,9 +3,9 @@
 It owns the connection state machine, keeps an ephemeral key at hand (:class:`KeyService`), hands
 the conversation over to a fresh service session before the current one expires (make-before-
 break, switching the microphone while the user is quiet), notices a dead peer within seconds, and
-recovers with a strategy picked by the error's class. It turns service events into editor-level
-callbacks (transcripts, tool calls, states) through a :class:`SessionObserver`, and knows nothing
-of JSON-RPC or terminals.
+recovers with a strategy picked by the error's class. It reports transcripts, tool calls and
+states in its own types (:mod:`voicepilot.realtime.observer`) to a :class:`SessionObserver`, and
+knows nothing of the editor's contract, JSON-RPC or terminals.
 """
 
 from __future__ import annotations
@@ -18,20 +18,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import aiohttp
 import av
 
 from voicepilot.audio.tracks import FrameSource
-from voicepilot.contract import (
-    ConnectionStateName,
-    ConnectionStateParams,
-    DiagnosticsParams,
-    Role,
-    RunToolParams,
-    TranscriptParams,
-)
 from voicepilot.errors import ErrorKind, VoicePilotError, media_error, network_error, protocol_error
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.connection import Connection, seconds_until
@@ -39,6 +31,17 @@ from voicepilot.realtime.endpoints import Endpoint
 from voicepilot.realtime.http import client_session
 from voicepilot.realtime.key_service import Backoff, KeyService
 from voicepilot.realtime.keys import Credential, EphemeralKey, mint_ephemeral_key
+from voicepilot.realtime.observer import (
+    ConnectionState,
+    LifecycleEvent,
+    Notice,
+    Role,
+    SessionObserver,
+    StateChange,
+    ToolCall,
+    Transcript,
+)
+from voicepilot.realtime.responses import failure_of
 from voicepilot.realtime.router import MicRouter
 from voicepilot.realtime.session_config import SessionConfig
 from voicepilot.realtime.webrtc import WebRTCTransport
@@ -47,7 +50,7 @@ from voicepilot.tasks import TaskGroup, Ticker
 log = logging.getLogger(__name__)
 
 # Which state may follow which. Anything else is a bug in the manager, not a user error.
-_TRANSITIONS: dict[ConnectionStateName, frozenset[ConnectionStateName]] = {
+_TRANSITIONS: dict[ConnectionState, frozenset[ConnectionState]] = {
     "idle": frozenset({"authenticating", "closed"}),
     "authenticating": frozenset({"connecting", "failed", "closed"}),
     "connecting": frozenset({"connected", "reconnecting", "failed", "closed"}),
@@ -81,24 +84,6 @@ class SessionOptions:
     transport: Literal["auto", "webrtc", "websocket"] = "auto"
 
 
-@dataclass(frozen=True)
-class LifecycleEvent:
-    kind: Literal["key_renewed", "handover", "reconnected"]
-    fields: dict[str, float]
-
-
-class SessionObserver(Protocol):
-    def on_state(self, change: ConnectionStateParams) -> None: ...
-
-    def on_transcript(self, transcript: TranscriptParams) -> None: ...
-
-    def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None: ...
-
-    def on_lifecycle(self, event: LifecycleEvent) -> None: ...
-
-    async def run_tool(self, call: RunToolParams) -> str: ...
-
-
 class RealtimeSession:
     def __init__(
         self,
@@ -109,7 +94,12 @@ class RealtimeSession:
         observer: SessionObserver,
         source: FrameSource | None = None,
         options: SessionOptions | None = None,
+        *,
+        on_event: Callable[[ev.Event], None] | None = None,
+        on_remote_frame: Callable[[av.AudioFrame], None] | None = None,
     ) -> None:
+        """``on_event`` is told every service event, ``on_remote_frame`` is given the audio to play
+        (the conversation's audio); both are called on the loop and must not raise."""
         self.session_id = session_id
         self.endpoint = endpoint
         self.config = config
@@ -117,11 +107,14 @@ class RealtimeSession:
         self._credential = credential
         self._observer = observer
         self.router = MicRouter(source, on_switched=self._on_switched)
-        self.state: ConnectionStateName = "idle"
+        self.state: ConnectionState = "idle"
         self.counters: dict[str, int] = {
             "events": 0,
             "protocol_errors": 0,
             "unknown_events": 0,
+            "unknown_fields": 0,
+            "refused_responses": 0,
+            "failed_responses": 0,
             "service_errors": 0,
             "handovers": 0,
             "reconnects": 0,
@@ -146,10 +139,8 @@ class RealtimeSession:
         self.ended = asyncio.Event()
         self.quiet = asyncio.Event()
         self.quiet.set()
-        # Hooks for the audio layer (voicepilot.audio.voice): every service event, and the remote
-        # audio to play. Called on the loop; they must not raise.
-        self.on_event: Callable[[ev.Event], None] | None = None
-        self.on_remote_frame: Callable[[av.AudioFrame], None] | None = None
+        self._on_event = on_event
+        self._play = on_remote_frame
 
     @property
     def source(self) -> FrameSource | None:
@@ -210,10 +201,10 @@ class RealtimeSession:
         self.failure = error
         await self._close_connections()
         if self.state not in ("failed", "closed"):
-            self._set_state("failed", error.describe(), error.kind.value)
+            self._set_state("failed", error.describe(), error.kind)
         self.ended.set()
 
-    def _set_state(self, state: ConnectionStateName, reason: str | None = None, kind: str | None = None) -> None:
+    def _set_state(self, state: ConnectionState, reason: str | None = None, kind: ErrorKind | None = None) -> None:
         previous = self.state
         if state == previous:
             return
@@ -221,15 +212,7 @@ class RealtimeSession:
             raise RuntimeError(f"invalid connection state transition {previous} -> {state}")
         self.state = state
         log.info("session %s: %s -> %s%s", self.session_id, previous, state, f" ({reason})" if reason else "")
-        self._observer.on_state(
-            ConnectionStateParams(
-                state=state,
-                previous=previous,
-                reason=reason,
-                error_kind=kind,  # type: ignore[arg-type]
-                session_id=self.session_id,
-            )
-        )
+        self._observer.on_state(StateChange(state, previous, self.session_id, reason, kind))
 
     # ------------------------------------------------------------------ connections
 
@@ -255,11 +238,11 @@ class RealtimeSession:
             if not websocket and self.options.transport == "auto" and exc.code == "ice_failed":
                 self._websocket_only = True
                 log.warning("WebRTC could not connect (%s); falling back to the WebSocket transport", exc.message)
-                self._observer.on_diagnostics(
-                    DiagnosticsParams(
-                        session_id=self.session_id,
-                        message="WebRTC could not connect (is UDP blocked?); using the WebSocket transport instead.",
-                        error_kind="network",
+                self._observer.on_notice(
+                    Notice(
+                        self.session_id,
+                        "WebRTC could not connect (is UDP blocked?); using the WebSocket transport instead.",
+                        ErrorKind.NETWORK,
                     )
                 )
                 return await self._open_connection(key)
@@ -418,7 +401,7 @@ class RealtimeSession:
         self.active = None
         if failed is not None:
             await failed.close()
-        self._set_state("reconnecting", problem.message, problem.kind.value)
+        self._set_state("reconnecting", problem.message, problem.kind)
         assert self.keys is not None
         backoff = self.options.backoff
         auth_retried = False
@@ -501,11 +484,11 @@ class RealtimeSession:
 
     def _on_remote_frame(self, connection: Connection, frame: av.AudioFrame) -> None:
         # One voice at a time: during a handover the old session may still be finishing its reply.
-        if self.on_remote_frame is None:
+        if self._play is None:
             return
         speaking = [c for c in [self.active, *self._draining] if c is not None and c.turns.audio_playing]
         if (connection in speaking) if speaking else connection is self.active:
-            self.on_remote_frame(frame)
+            self._play(frame)
 
     def _require_active(self) -> Connection:
         if self.active is None:
@@ -523,9 +506,11 @@ class RealtimeSession:
             self.counters["protocol_errors"] += 1
             log.warning("ignored a malformed event: %s", exc.message)
             return
+        if not isinstance(event, ev.UnknownEvent) and event.model_extra:
+            self.counters["unknown_fields"] += len(event.model_extra)
         self._dispatch(connection, event)
-        if self.on_event is not None:
-            self.on_event(event)
+        if self._on_event is not None:
+            self._on_event(event)
         self._update_quiet()
 
     def _update_quiet(self) -> None:
@@ -563,7 +548,11 @@ class RealtimeSession:
                 self._user_text.pop(item_id, None)
                 self._transcript("user", item_id, transcript.strip(), final=True)
             case ev.ResponseCreated(response=response):
-                turns.on_response_created(response.id)
+                turns.on_response_created(response)
+            case ev.OutputItemAdded(item=item):
+                turns.responses.note_item(item)
+            case ev.OutputItemDone(response_id=response_id, item=item):
+                self._start_completed_call(connection, response_id, item)
             case ev.AudioTranscriptDelta(item_id=item_id, delta=delta) | ev.TextDelta(item_id=item_id, delta=delta):
                 text = self._assistant_text.get(item_id, "") + delta
                 self._assistant_text[item_id] = text
@@ -572,19 +561,10 @@ class RealtimeSession:
                 self._assistant_text.pop(item_id, None)
                 self._transcript("assistant", item_id, text, final=True)
             case ev.FunctionCallArgumentsDone():
-                self._start_tool_call(connection, event.call_id, event.name, event.arguments)
+                name = turns.responses.name_of(event.item_id, event.call_id, event.name)
+                self._start_tool_call(connection, event.call_id, name, event.arguments, event.response_id)
             case ev.ResponseDone(response=response):
-                if turns.active_response == response.id:
-                    turns.active_response = None
-                # A function call can also arrive only as an output item of response.done.
-                for item in response.output:
-                    if item.get("type") == "function_call" and item.get("call_id"):
-                        self._start_tool_call(
-                            connection,
-                            str(item["call_id"]),
-                            str(item.get("name", "")),
-                            str(item.get("arguments", "{}")),
-                        )
+                self._on_response_done(connection, response)
             case ev.OutputAudioBufferStarted():
                 turns.audio_playing = True
             case ev.OutputAudioBufferStopped() | ev.OutputAudioBufferCleared():
@@ -599,11 +579,14 @@ class RealtimeSession:
     def _transcript(self, role: Role, item_id: str, text: str, final: bool) -> None:
         if final and text:
             self._history.append((role, text[:HISTORY_CHARS]))
-        self._observer.on_transcript(
-            TranscriptParams(role=role, item_id=item_id, text=text, final=final, session_id=self.session_id)
-        )
+        self._observer.on_transcript(Transcript(role, item_id, text, final, self.session_id))
 
     def _on_service_error(self, connection: Connection, error: ev.ErrorDetail) -> None:
+        if connection.turns.on_error(error) and error.code in BENIGN_ERROR_CODES:
+            # An own response.create the service refused: it goes again after the next response.done.
+            self.counters["refused_responses"] += 1
+            log.info("response.create refused (%s); retrying after the active response", error.code)
+            return
         if error.code in BENIGN_ERROR_CODES:
             return
         if error.code == "session_expired":
@@ -611,18 +594,41 @@ class RealtimeSession:
             return
         self.counters["service_errors"] += 1
         log.warning("service error %s: %s", error.code, error.message)
-        self._observer.on_diagnostics(
-            DiagnosticsParams(
-                session_id=self.session_id, message=f"The service reported: {error.message}", error_kind="protocol"
-            )
-        )
+        self._observer.on_notice(Notice(self.session_id, f"The service reported: {error.message}", ErrorKind.PROTOCOL))
+
+    def _on_response_done(self, connection: Connection, response: ev.ResponseInfo) -> None:
+        if response.status not in ("cancelled", "failed"):
+            # A function call can also arrive only as an output item of response.done.
+            for item in response.output:
+                self._start_completed_call(connection, response.id, item)
+        follow_up = connection.turns.responses.on_response_done(response)
+        if follow_up is not None:
+            self._send_request(connection, follow_up)
+        failure = failure_of(response)
+        if failure is not None:
+            self.counters["failed_responses"] += 1
+            log.warning("response %s ended %s: %s", response.id, response.status, failure.message)
+            self._observer.on_notice(Notice(self.session_id, failure.describe(), failure.kind))
 
     # ------------------------------------------------------------------ tools
 
-    def _start_tool_call(self, connection: Connection, call_id: str, name: str, arguments: str) -> None:
+    def _start_completed_call(self, connection: Connection, response_id: str, item: dict[str, Any]) -> None:
+        """A call from a completed function_call item, when its arguments event never came."""
+        call_id = item.get("call_id")
+        if item.get("type") != "function_call" or not isinstance(call_id, str) or not call_id:
+            return
+        if item.get("status", "completed") != "completed":
+            return
+        name = connection.turns.responses.name_of(item.get("id"), call_id, item.get("name"))
+        self._start_tool_call(connection, call_id, name, str(item.get("arguments") or "{}"), response_id)
+
+    def _start_tool_call(
+        self, connection: Connection, call_id: str, name: str, arguments: str, response_id: str | None = None
+    ) -> None:
         if call_id in self._handled_calls:
             return
         self._handled_calls.add(call_id)
+        connection.turns.responses.add_call(call_id, response_id)
         connection.turns.tools_in_flight += 1
         self._tasks.spawn(self._run_tool(connection, call_id, name, arguments))
 
@@ -634,11 +640,14 @@ class RealtimeSession:
                 ev.ConversationItemCreate(item={"type": "function_call_output", "call_id": call_id, "output": output}),
                 self.beta,
             )
-            self._request_response(connection)
         except VoicePilotError as exc:
             log.warning("could not return the result of %s: %s", name, exc.message)
         finally:
             connection.turns.tools_in_flight -= 1
+            # The reply to the outputs waits for the response that carried the calls to be done.
+            follow_up = connection.turns.responses.output_sent(call_id)
+            if follow_up is not None:
+                self._send_request(connection, follow_up)
             self._update_quiet()
 
     async def _tool_output(self, call_id: str, name: str, raw_arguments: str) -> str:
@@ -650,17 +659,25 @@ class RealtimeSession:
             self.counters["protocol_errors"] += 1
             return json.dumps({"ok": False, "error": f"invalid arguments: {exc}"})
         try:
-            return await self._observer.run_tool(
-                RunToolParams(call_id=call_id, name=name, arguments=arguments, session_id=self.session_id)
-            )
+            return await self._observer.run_tool(ToolCall(call_id, name, self.session_id, arguments))
         except Exception as exc:  # the editor failed: tell the model rather than hang the turn
             log.warning("tool %s failed: %s", name, exc)
             return json.dumps({"ok": False, "error": str(exc) or exc.__class__.__name__})
 
     def _request_response(self, connection: Connection) -> None:
-        connection.turns.own_response_requests += 1
+        request = connection.turns.responses.request()
+        if request is not None:
+            self._send_request(connection, request, raise_errors=True)
         self._update_quiet()
-        connection.send(ev.ResponseCreate(), self.beta)
+
+    def _send_request(self, connection: Connection, request: ev.ResponseCreate, raise_errors: bool = False) -> None:
+        try:
+            connection.send(request, self.beta)
+        except VoicePilotError as exc:
+            connection.turns.responses.forget(request)
+            if raise_errors:
+                raise
+            log.warning("could not ask for a response: %s", exc.message)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -680,6 +697,7 @@ class RealtimeSession:
         active = self.active
         if active is not None:
             stats["framesReceived"] = float(active.transport.frames_received)
+            stats["ownResponseRequests"] = float(active.turns.own_response_requests)
             stats.update(active.track.stats())
             deadline = self._deadline_of(active)
             if deadline is not None:

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { ConnectionState } from '../../../extension/src/contract';
+import type { ConnectionState } from '../../../extension/src/sidecar/contract';
 import { ContextKeys } from '../../../extension/src/ids';
 import { MIC_BACK, MIC_GONE } from '../fixtures';
 import { voicePilot } from './api';

@@ -10,7 +10,7 @@ import {
   parseToolPath,
   secretReason,
   type Resolver,
-} from '../../../extension/src/confinement';
+} from '../../../extension/src/tools/confinement';
 
 describe('parseToolPath', () => {
   const posix = (raw: string) => parseToolPath(raw, path.posix);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeStat, LiveSession } from '../../../extension/src/liveSession';
+import { describeStat, LiveSession } from '../../../extension/src/conversation/liveSession';
 import { MIC_BACK, MIC_GONE, SPEAKER_PAUSED } from '../fixtures';
 
 const FLAGS = { muted: false, pushToTalk: false, dictating: false };

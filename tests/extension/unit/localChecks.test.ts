@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { localChecks, type LocalCheckInput } from '../../../extension/src/localChecks';
+import { localChecks, type LocalCheckInput } from '../../../extension/src/commands/localChecks';
 
 const MIC = { name: 'USB mic', description: '', hostApi: 'ALSA', channels: 1, sampleRate: 48000, isDefault: true };
 const BASE: LocalCheckInput = {

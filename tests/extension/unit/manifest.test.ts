@@ -4,11 +4,11 @@ import { describe, it } from 'node:test';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import manifest from '../../../package.json';
-import { CONNECTION_STATES } from '../../../extension/src/contract';
+import { CONNECTION_STATES } from '../../../extension/src/sidecar/contract';
 import { Commands, EXTENSION_ID, USER_ONLY_SETTINGS, Views } from '../../../extension/src/ids';
 
 const root = path.join(__dirname, '..', '..');
-import { isConversationActive } from '../../../extension/src/presentation';
+import { isConversationActive } from '../../../extension/src/conversation/activity';
 
 /** Evaluates the two forms of `when` clause the manifest uses against a value of voicepilot.state. */
 function enabled(clause: string, state: string): boolean {

@@ -5,7 +5,7 @@ import {
   resolveExecutableSetting,
   resolveFileSetting,
   type PathContext,
-} from '../../../extension/src/paths';
+} from '../../../extension/src/settings/paths';
 
 const withFolder: PathContext = { workspaceFolder: '/work/project', homeDir: '/home/dev' };
 const noFolder: PathContext = { workspaceFolder: undefined, homeDir: '/home/dev' };

@@ -5,8 +5,9 @@ import {
   type ConnectionState,
   type ConnectionStateParams,
   type DeviceStateParams,
-} from '../../../extension/src/contract';
+} from '../../../extension/src/sidecar/contract';
 import { Commands } from '../../../extension/src/ids';
+import { QUIET_ACTIVITY as QUIET, type ConversationActivity, type ErrorKind } from '../../../extension/src/conversation/activity';
 import { MIC_BACK, MIC_GONE, SPEAKER_PAUSED } from '../fixtures';
 import {
   describeDevices,
@@ -20,25 +21,15 @@ import {
   formatDuration,
   SHORT_STATES,
   shortStateOf,
-  type ConversationActivity,
-  type ErrorKind,
   type ShortState,
   type StatusView,
-} from '../../../extension/src/presentation';
+} from '../../../extension/src/views/presentation';
 
 const ERROR_KINDS: ErrorKind[] = ['auth', 'quota', 'network', 'media', 'device', 'protocol', 'config'];
 
 function status(state: ConnectionState, extra: Partial<ConnectionStateParams> = {}): ConnectionStateParams {
   return { state, previous: 'idle', ...extra };
 }
-
-const QUIET: ConversationActivity = {
-  assistantSpeaking: false,
-  awaitingReply: false,
-  muted: false,
-  pushToTalk: false,
-  dictating: false,
-};
 
 /** The status bar of a running sidecar in `state`. */
 function view(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactSecrets } from '../../../extension/src/redact';
+import { redactSecrets } from '../../../extension/src/sidecar/redact';
 
 describe('redactSecrets', () => {
   it('hides the key in a verbose trace of voicepilot/setCredentials', () => {

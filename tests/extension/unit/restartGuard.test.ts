@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RestartGuard, type Clock, type RestartGuardOptions } from '../../../extension/src/restartGuard';
+import { RestartGuard, type Clock, type RestartGuardOptions } from '../../../extension/src/sidecar/restartGuard';
 
 /** A clock whose time moves only when a test says so. */
 class FakeClock implements Clock {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EDITOR_TOOLS } from '../../../extension/src/contract';
-import { buildStartSessionParams, type ConversationSettings } from '../../../extension/src/sessionParams';
+import { EDITOR_TOOLS } from '../../../extension/src/sidecar/contract';
+import { buildStartSessionParams, type ConversationSettings } from '../../../extension/src/sidecar/sessionParams';
 
 const DEFAULTS: ConversationSettings = {
   profile: 'local',

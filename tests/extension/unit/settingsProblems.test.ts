@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_ALLOWED_REGIONS, findSettingsProblems } from '../../../extension/src/settingsProblems';
+import { DEFAULT_ALLOWED_REGIONS, findSettingsProblems } from '../../../extension/src/settings/problems';
 
 const EFFECTIVE = { profile: 'azure', allowedRegions: DEFAULT_ALLOWED_REGIONS };
 const FILE = `{

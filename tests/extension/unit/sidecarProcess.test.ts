@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { sidecarProcess } from '../../../extension/src/sidecarProcess';
+import { sidecarProcess } from '../../../extension/src/sidecar/process';
 
 describe('sidecarProcess', () => {
   const extension = '/opt/ext/voicepilot';

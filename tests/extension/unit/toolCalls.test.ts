@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { EDITOR_TOOLS } from '../../../extension/src/contract';
+import { EDITOR_TOOLS } from '../../../extension/src/sidecar/contract';
 import {
   MAX_LIST_ITEMS,
   MAX_STRING_CHARACTERS,
@@ -14,7 +14,7 @@ import {
   toolOutput,
   type ParsedToolCall,
   type ToolCall,
-} from '../../../extension/src/toolCalls';
+} from '../../../extension/src/tools/toolCalls';
 
 function errorOf(parsed: ParsedToolCall): string {
   assert.equal(parsed.ok, false, `expected a refusal, got ${JSON.stringify(parsed)}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TranscriptModel } from '../../../extension/src/transcriptModel';
+import { TranscriptModel } from '../../../extension/src/conversation/transcriptModel';
 
 describe('TranscriptModel', () => {
   it('grows a turn as its deltas arrive and keeps the time of its first words', () => {

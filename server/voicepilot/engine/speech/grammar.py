@@ -1,18 +1,11 @@
 """A spoken-command grammar built from the function tools a session declares.
 
 Each tool becomes one phrase: the words of its name ("go_to_line" -> "go to line"), then one
-spoken slot per required parameter, in the order ``required`` lists them:
-
-* ``integer`` / ``number``: a spoken number from zero to nine hundred ninety-nine
-  ("forty two" -> 42), checked against ``minimum`` / ``maximum`` when parsed;
-* ``string`` with ``enum`` (or else ``examples``, standard JSON Schema): one of those values,
-  spoken with symbols and digits as words ("main.py" -> "main dot py") and mapped back to the
-  value exactly.
-
-A tool whose name or required parameters cannot be expressed this way (free text without
-examples, booleans, objects, unpronounceable words...) is left out and listed in
-``skipped_tools``. Optional parameters are never spoken. Every phrase may start with "please",
-and a phrase ending in "all" may name its object ("save all files").
+spoken slot per required parameter: a number from zero to nine hundred ninety-nine, or one of the
+``enum`` (else ``examples``) strings spoken as words ("main.py" -> "main dot py"). Optional
+parameters are never spoken; a tool that cannot be said this way is listed in ``skipped_tools``.
+Every phrase may start with "please", and one ending in "all" may name its object ("save all
+files"). docs/engine.md describes the recogniser as a whole.
 """
 
 from __future__ import annotations

@@ -1,26 +1,11 @@
 """Offline speech recognition: the session's tools as a command grammar, a generic model for the rest.
 
-One pocketsphinx ``Decoder`` holds two searches over the same acoustic model: a JSGF grammar of
-the declared tools (see :mod:`.grammar`) and the bundled generic English language model.
-Switching between them costs under a microsecond, while a second decoder would load the
-acoustic model twice.
-
-Each utterance is decoded with the grammar first (30-70 ms for a short command on 2 cores).
-The grammar maps any speech onto *some* command, so its result is accepted only when it parses
-as a whole command and every word matched the audio well; otherwise the utterance is decoded
-again with the language model (0.3-0.7 s) and returned as free text with no tool call. The
-generic model is much less accurate (the research notes measured about 33% word error on flite
-speech, 80% on espeak), so free text is for show, not for assertions.
-
-Confidence of a grammar match is the acoustic fit of its worst word. pocketsphinx normalises
-each frame's acoustic scores to the best-scoring senone, so a word's score per frame is a log
-likelihood ratio against the best unconstrained match. Measured on flite's four voices (16
-commands and 14 other sentences each): every correctly recognised command scored -0.7 to -3.9
-nats per frame and was accepted, the one misrecognised command scored -6.4 and was rejected,
-and of the 26 other sentences the grammar forced onto a whole command, 25 scored below -4.9 and
-were rejected ("create a new terminal" heard as "save all" at -3.3 got through).
-``confidence`` maps the worst word's score logistically so that -4.5 nats per frame gives 0.5,
-the acceptance threshold. Real microphones were not measured.
+One pocketsphinx ``Decoder`` holds two searches over one acoustic model: a JSGF grammar of the
+declared tools (see :mod:`.grammar`) and the generic English language model. Each utterance is
+decoded with the grammar first; its result is accepted only when it parses as a whole command and
+its worst word's acoustic score clears the threshold (``confidence`` 0.5), otherwise the language
+model decodes it again as free text with no tool call. docs/engine.md has the measurements behind
+the threshold and the accuracy of each search.
 """
 
 from __future__ import annotations

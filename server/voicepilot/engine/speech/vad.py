@@ -1,22 +1,11 @@
 """Server-side voice activity detection with the service's ``server_vad`` parameters.
 
-Speech is decided per 10 ms frame from its loudness. A frame's speech probability is a logistic
-function of its RMS level in dBFS, centred on -45 dBFS with a 4 dB slope:
-
-    p = 1 / (1 + exp(-(level_dbfs + 45) / 4))
-
-and the frame counts as speech when ``p >= threshold``. So the default 0.5 means "louder than
--45 dBFS" (speech near a microphone is typically -35 to -15 dBFS, a quiet room -60 to -50), 0.9
-means louder than about -36 dBFS and 0.1 louder than about -54 dBFS: a higher threshold is less
-sensitive, as in the service.
-
-An utterance starts once 100 ms of speech frames have been heard with no quiet gap longer than
-50 ms (so a click or a 50 ms blip is ignored), and ends after ``silence_duration_ms`` without
-speech. Its audio begins ``prefix_padding_ms`` before the first speech frame and ends 200 ms
-after the last one, which keeps word endings quieter than the threshold (a final "s" or "t").
-Positions are counted in the input stream since the VAD was created, as the service reports
-them: ``audio_start_ms`` is where the utterance's audio (with its padding) begins and
-``audio_end_ms`` is where the silence that ended it was complete.
+A 10 ms frame's speech probability is a logistic of its RMS level, centred on -45 dBFS with a
+4 dB slope, so ``threshold`` 0.5 means louder than -45 dBFS and a higher one is less sensitive.
+An utterance starts after 100 ms of speech (gaps of 50 ms or less bridged) and ends after
+``silence_duration_ms`` without it; its audio runs from ``prefix_padding_ms`` before the first
+speech frame to 200 ms after the last. Positions count from the VAD's creation, as the service
+reports ``audio_start_ms`` and ``audio_end_ms``.
 """
 
 from __future__ import annotations

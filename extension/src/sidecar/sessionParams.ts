@@ -1,0 +1,133 @@
+// The voicepilot/startSession request built from the user's settings. Pure:
+// ../settings/settings.ts reads them from VS Code; this module is unit-tested.
+import { EDITOR_TOOLS, type ConnectionSettings, type StartSessionParams, type VadSettings } from './contract';
+
+export type Transport = NonNullable<ConnectionSettings['transport']>;
+export type AuthMode = NonNullable<ConnectionSettings['auth']>;
+export type ApiFlavor = NonNullable<ConnectionSettings['apiFlavor']>;
+export type TurnTaking = NonNullable<StartSessionParams['turnTaking']>;
+
+/** The `voicepilot.*` settings a conversation uses, trimmed, paths resolved. */
+export interface ConversationSettings {
+  readonly profile: StartSessionParams['profile'];
+  readonly azureEndpoint: string;
+  readonly azureDeployment: string;
+  readonly azureApiVersion: string;
+  readonly azureApiFlavor?: ApiFlavor;
+  readonly azureRegion?: string;
+  readonly azureAuth?: AuthMode;
+  /** Empty: the sidecar's default allowlist. */
+  readonly allowedRegions?: readonly string[];
+  readonly voice: string;
+  readonly instructions: string;
+  /** `voicepilot.input.file` as an absolute path; undefined means the microphone. */
+  readonly inputFile: string | undefined;
+  /** The longest input file played (seconds); undefined or 0: the sidecar's default (600). */
+  readonly maxFileSeconds?: number;
+  /** Empty: the system's default device. */
+  readonly inputDevice?: string;
+  readonly outputDevice?: string;
+  readonly turnTaking?: TurnTaking;
+  readonly bargeIn?: boolean;
+  /** With barge-in, take the assistant's voice out of the microphone (default true: the sidecar's default). */
+  readonly echoCancellation?: boolean;
+  /** Server VAD parameters (used in VAD mode only). */
+  readonly vad?: VadSettings;
+  /** 0 or undefined: the sidecar's default. */
+  readonly renewIntervalS?: number;
+  readonly maxSessionS?: number;
+  readonly transport?: Transport;
+}
+
+/** Dictation: the final user text goes in at the cursor; the assistant neither acts nor speaks. */
+export const DICTATION_INSTRUCTIONS =
+  'You are a dictation service. Do not answer, do not call tools: the user dictates text, and only the transcript is used.';
+
+/**
+ * Empty settings are left out so the sidecar's profile defaults apply, and the Azure settings are
+ * sent only with the Azure profile, where they mean something.
+ */
+export function buildStartSessionParams(
+  settings: ConversationSettings,
+  mode: NonNullable<StartSessionParams['mode']> = 'conversation',
+): StartSessionParams {
+  const connection: ConnectionSettings = {};
+  if (settings.profile === 'azure') {
+    setIfNotEmpty(connection, 'endpoint', settings.azureEndpoint);
+    setIfNotEmpty(connection, 'deployment', settings.azureDeployment);
+    setIfNotEmpty(connection, 'apiVersion', settings.azureApiVersion);
+    setIfNotEmpty(connection, 'region', settings.azureRegion ?? '');
+    if (settings.azureApiFlavor !== undefined && settings.azureApiFlavor !== 'ga') {
+      connection.apiFlavor = settings.azureApiFlavor;
+    }
+    if (settings.azureAuth === 'entra') {
+      connection.auth = 'entra';
+    }
+    const regions = (settings.allowedRegions ?? []).map((region) => region.trim()).filter((region) => region !== '');
+    if (regions.length > 0) {
+      connection.allowedRegions = regions;
+    }
+  }
+  setIfNotEmpty(connection, 'voice', settings.voice);
+  if (mode === 'dictation') {
+    connection.instructions = DICTATION_INSTRUCTIONS;
+  } else {
+    setIfNotEmpty(connection, 'instructions', settings.instructions);
+  }
+  if (settings.renewIntervalS !== undefined && settings.renewIntervalS > 0) {
+    connection.renewIntervalS = settings.renewIntervalS;
+  }
+  if (settings.maxSessionS !== undefined && settings.maxSessionS > 0) {
+    connection.maxSessionS = settings.maxSessionS;
+  }
+  if (settings.transport !== undefined && settings.transport !== 'auto') {
+    connection.transport = settings.transport;
+  }
+  const inputDevice = settings.inputDevice?.trim() ?? '';
+  const outputDevice = settings.outputDevice?.trim() ?? '';
+  const params: StartSessionParams = {
+    profile: settings.profile,
+    input:
+      settings.inputFile !== undefined
+        ? {
+            kind: 'file',
+            path: settings.inputFile,
+            ...(settings.maxFileSeconds !== undefined && settings.maxFileSeconds > 0
+              ? { maxSeconds: settings.maxFileSeconds }
+              : {}),
+          }
+        : inputDevice === ''
+          ? { kind: 'device' }
+          : { kind: 'device', name: inputDevice },
+    tools: mode === 'dictation' ? [] : [...EDITOR_TOOLS],
+    ...(Object.keys(connection).length > 0 ? { connection } : {}),
+  };
+  if (mode === 'dictation') {
+    params.mode = 'dictation';
+    params.output = { kind: 'none' };
+  } else if (outputDevice !== '') {
+    params.output = { kind: 'device', name: outputDevice };
+  }
+  if (settings.turnTaking === 'pushToTalk') {
+    params.turnTaking = 'pushToTalk';
+  } else if (settings.vad !== undefined) {
+    params.vad = { ...settings.vad };
+  }
+  if (settings.bargeIn === true) {
+    params.bargeIn = true;
+  }
+  if (settings.echoCancellation === false) {
+    params.echoCancellation = false;
+  }
+  return params;
+}
+
+function setIfNotEmpty(
+  connection: ConnectionSettings,
+  key: 'endpoint' | 'deployment' | 'apiVersion' | 'voice' | 'instructions' | 'region',
+  value: string,
+): void {
+  if (value.trim() !== '') {
+    connection[key] = value.trim();
+  }
+}
