@@ -184,6 +184,8 @@ export interface DiagnosticsParams {
   message?: string;
   errorKind?: "auth" | "quota" | "network" | "media" | "device" | "protocol" | "config";
   stats?: Record<string, number>;
+  aiortcHooks?: string;
+  pyaecHooks?: string;
 }
 
 export interface RunToolParams {

@@ -1,15 +1,11 @@
 """The microphone: a PortAudio input stream as a :class:`~voicepilot.audio.tracks.FrameSource`.
 
-PortAudio calls back on its own thread with 10 ms blocks at the device's native rate. The
-callback only copies the block into a small bounded queue (full: the oldest block is dropped and
-counted) and, once a frame's worth has arrived and none is pending, schedules one wake-up on the
-event loop. On the loop the blocks
-are resampled to 48 kHz and cut into 960-sample frames for the paced track.
-
-The device's clock paces the track (``clock``/``wait_frame``): each frame is sent as soon as it is
-cut, so the queue normally stays empty. It still bounds what a stalled loop leaves behind: when the
-queue stays deeper than ``target_frames`` for a second (the track is on its timer, as after a
-device stall, and the device runs slightly fast), the oldest frame is dropped (``frames_trimmed``).
+PortAudio's callback copies each 10 ms block into a small bounded queue (full: the oldest is dropped,
+counted) and, once a frame's worth has arrived, schedules one wake-up of the loop, where blocks are
+resampled to 48 kHz and cut into 960-sample frames. The device's clock paces the track
+(``clock``/``wait_frame``), so the queue normally stays empty; when it stays deeper than
+``target_frames`` for a second (the track on its timer, the device slightly fast), the oldest frame is
+dropped (``frames_trimmed``).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from voicepilot.audio.frames import FRAME_MS, Pcm
 from voicepilot.audio.playback import Speaker
 from voicepilot.audio.tracks import FrameClock, FrameSource, device_clock
 from voicepilot.errors import ErrorKind, VoicePilotError
-from voicepilot.tasks import TIMEOUT_ERRORS, sleep_on_grid
+from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +305,7 @@ class VoiceAudio:
     async def _supervise(self) -> None:
         while True:
             # Levels and the devices' health at each tick, on the grid the session's watchdog shares.
-            await sleep_on_grid(LEVEL_INTERVAL_S)
+            await asyncio.sleep(LEVEL_INTERVAL_S)
             self._report_levels()
             await self._check_devices(time.monotonic())
 

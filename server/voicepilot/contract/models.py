@@ -270,6 +270,10 @@ class DiagnosticsParams(WireModel):
     message: str | None = None
     error_kind: ErrorKindName | None = None
     stats: dict[str, float] = Field(default_factory=dict)
+    # The fences around library internals: "active", or "fallback: <reason>" when the library's stock
+    # (slower) behaviour is in use (audio/aiortc_hooks.py, audio/pyaec_hooks.py). Omitted when unused.
+    aiortc_hooks: str | None = None
+    pyaec_hooks: str | None = None
 
 
 class RunToolParams(WireModel):

@@ -43,7 +43,7 @@ from voicepilot.realtime.session import RealtimeSession
 from voicepilot.sidecar.probe import connection_checks, probe_connection
 from voicepilot.sidecar.protocol import raw_params_converter
 from voicepilot.sidecar.runtime import describe_runtime, runtime_counts
-from voicepilot.tasks import TaskGroup, sleep_on_grid
+from voicepilot.tasks import TaskGroup, Ticker
 
 log = logging.getLogger(__name__)
 
@@ -224,8 +224,9 @@ class VoicePilotServer(LanguageServer):
             self._runs.pop(session.session_id, None)
 
     async def _push_stats(self, session: RealtimeSession) -> None:
+        ticker = Ticker(STATS_INTERVAL_S)
         while session.state not in ("closed", "failed"):
-            await sleep_on_grid(STATS_INTERVAL_S)
+            await ticker.tick()
             try:
                 stats = await session.stats()
             except Exception:  # stats are best effort: never let them end the loop
@@ -234,7 +235,14 @@ class VoicePilotServer(LanguageServer):
             audio = self.audio.get(session.session_id)
             if audio is not None:
                 stats.update(audio.stats())
-            self.notify(contract.DIAGNOSTICS, DiagnosticsParams(session_id=session.session_id, stats=stats))
+            echo = audio.audio.echo if audio is not None else None
+            diagnostics = DiagnosticsParams(
+                session_id=session.session_id,
+                stats=stats,
+                aiortc_hooks=session.aiortc_hooks(),
+                pyaec_hooks=echo.hooks if echo is not None else None,
+            )
+            self.notify(contract.DIAGNOSTICS, diagnostics)
 
     async def end_session(self, params: contract.EndSessionParams) -> contract.EndSessionResult:
         async with self._one_at_a_time:

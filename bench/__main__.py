@@ -1,4 +1,5 @@
-"""``python -m tests.bench [--quick] [--json PATH]``: run every benchmark, print one table.
+"""``python -m bench [--quick] [--json PATH] [--markdown] [--from-json PATH]``: run every benchmark
+(or read a saved run), print one table (Markdown with ``--markdown``, as in docs/benchmarks.md).
 
 ``scripts/bench`` sets the machine up first and then runs this.
 """
@@ -22,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.bench import probe, reference_call, sidecar_runs
-from tests.bench.signals import probe_recording
-from tests.bench.stats import percentile
+from bench import probe, reference_call, sidecar_runs
+from bench.report import Values, markdown_table, text_table
+from bench.signals import probe_recording
+from bench.stats import percentile
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
 from tests.integration.spoken import SAMPLES
@@ -239,16 +241,18 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         await soaking
 
 
-def table(results: Results) -> str:
-    rows = [f"| {key} | {entry['value']:g} | {entry['unit']} |" for key, entry in results.values.items()]
-    return "\n".join(["| metric | value | unit |", "|---|---:|---|", *rows])
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a short run (under 2 minutes)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
+    parser.add_argument("--from-json", type=Path, metavar="PATH", help="print a saved run's table (no run)")
     args = parser.parse_args()
+    table = markdown_table if args.markdown else text_table
+    if args.from_json:
+        saved: Values = json.loads(args.from_json.read_text())
+        print(table(saved))
+        return 0
     plan = QUICK if args.quick else FULL
     results = Results()
     # Other work on the machine slows everything here; the number says how busy it was.
@@ -262,7 +266,7 @@ def main() -> int:
         f"\nVoicePilot bench ({'quick' if args.quick else 'full'}), {date}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {took:.0f} s\n"
     )
-    print(table(results))
+    print(table(results.values))
     if args.json:
         payload = dict(results.values)
         payload["bench_seconds"] = {"value": round(took, 1), "unit": "s", "note": f"{date}, quick={args.quick}"}

@@ -36,9 +36,9 @@ import av
 import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 
-from tests.bench.echo_room import db, erle, far_and_echo, pcm, simulate, user_over, voice_band_db
-from tests.bench.stats import one_way_latencies, percentile, sample
-from tests.bench.stats import onsets as sound_onsets
+from bench.echo_room import db, erle, far_and_echo, pcm, simulate, user_over, voice_band_db
+from bench.stats import one_way_latencies, percentile, sample
+from bench.stats import onsets as sound_onsets
 from tests.fixtures.pulse import MIC, MIC_FEED, RATE, MonitorRecorder, PulseAudio
 from voicepilot.audio.echo import EchoCanceller, PyAecEngine
 from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, Pcm, frame_to_mono, make_frame
@@ -304,7 +304,7 @@ async def sidecar_streaming(pulse: PulseAudio, workdir: Path, seconds: float) ->
 
 
 def echo_cancellation() -> dict[str, dict[str, float]]:
-    """The echo canceller on the synthetic room (tests/bench/echo_room.py), at 16 kHz (used) and 48 kHz.
+    """The echo canceller on the synthetic room (bench/echo_room.py), at 16 kHz (used) and 48 kHz.
 
     CPU is the canceller's own thread time per processed frame, as % of one core while it is active;
     the user's level change is over "go to line 42" said on top of the echo (300 Hz-8 kHz and all bands).

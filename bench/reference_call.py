@@ -7,7 +7,7 @@ over a day (other tenants share its caches), so a figure measured on another day
 this one. The bench therefore measures that same call in the same run, right after the sidecar's, and
 reports both.
 
-Each peer is a process of its own (``python -m tests.bench.reference_call offer|answer``), stock
+Each peer is a process of its own (``python -m bench.reference_call offer|answer``), stock
 aiortc but for loopback ICE, exchanging SDP as one JSON line each way through the parent. The
 offering peer prints ``connected`` once the connection is up, runs until its stdin closes, and then
 prints how many frames it sent and received, so a call in which no audio flowed cannot pass for one.
@@ -31,14 +31,14 @@ import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
-from tests.bench.stats import sample
+from bench.stats import sample
 from voicepilot.audio.tracks import drain_track
 from voicepilot.realtime.ice import loopback_ice
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 RATE = 48_000
 TONE_HZ = 440
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class SineTrack(AudioStreamTrack):
@@ -145,11 +145,11 @@ async def _peer_process(role: str) -> AsyncIterator[asyncio.subprocess.Process]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.bench.reference_call",
+        "bench.reference_call",
         role,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        cwd=REPO_ROOT,  # where ``tests`` is a package, whatever the caller's directory
+        cwd=REPO_ROOT,  # where ``bench`` and ``tests`` are packages, whatever the caller's directory
     )
     try:
         yield process
@@ -204,4 +204,4 @@ if __name__ == "__main__":
     elif len(sys.argv) == 3 and sys.argv[1] == "measure":
         print(json.dumps(dataclasses.asdict(asyncio.run(measure(float(sys.argv[2]))))))
     else:
-        sys.exit("usage: python -m tests.bench.reference_call offer|answer|measure SECONDS")
+        sys.exit("usage: python -m bench.reference_call offer|answer|measure SECONDS")

@@ -6,7 +6,7 @@ engine's receiver sees it (the control API's ``soundArrivals``). The downlink cl
 the engine hands a frame with sound to its sender (``soundDepartures``) and stops when the session
 delivers the decoded frame to the playback hook. Both processes read CLOCK_MONOTONIC.
 
-``python -m tests.bench.probe latency --loss PCT`` runs a WebRTC and a WebSocket session side by
+``python -m bench.probe latency --loss PCT`` runs a WebRTC and a WebSocket session side by
 side in a private network namespace where nftables drops PCT % of all packets on loopback (real
 loss: UDP datagrams vanish, TCP retransmits), and prints the result as JSON. It needs root.
 """
@@ -28,8 +28,8 @@ from typing import Any
 
 import av
 
-from tests.bench.signals import probe_recording
-from tests.bench.stats import one_way_latencies, sample
+from bench.signals import probe_recording
+from bench.stats import one_way_latencies, sample
 from tests.integration.engine_process import EngineProcess
 from voicepilot.audio.frames import Pcm, frame_to_mono, rms_dbfs
 from voicepilot.audio.tracks import FrameSource
@@ -216,7 +216,7 @@ def latency_in_netns(loss_pct: float, seconds: float) -> dict[str, Any]:
         "-n",
         sys.executable,
         "-m",
-        "tests.bench.probe",
+        "bench.probe",
         "latency",
         "--inside-netns",
         "--loss",
@@ -264,7 +264,7 @@ async def concurrent(engine: EngineProcess, sessions: int, wav: Path, expected: 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.probe")
+    parser = argparse.ArgumentParser(prog="python -m bench.probe")
     sub = parser.add_subparsers(dest="command", required=True)
     lat = sub.add_parser("latency", help="WebRTC and WebSocket one-way latency at a packet loss rate")
     lat.add_argument("--loss", type=float, default=0.0, help="percent of packets dropped on loopback")
