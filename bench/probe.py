@@ -1,14 +1,10 @@
 """Sessions run in this process with the sidecar's own session code, instrumented at both ends.
 
-The uplink clock starts when the microphone router hands a frame with sound to the outgoing
-track (then: Opus, RTP/SRTP or base64 JSON, the socket, the engine's decoder); it stops when the
-engine's receiver sees it (the control API's ``soundArrivals``). The downlink clock starts when
-the engine hands a frame with sound to its sender (``soundDepartures``) and stops when the session
-delivers the decoded frame to the playback hook. Both processes read CLOCK_MONOTONIC.
-
-``python -m bench.probe latency --loss PCT`` runs a WebRTC and a WebSocket session side by
-side in a private network namespace where nftables drops PCT % of all packets on loopback (real
-loss: UDP datagrams vanish, TCP retransmits), and prints the result as JSON. It needs root.
+Uplink: from the microphone router handing a frame with sound to the outgoing track, to the engine's
+receiver seeing it (``soundArrivals``). Downlink: from the engine's sender (``soundDepartures``) to
+the session delivering the decoded frame to playback. Both processes read CLOCK_MONOTONIC.
+``python -m bench.probe latency --loss PCT`` runs a WebRTC and a WebSocket session side by side in a
+private network namespace where nftables drops PCT % of the packets on loopback (needs root).
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """The CPU goal's reference: a full-duplex call with aiortc's defaults, measured beside the sidecar.
 
-Issue #4 set the sidecar's CPU goal (5 % of one core) against about 9 % measured for aiortc with its
-defaults (two processes, a 440 Hz sine sent both ways as Opus, the remote track drained, the
-data channel open; the offering process's CPU). This machine's speed varies by a third
-over a day (other tenants share its caches), so a figure measured on another day says little about
-this one. The bench therefore measures that same call in the same run, right after the sidecar's, and
-reports both.
-
-Each peer is a process of its own (``python -m bench.reference_call offer|answer``), stock
-aiortc but for loopback ICE, exchanging SDP as one JSON line each way through the parent. The
-offering peer prints ``connected`` once the connection is up, runs until its stdin closes, and then
-prints how many frames it sent and received, so a call in which no audio flowed cannot pass for one.
+The goal is 5 % of one core against about 9 % for stock aiortc. The machine's speed varies over a
+day, so the bench measures this call in the same run, right after the sidecar's, and reports both.
+Each peer is a process (``python -m bench.reference_call offer|answer``), stock aiortc but for
+loopback ICE, exchanging SDP as one JSON line each way through the parent; the offering peer prints
+how many frames it sent and received, so a call in which no audio flowed cannot pass for one.
 """
 
 from __future__ import annotations
