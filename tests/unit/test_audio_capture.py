@@ -12,6 +12,7 @@ from voicepilot.audio import capture
 from voicepilot.audio.capture import Microphone
 from voicepilot.audio.devices import find_device
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, SILENCE
+from voicepilot.audio.health import CONFIRM_S, FIRST_CONFIRM_S, HealthJudge
 from voicepilot.audio.stream import FIRST_CALLBACK_S, STALL_S
 from voicepilot.audio.tracks import FileFrameSource, PacedAudioTrack
 from voicepilot.realtime.router import QUIET_FRAMES, MicRouter
@@ -101,19 +102,35 @@ async def test_a_closed_gate_sends_silence_and_discards_what_was_said(fake_sd: F
     await mic.close()
 
 
-async def test_a_stream_the_device_ended_or_that_stalls_is_a_problem(fake_sd: FakeSounddevice) -> None:
+async def test_a_stream_the_device_ended_is_a_problem_and_a_stall_only_once_confirmed(
+    fake_sd: FakeSounddevice,
+) -> None:
     mic = await open_mic(fake_sd)
+    judge = HealthJudge()
     opened = mic._opened_at
     assert opened is not None
-    assert mic.problem(opened + FIRST_CALLBACK_S - 0.1) is None
-    assert "no audio arrived" in (mic.problem(opened + FIRST_CALLBACK_S + 0.1) or "")
+    assert judge.failure(mic, opened + FIRST_CALLBACK_S + 0.1) is None  # late first audio: a suspicion
+    assert judge.suspicions == 1
+    assert "no audio arrived" in (judge.failure(mic, opened + FIRST_CONFIRM_S + 0.1) or "")
     fake_sd.last("input").capture(np.zeros(960))
     last = mic.last_callback_at
     assert last is not None
-    assert mic.problem(last + STALL_S - 0.1) is None
-    assert "stopped delivering" in (mic.problem(last + STALL_S + 0.1) or "")
+    assert judge.failure(mic, last + STALL_S + 0.1) is None  # suspected...
+    assert judge.suspicions == 2
+    assert judge.failure(mic, last + CONFIRM_S - 0.1) is None  # ...not yet confirmed
+    assert judge.suspicions == 2  # one stall, one suspicion
+    assert "stopped delivering audio for more than 5 s" in (judge.failure(mic, last + CONFIRM_S + 0.1) or "")
+    assert judge.failure(mic, last + 0.01) is None  # it delivered again in time: nothing to tell
     fake_sd.last("input").die()
-    assert mic.problem(last) == "the device stopped the stream"
+    assert mic.problem() == "the device stopped the stream"
+    assert judge.failure(mic, last) == "the device stopped the stream"  # hard evidence: at once
+    await mic.close()
+
+
+async def test_a_stream_portaudio_reports_inactive_is_a_problem(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    fake_sd.last("input").active = False  # type: ignore[attr-defined]
+    assert mic.problem() == "PortAudio reports the stream inactive"
     await mic.close()
 
 
