@@ -45,9 +45,9 @@ async def test_a_command_said_as_the_session_starts_is_heard_whole_on_a_busy_mac
     assert failed == [], [(o.heard, o.calls, {k: v for k, v in o.stats.items() if k.startswith("mic")}) for o in failed]
     for outcome in outcomes:
         assert outcome.device_alarms == []
-        # Nothing captured was lost on the way, however late the loop was.
+        # Nothing captured was lost on the way, however late the loop was (a quiet frame may be trimmed).
         assert outcome.stats.get("micBlocksDropped", 0) == 0
-        assert outcome.stats.get("micFramesTrimmed", 0) == 0
+        assert outcome.stats.get("micFramesDropped", 0) == 0
 
 
 async def test_an_idle_session_on_a_busy_machine_raises_no_device_alarm(
