@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ class Outcome:
     calls: list[tuple[str, Any]]
     stats: dict[str, Any]
     device_alarms: list[dict[str, Any]]
+    # How the engine heard the session's turns (audioMs tells a clipped command from a misheard one).
+    engine_turns: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def whole(self) -> bool:
@@ -113,7 +115,10 @@ class Sessions:
                     await self.sidecar.wait_for(self.calls, timeout=15)
             except TimeoutError:
                 pass  # reported as not heard whole
-            return Outcome(start, self.heard(), self.calls(), self.stats(), self.device_alarms())
+            outcome = Outcome(start, self.heard(), self.calls(), self.stats(), self.device_alarms())
+            if not outcome.whole:
+                outcome.engine_turns = (await self.engine.control())["calls"][-1]["turns"]
+            return outcome
         finally:
             await self.end(starting)
 
