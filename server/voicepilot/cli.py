@@ -100,7 +100,7 @@ def _listen_for_debugger() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "contract-ts":
-        from voicepilot.contract_ts import generate
+        from voicepilot.contract.typescript import generate
 
         sys.stdout.write(generate())
         return 0
@@ -127,11 +127,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     if args.command == "devices":
-        from voicepilot.talk_live import run_devices
+        from voicepilot.terminal.talk_live import run_devices
 
         return run_devices(args.json)
     if args.command == "talk":
-        from voicepilot.talk import run_talk
+        from voicepilot.terminal.talk import run_talk
 
         return asyncio.run(run_talk(args))
     return 2

@@ -31,13 +31,16 @@ import av
 from tests.bench.signals import probe_recording
 from tests.bench.stats import one_way_latencies, sample
 from tests.integration.engine_process import EngineProcess
-from voicepilot import contract
 from voicepilot.audio.frames import Pcm, frame_to_mono, rms_dbfs
 from voicepilot.audio.tracks import FrameSource
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract import models as contract
+from voicepilot.contract.tools import EDITOR_TOOLS
+from voicepilot.conversation.endpoint import resolve
+from voicepilot.conversation.engine_process import LocalEngineProcess
+from voicepilot.conversation.launch import close_input, open_input, session_config_for, session_options_for
 from voicepilot.engine.conversation import DEPARTURE_DBFS, SOUND_FLOOR_DBFS
-from voicepilot.launch import LocalEngineProcess, build_session
-from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
+from voicepilot.realtime.session import RealtimeSession
 from voicepilot.tasks import wait_first
 
 TOOL_OUTPUT = json.dumps({"ok": True})
@@ -50,20 +53,20 @@ class ProbeObserver:
     user_transcripts: list[str] = field(default_factory=list)
     lifecycle: list[LifecycleEvent] = field(default_factory=list)
 
-    def on_state(self, change: contract.ConnectionStateParams) -> None:
+    def on_state(self, change: StateChange) -> None:
         self.states.append(change.state)
 
-    def on_transcript(self, transcript: contract.TranscriptParams) -> None:
+    def on_transcript(self, transcript: Transcript) -> None:
         if transcript.final and transcript.role == "user":
             self.user_transcripts.append(transcript.text)
 
-    def on_diagnostics(self, diagnostics: contract.DiagnosticsParams) -> None:
+    def on_notice(self, notice: Notice) -> None:
         pass
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
         self.lifecycle.append(event)
 
-    async def run_tool(self, call: contract.RunToolParams) -> str:
+    async def run_tool(self, call: ToolCall) -> str:
         return TOOL_OUTPUT
 
 
@@ -111,17 +114,26 @@ async def run_session(engine: EngineProcess, wav: Path, transport: str, name: st
         connection=contract.ConnectionSettings(endpoint=engine.url, transport=transport),  # type: ignore[arg-type]
     )
     observer = ProbeObserver()
-    session: RealtimeSession = await build_session(name, params, engine.api_key, LocalEngineProcess(), observer)
-    assert session.router.source is not None
-    marked = MarkedSource(session.router.source)
-    session.router.source = marked
+    source = await open_input(params)
+    assert source is not None
+    marked = MarkedSource(source)
     run = ProbeRun(transport, observer, marked)
 
     def heard(frame: av.AudioFrame) -> None:
         if rms_dbfs(frame_to_mono(frame)) > SOUND_FLOOR_DBFS:
             run.arrivals.append(time.monotonic())
 
-    session.on_remote_frame = heard
+    endpoint, credential = await resolve(params, engine.api_key, LocalEngineProcess())
+    session = RealtimeSession(
+        name,
+        endpoint,
+        credential,
+        session_config_for(params),
+        observer,
+        marked,
+        session_options_for(params),
+        on_remote_frame=heard,
+    )
     try:
         await session.start()
         run.connected_at = time.monotonic()
@@ -134,6 +146,7 @@ async def run_session(engine: EngineProcess, wav: Path, transport: str, name: st
     finally:
         run.ended_at = time.monotonic()
         await session.close()
+        await close_input(source)
     return run
 
 

@@ -18,8 +18,8 @@ from tests.bench.stats import ProcSample, sample
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import Notification, SidecarClient
 from tests.integration.spoken import gaps_at_switches, spoken_session
-from voicepilot.contract import ConnectionSettings
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract.models import ConnectionSettings
+from voicepilot.contract.tools import EDITOR_TOOLS
 from voicepilot.realtime.endpoints import resolve_endpoint
 from voicepilot.realtime.keys import ApiKeyCredential, mint_ephemeral_key
 from voicepilot.realtime.session_config import SessionConfig

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from pygls.exceptions import JsonRpcInvalidParams
 
 from tests.fuzz.strategies import json_values, objects_with
-from voicepilot import contract
-from voicepilot.contract import WireModel
+from voicepilot.contract import models as contract
+from voicepilot.contract.models import WireModel
 from voicepilot.sidecar.server import validate
 
 # Every request the editor sends, and the one answer the sidecar validates (runTool's).

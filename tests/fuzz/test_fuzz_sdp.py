@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from voicepilot.audio.tracks import PacedAudioTrack
-from voicepilot.contract import ConnectionSettings
+from voicepilot.contract.models import ConnectionSettings
 from voicepilot.engine.app import Engine, EngineSecrets
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import webrtc

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voicepilot.contract import ConnectionSettings, Profile
+from voicepilot.contract.models import ConnectionSettings, Profile
 from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime.endpoints import AZURE_HOST_SUFFIXES, Endpoint, is_loopback_url, resolve_endpoint
 

@@ -19,7 +19,7 @@ from typing import Any
 from tests.fixtures.pulse import PulseAudio
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract.tools import EDITOR_TOOLS
 
 CONNECTING = "connecting"
 STARTS: tuple[str | int, ...] = (CONNECTING, 0, 300, 1000)  # during connecting, or ms after connected

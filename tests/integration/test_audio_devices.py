@@ -125,18 +125,11 @@ async def test_the_speaker_plays_what_it_is_given_without_underruns(pulse: Pulse
 
 @dataclass
 class Recorded:
-    """A fake session and reporter: what the audio layer asked for and said."""
+    """A fake reporter: what the audio layer said."""
 
     states: list[DeviceStateReport] = field(default_factory=list)
     levels: list[LevelReport] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def clear_input(self) -> None: ...
-
-    def commit_and_respond(self) -> None: ...
-
-    def interrupt(self) -> bool:
-        return False
 
     def on_level(self, report: LevelReport) -> None:
         self.levels.append(report)
@@ -165,9 +158,7 @@ async def test_a_source_that_disappears_is_replaced_by_the_default_and_followed_
     pulse.pactl("set-default-source", f"{MIC_FEED}.monitor")
     recorded = Recorded()
     sources: list[object] = []
-    audio = VoiceAudio(
-        recorded, sources.append, recorded, AudioOptions(), await open_microphone(MIC), None, preferred_input=MIC
-    )
+    audio = VoiceAudio(sources.append, recorded, AudioOptions(), await open_microphone(MIC), None, preferred_input=MIC)
     audio.start()
     try:
         pulse.pactl("unload-module", pulse.module_id("module-virtual-source", f"source_name={MIC}"))
@@ -199,7 +190,7 @@ async def test_a_source_that_stops_delivering_audio_is_a_device_failure(pulse: P
     mic = await open_microphone(MIC)
     captured = Frames()
     mic.on_frame = captured.add
-    audio = VoiceAudio(recorded, lambda source: None, recorded, AudioOptions(), mic, None, MIC)
+    audio = VoiceAudio(None, recorded, AudioOptions(), mic, None, MIC)
     audio.start()
     try:
         await captured.wait_until(lambda frames: len(frames) >= 5, timeout=5)  # it runs

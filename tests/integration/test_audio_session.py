@@ -25,7 +25,7 @@ from tests.integration.rpc import RpcError, SidecarClient
 from tests.integration.spoken import failing_then_ok_tool, spoken_ms
 from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.frames import FRAME_MS, Pcm
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract.tools import EDITOR_TOOLS
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ import pytest
 
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
-from voicepilot.contract import ConnectionSettings, StartSessionParams
-from voicepilot.launch import LocalEngineProcess
+from voicepilot.contract.models import ConnectionSettings, StartSessionParams
+from voicepilot.conversation.engine_process import LocalEngineProcess
 from voicepilot.sidecar.probe import probe_connection
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.frames import rms_dbfs
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.tracks import FileFrameSource, PacedAudioTrack
-from voicepilot.contract import ConnectionSettings
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract.models import ConnectionSettings
+from voicepilot.contract.tools import EDITOR_TOOLS
 from voicepilot.engine.conversation import SOUND_FLOOR_DBFS
 from voicepilot.realtime.endpoints import resolve_endpoint
 from voicepilot.realtime.ice import loopback_ice

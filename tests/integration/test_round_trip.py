@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract.tools import EDITOR_TOOLS
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from voicepilot.audio.tracks import PacedAudioTrack
-from voicepilot.contract import ConnectionSettings
+from voicepilot.contract.models import ConnectionSettings
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime.endpoints import Endpoint, resolve_endpoint
 from voicepilot.realtime.http import client_session

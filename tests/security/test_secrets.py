@@ -28,7 +28,7 @@ import pytest
 from tests.bench.sidecar_runs import ok_tool, session_params, wait_state
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import RpcError, SidecarClient
-from voicepilot.launch import PACKAGE_PARENT
+from voicepilot.conversation.engine_process import PACKAGE_PARENT
 
 pytestmark = pytest.mark.integration
 

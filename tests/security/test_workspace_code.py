@@ -17,7 +17,7 @@ import pytest
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
 from tests.integration.test_round_trip import start_params
-from voicepilot.launch import LocalEngineProcess
+from voicepilot.conversation.engine_process import LocalEngineProcess
 
 pytestmark = pytest.mark.integration
 

@@ -39,9 +39,9 @@ def test_file_input_never_loads_portaudio() -> None:
 
     probe = (
         "import sys, asyncio\n"
-        "from voicepilot.launch import open_input\n"
+        "from voicepilot.conversation.launch import open_input\n"
         "from voicepilot.sidecar.server import VoicePilotServer\n"
-        "from voicepilot.contract import StartSessionParams\n"
+        "from voicepilot.contract.models import StartSessionParams\n"
         f"p = StartSessionParams(profile='local', input={{'kind': 'file', 'path': {str(SAMPLE)!r}}})\n"
         "asyncio.run(open_input(p))\n"
         "print('sounddevice' in sys.modules)\n"

@@ -1,4 +1,5 @@
-"""Push-to-talk, mute, barge-in, the echo gate and device recovery, with fake devices and session."""
+"""Push-to-talk, mute, barge-in, the echo gate and device recovery, with fake devices and session:
+the live audio (audio/voice.py) with the turn taking that drives it (conversation/turns.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from voicepilot.audio.voice import (
     open_microphone,
     open_speaker,
 )
+from voicepilot.conversation.turns import PushToTalk, ServiceAudio, TurnOptions
 from voicepilot.errors import ErrorKind
 from voicepilot.realtime import events as ev
 
@@ -62,9 +64,15 @@ class Reporter:
 @dataclass
 class Harness:
     audio: VoiceAudio
+    turns: PushToTalk
+    events: ServiceAudio
     session: FakeSession
     reporter: Reporter
     sources: list[FrameSource | None]
+
+    async def close(self) -> None:
+        await self.turns.close()
+        await self.audio.close()
 
     def speak(self, frames: int, value: int = 3000) -> list[Pcm | None]:
         """The user says something for ``frames`` x 20 ms; returns what the track would send."""
@@ -79,15 +87,16 @@ class Harness:
 
 async def make(fake: FakeSounddevice, **options: object) -> Harness:
     session, reporter, sources = FakeSession(), Reporter(), []
+    turn_options = {k: options.pop(k) for k in ("min_turn_ms", "release_tail_ms") if k in options}
     audio = VoiceAudio(
-        session,
         sources.append,
         reporter,
         AudioOptions(**options),  # type: ignore[arg-type]
         await open_microphone(None),
         await open_speaker(None),
     )
-    return Harness(audio, session, reporter, sources)
+    turns = PushToTalk(session, audio, TurnOptions(**turn_options))  # type: ignore[arg-type]
+    return Harness(audio, turns, ServiceAudio(audio), session, reporter, sources)
 
 
 async def test_push_to_talk_opens_the_mic_only_while_pressed_and_commits_after_the_tail(
@@ -96,28 +105,28 @@ async def test_push_to_talk_opens_the_mic_only_while_pressed_and_commits_after_t
     h = await make(fake_sd, push_to_talk=True, release_tail_ms=50)
     assert h.sources == []  # the session already sends this microphone
     assert h.speak(3) == [None, None, None]  # not pressed: silence
-    await h.audio.press()
+    await h.turns.press()
     assert h.session.calls == ["clear"]
     assert all(frame is not None for frame in h.speak(10))
-    assert h.audio.release() is True
+    assert h.turns.release() is True
     assert h.audio.mic is not None
     assert h.audio.mic.latency_s == 0.01  # half a frame still in the device
     # What was captured before the release (here: in the device) is still sent, then nothing more.
     assert [frame is not None for frame in h.speak(2)] == [True, False]
     assert h.session.calls == ["clear"]  # the commit waits for the tail...
-    await h.audio._release  # type: ignore[misc]
+    await h.turns._release  # type: ignore[misc]
     assert h.session.calls == ["clear", "commit"]  # ...then commits and asks for a response
-    await h.audio.close()
+    await h.close()
 
 
 async def test_a_release_sends_what_was_captured_before_it_then_commits(fake_sd: FakeSounddevice) -> None:
     h = await make(fake_sd, push_to_talk=True, release_tail_ms=0)
     mic = h.audio.mic
     assert mic is not None
-    await h.audio.press()
+    await h.turns.press()
     for value in range(1, 6):  # 100 ms captured while pressed, not yet sent (the loop was busy)
         mic.feed(np.full(FRAME_SAMPLES, value, dtype=np.int16))
-    assert h.audio.release() is True
+    assert h.turns.release() is True
     assert not h.audio._release_drained.is_set()
     sent = [mic.next_frame() for _ in range(5)]
     for value in (6, 7):  # the device's latency: 6 was said before the release, 7 after
@@ -125,41 +134,41 @@ async def test_a_release_sends_what_was_captured_before_it_then_commits(fake_sd:
         sent.append(mic.next_frame())
     assert [None if f is None else int(f[0]) for f in sent] == [1, 2, 3, 4, 5, 6, None]
     assert h.audio._release_drained.is_set()
-    await h.audio._release  # type: ignore[misc]
+    await h.turns._release  # type: ignore[misc]
     assert h.session.calls == ["clear", "commit"]
-    await h.audio.close()
+    await h.close()
 
 
 async def test_a_press_shorter_than_100ms_is_dropped_without_a_commit(fake_sd: FakeSounddevice) -> None:
     h = await make(fake_sd, push_to_talk=True)
-    await h.audio.press()
+    await h.turns.press()
     h.speak(3)  # 60 ms
-    assert h.audio.release() is False
+    assert h.turns.release() is False
     assert h.session.calls == ["clear", "clear"]
-    assert h.audio.short_presses == 1
-    assert h.audio.release() is False  # a second release is ignored
-    await h.audio.close()
+    assert h.turns.short_presses == 1
+    assert h.turns.release() is False  # a second release is ignored
+    await h.close()
 
 
 async def test_pressing_again_during_the_tail_commits_the_first_turn_at_once(fake_sd: FakeSounddevice) -> None:
     h = await make(fake_sd, push_to_talk=True, release_tail_ms=10_000)
-    await h.audio.press()
+    await h.turns.press()
     h.speak(10)
-    h.audio.release()
-    await h.audio.press()
+    h.turns.release()
+    await h.turns.press()
     assert h.session.calls == ["clear", "commit", "clear"]
-    await h.audio.close()
+    await h.close()
 
 
 async def test_mute_is_separate_from_push_to_talk(fake_sd: FakeSounddevice) -> None:
     h = await make(fake_sd, push_to_talk=True)
     h.audio.set_muted(True)
-    await h.audio.press()
+    await h.turns.press()
     assert h.speak(2) == [None, None]
     h.audio.set_muted(False)
     assert all(frame is not None for frame in h.speak(2))
     assert h.audio.pressed
-    await h.audio.close()
+    await h.close()
 
 
 async def test_pressing_while_the_assistant_speaks_barges_in_and_stops_playback_at_once(
@@ -169,43 +178,43 @@ async def test_pressing_while_the_assistant_speaks_barges_in_and_stops_playback_
     speaker = h.audio.speaker
     assert speaker is not None
     output = fake_sd.last("output")
-    h.audio.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
+    h.events.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
     for _ in range(10):
         speaker.write(tone(300, FRAME_SAMPLES, 48_000))
     assert output.render(960).any()
     h.session.responding = True
-    await h.audio.press()
+    await h.turns.press()
     assert h.session.calls == ["interrupt", "clear"]
     assert not output.render(960).any()  # the next callback is already silent
     assert h.audio.barge_ins == 1
-    await h.audio.close()
+    await h.close()
 
 
 async def test_echo_gate_closes_the_mic_while_the_assistant_speaks(fake_sd: FakeSounddevice) -> None:
     h = await make(fake_sd, echo_tail_ms=0)
     assert h.speak(1)[0] is not None
-    h.audio.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
+    h.events.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
     assert h.speak(2) == [None, None]
-    h.audio.on_event(ev.OutputAudioBufferStopped(response_id="resp_1"))
+    h.events.on_event(ev.OutputAudioBufferStopped(response_id="resp_1"))
     assert h.speak(1)[0] is not None
     # Audio still playing locally keeps the gate closed, whatever the service says.
     assert h.audio.speaker is not None
     h.audio.speaker.write(tone(300, FRAME_SAMPLES * 5, 48_000))
     assert h.speak(1) == [None]
-    await h.audio.close()
+    await h.close()
 
 
 async def test_with_barge_in_the_mic_stays_open_and_speech_stops_playback(fake_sd: FakeSounddevice) -> None:
     h = await make(fake_sd, barge_in=True)
     speaker = h.audio.speaker
     assert speaker is not None
-    h.audio.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
+    h.events.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
     speaker.write(tone(300, FRAME_SAMPLES * 10, 48_000))
     assert h.speak(1)[0] is not None
-    h.audio.on_event(ev.SpeechStarted(audio_start_ms=100, item_id="item_1"))
+    h.events.on_event(ev.SpeechStarted(audio_start_ms=100, item_id="item_1"))
     assert speaker.buffered_ms == 0
     assert h.audio.barge_ins == 1
-    await h.audio.close()
+    await h.close()
 
 
 async def test_echo_cancellation_is_used_with_barge_in_a_microphone_and_a_speaker_only(
@@ -225,13 +234,13 @@ async def test_echo_cancellation_is_used_with_barge_in_a_microphone_and_a_speake
     assert h.audio.mic is not mic
     assert h.audio.mic is not None
     assert h.audio.mic.process == echo.process
-    await h.audio.close()
+    await h.close()
     for options in ({}, {"barge_in": True, "echo_cancellation": False}):
         h = await make(fake_sd, **options)
         assert h.audio.mic is not None
         assert h.audio.mic.process is None
         assert h.audio.stats()["echoCancellation"] == 0
-        await h.audio.close()
+        await h.close()
 
 
 async def test_without_pyaec_barge_in_works_and_says_echo_cancellation_is_off(
@@ -245,9 +254,9 @@ async def test_without_pyaec_barge_in_works_and_says_echo_cancellation_is_off(
     assert h.audio.echo is None
     assert h.audio.echo_unavailable is not None
     assert h.audio.stats()["echoCancellation"] == 0
-    h.audio.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
+    h.events.on_event(ev.OutputAudioBufferStarted(response_id="resp_1"))
     assert h.speak(1)[0] is not None  # barge-in: the microphone stays open
-    await h.audio.close()
+    await h.close()
 
 
 async def test_a_new_reply_is_played_even_right_after_a_barge_in(fake_sd: FakeSounddevice) -> None:
@@ -255,32 +264,30 @@ async def test_a_new_reply_is_played_even_right_after_a_barge_in(fake_sd: FakeSo
     speaker = h.audio.speaker
     assert speaker is not None
     h.session.responding = True
-    await h.audio.press()  # barge-in: the interrupted reply's tail is held back...
+    await h.turns.press()  # barge-in: the interrupted reply's tail is held back...
     speaker.write(tone(300, FRAME_SAMPLES, 48_000))
     assert speaker.buffered_ms == 0
-    h.audio.on_event(ev.ResponseCreated(response=ev.ResponseInfo(id="resp_2")))  # ...a new reply is not
+    h.events.on_event(ev.ResponseCreated(response=ev.ResponseInfo(id="resp_2")))  # ...a new reply is not
     speaker.write(tone(300, FRAME_SAMPLES, 48_000))
     assert speaker.buffered_ms == 20
-    await h.audio.close()
+    await h.close()
 
 
 async def test_the_service_clearing_its_output_buffer_flushes_local_playback(fake_sd: FakeSounddevice) -> None:
     h = await make(fake_sd)
     assert h.audio.speaker is not None
     h.audio.speaker.write(tone(300, FRAME_SAMPLES * 10, 48_000))
-    h.audio.on_event(ev.OutputAudioBufferCleared(response_id="resp_1"))
+    h.events.on_event(ev.OutputAudioBufferCleared(response_id="resp_1"))
     assert h.audio.speaker.buffered_ms == 0
-    await h.audio.close()
+    await h.close()
 
 
 async def test_a_failed_microphone_is_replaced_by_the_default_then_paused_then_resumed(
     fake_sd: FakeSounddevice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_sd.devices = [device("Built-in", 1, 2), device("USB Mic", 1, 0)]
-    session, reporter, sources = FakeSession(), Reporter(), []
-    audio = VoiceAudio(
-        session, sources.append, reporter, AudioOptions(), await open_microphone("USB Mic"), None, "USB Mic"
-    )
+    reporter, sources = Reporter(), []
+    audio = VoiceAudio(sources.append, reporter, AudioOptions(), await open_microphone("USB Mic"), None, "USB Mic")
     fake_sd.last("input").die()
     await audio._check_devices(0.0)
     assert audio.mic is not None
@@ -320,9 +327,7 @@ async def test_a_chosen_microphone_that_goes_away_falls_back_to_the_default_and_
     usb = device("USB Mic", 1, 0)
     fake_sd.devices = [device("Built-in", 1, 2), usb]
     reporter, sources = Reporter(), []
-    audio = VoiceAudio(
-        FakeSession(), sources.append, reporter, AudioOptions(), await open_microphone("USB Mic"), None, "USB Mic"
-    )
+    audio = VoiceAudio(sources.append, reporter, AudioOptions(), await open_microphone("USB Mic"), None, "USB Mic")
     fake_sd.devices.remove(usb)  # unplugged: its stream ends, and it is no longer listed
     fake_sd.last("input").die()
     await audio._check_devices(0.0)
@@ -362,15 +367,13 @@ async def test_without_any_working_speaker_playback_pauses_then_resumes_as_activ
     assert h.reporter.changes()[-1] == ("output", "paused", "active", "Speakers", None)
     assert h.reporter.states[-1].message == "Using the speaker 'Speakers' now."
     assert h.audio.device_state("input") == "active"  # the microphone was never affected
-    await h.audio.close()
+    await h.close()
 
 
 async def test_choosing_a_device_ends_a_fallback(fake_sd: FakeSounddevice) -> None:
     fake_sd.devices = [device("Built-in", 1, 2), device("USB Mic", 1, 0), device("Headset", 1, 0)]
     reporter = Reporter()
-    audio = VoiceAudio(
-        FakeSession(), lambda source: None, reporter, AudioOptions(), await open_microphone("USB Mic"), None, "USB Mic"
-    )
+    audio = VoiceAudio(lambda source: None, reporter, AudioOptions(), await open_microphone("USB Mic"), None, "USB Mic")
     fake_sd.last("input").die()
     await audio._check_devices(0.0)
     assert audio.device_state("input") == "fallback"
@@ -392,7 +395,7 @@ async def test_levels_are_reported_ten_times_a_second(fake_sd: FakeSounddevice) 
         h.audio.mic.feed(np.full(FRAME_SAMPLES, 100 * (i + 1), dtype=np.int16))
         await asyncio.sleep(0.02)
     elapsed = loop.time() - started
-    await h.audio.close()
+    await h.close()
     # One report per 100 ms tick (the first tick and the last may fall outside the second).
     assert elapsed * 10 - 2 <= len(h.reporter.levels) <= elapsed * 10 + 1
     assert h.reporter.levels[-1].input_dbfs > -60

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from voicepilot import contract
-from voicepilot.contract_ts import generate
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract import models as contract
+from voicepilot.contract.tools import EDITOR_TOOLS
+from voicepilot.contract.typescript import generate
 
 CONTRACT_TS = Path(__file__).resolve().parents[2] / "extension" / "src" / "sidecar" / "contract.ts"
 
@@ -51,7 +51,7 @@ def test_editor_tools_are_valid_realtime_function_tools() -> None:
 
 
 def test_vad_settings_reach_the_session_config() -> None:
-    from voicepilot.launch import session_config_for
+    from voicepilot.conversation.launch import session_config_for
 
     params = contract.StartSessionParams.model_validate(
         {"profile": "local", "vad": {"threshold": 0.7, "prefixPaddingMs": 200, "silenceDurationMs": 800}}
@@ -67,8 +67,8 @@ def test_vad_settings_reach_the_session_config() -> None:
 
 def test_a_device_state_report_goes_on_the_wire_as_device_state_params() -> None:
     from voicepilot.audio.voice import DeviceStateReport
+    from voicepilot.conversation.wire import device_state_params
     from voicepilot.errors import ErrorKind
-    from voicepilot.live_audio import device_state_params
 
     gone = DeviceStateReport("input", "fallback", "active", "default", "The microphone went away.", ErrorKind.DEVICE)
     assert device_state_params(gone, "vp_1").wire() == {
@@ -87,3 +87,38 @@ def test_a_device_state_report_goes_on_the_wire_as_device_state_params() -> None
         contract.DeviceStateParams.model_validate(
             {"kind": "input", "state": "gone", "previous": "active", "message": ""}
         )
+
+
+def test_the_session_managers_reports_go_on_the_wire_as_the_contracts_models() -> None:
+    from voicepilot.conversation import wire
+    from voicepilot.errors import ErrorKind
+    from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
+
+    failed = StateChange("failed", "connecting", "vp_1", "No route.", ErrorKind.NETWORK)
+    assert wire.state_params(failed).wire() == {
+        "state": "failed",
+        "previous": "connecting",
+        "reason": "No route.",
+        "errorKind": "network",
+        "sessionId": "vp_1",
+    }
+    assert "errorKind" not in wire.state_params(StateChange("connected", "connecting", "vp_1")).wire()
+    heard = Transcript("user", "item_1", "go to line 12", True, "vp_1")
+    assert wire.transcript_params(heard).wire() == {
+        "role": "user",
+        "itemId": "item_1",
+        "text": "go to line 12",
+        "final": True,
+        "sessionId": "vp_1",
+    }
+    notice = wire.notice_params(Notice("vp_1", "Using the WebSocket transport.", ErrorKind.NETWORK))
+    assert notice.wire() == {
+        "sessionId": "vp_1",
+        "message": "Using the WebSocket transport.",
+        "errorKind": "network",
+        "stats": {},
+    }
+    call = wire.tool_call_params(ToolCall("call_1", "go_to_line", "vp_1", {"line": 12}))
+    assert call.wire() == {"callId": "call_1", "name": "go_to_line", "arguments": {"line": 12}, "sessionId": "vp_1"}
+    renewed = wire.lifecycle_params(LifecycleEvent("key_renewed", {"expiresAt": 1.0}))
+    assert renewed.wire() == {"message": "key_renewed", "stats": {"expiresAt": 1.0}}

@@ -14,7 +14,7 @@ RELATIVE_LINK = re.compile(r"\]\((?!https?://|mailto:|#)([^)\s]+)\)")
 
 # #18: other rooms in progress. These pages are written on other branches; the set is emptied once
 # they are merged.
-PENDING = {"docs/protocol.md", "docs/performance.md", "docs/benchmarks.md"}
+PENDING = {"docs/performance.md", "docs/benchmarks.md"}
 
 
 def pages() -> list[Path]:

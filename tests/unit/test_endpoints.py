@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voicepilot.contract import ConnectionSettings
+from voicepilot.contract.models import ConnectionSettings
 from voicepilot.errors import ErrorKind, VoicePilotError
 from voicepilot.realtime.endpoints import resolve_endpoint
 

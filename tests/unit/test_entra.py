@@ -9,8 +9,8 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError
 
 from voicepilot.errors import ErrorKind, VoicePilotError
+from voicepilot.logs import redact
 from voicepilot.realtime.entra import COGNITIVE_SERVICES_SCOPE, EntraCredential
-from voicepilot.redaction import redact
 
 
 @dataclass

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from voicepilot.redaction import REDACTED, held
+from voicepilot.logs import REDACTED, held
 from voicepilot.sidecar.framing import (
     MAX_HEADER_LINE,
     MAX_MESSAGE_BYTES,

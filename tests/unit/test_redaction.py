@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from voicepilot.logs import RedactingFilter
-from voicepilot.redaction import REDACTED, Redactor, held
+from voicepilot.logs import REDACTED, RedactingFilter, Redactor, held
 
 
 @pytest.fixture

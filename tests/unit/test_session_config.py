@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicepilot.realtime.session_config import SessionConfig, TurnDetection
+from voicepilot.contract.turn_detection import TurnDetection
+from voicepilot.realtime.session_config import SessionConfig
 
 TOOLS = ({"name": "go_to_line", "description": "d", "parameters": {"type": "object", "properties": {}}},)
 

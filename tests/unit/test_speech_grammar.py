@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract.tools import EDITOR_TOOLS
 from voicepilot.engine.speech.grammar import CommandGrammar, ToolCall, spoken_words
 from voicepilot.engine.speech.pronunciation import derive_phones, is_known
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract.tools import EDITOR_TOOLS
 from voicepilot.engine.speech.grammar import ToolCall
 from voicepilot.engine.speech.stt import MIN_CONFIDENCE, Recognizer
 from voicepilot.engine.speech.vad import ServerVad, SpeechStopped

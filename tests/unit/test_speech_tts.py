@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from voicepilot.editor_tools import EDITOR_TOOLS
+from voicepilot.contract.tools import EDITOR_TOOLS
 from voicepilot.engine.speech import tts
 from voicepilot.engine.speech.stt import Recognizer
 from voicepilot.errors import ErrorKind, VoicePilotError

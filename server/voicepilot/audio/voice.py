@@ -1,36 +1,11 @@
-"""The live audio of one conversation: microphone and speaker, and the rules between them.
+"""The live audio of one conversation: microphone and speaker, and the gate between them.
 
-:class:`VoiceAudio` sits between the devices and the session. It decides when the microphone's
-audio is sent (push-to-talk, mute, the echo gate), plays the remote track, stops the assistant when
-the user barges in, keeps the devices working (a device that fails or disappears is replaced by
-the default one, or the microphone pauses and is retried), and reports levels and each device's
-state (:class:`DeviceStateReport`: active, fallback or paused). It drives the session only through
-:class:`SessionControls`, so it knows nothing of connections.
-
-Push-to-talk (``turn_detection: null``; realtime-protocol notes §9):
-
-- pressed: if the assistant is speaking or answering, barge in (``response.cancel`` if a response
-  is active, ``output_audio_buffer.clear``, local playback flushed at once); then
-  ``input_audio_buffer.clear`` and the microphone opens.
-- released: the microphone closes for what is said from then on; what was captured before the
-  release (queued, or still in the device's input latency) is still sent, so the last syllable is
-  not cut off. A press that sent less than ``min_turn_ms`` of audio is dropped
-  (``input_audio_buffer.clear``): the service would refuse to commit under 100 ms, and an
-  accidental tap should not start a turn. Otherwise, once those frames are sent and
-  ``release_tail_ms`` later (they are still on their way through the network and the service's
-  buffers), ``input_audio_buffer.commit`` and ``response.create``.
-
-Echo gate: without a headset the assistant's voice reaches the microphone. Unless barge-in is
-enabled, the microphone sends silence while the assistant speaks (the service says its output
-buffer is playing, or the speaker played something audible in the last ``echo_tail_ms``).
-
-Echo cancellation: with barge-in the microphone stays open while the assistant speaks, so its voice
-would come back and the service would interrupt it. Then, when a device microphone and a device
-speaker are in use and ``echo_cancellation`` is on, an :class:`~voicepilot.audio.echo.EchoCanceller`
-takes what the speaker played out of each captured frame, and its residual echo suppressor silences
-the frames that still hold only the assistant's voice (the user speaking over it passes). Where pyaec
-cannot be loaded it says so once in the log and the stats (``echoCancellation``: 0); the rest works
-as without it.
+:class:`VoiceAudio` owns the devices: it opens the microphone's gate (push-to-talk held, mute off,
+the assistant not audible unless barge-in is on), plays the reply, runs the echo canceller when
+barge-in keeps the microphone open over a speaker, keeps the devices working (a device that fails
+or disappears is replaced by the default, or paused and retried) and reports levels and each
+device's state. It knows nothing of the service: the conversation layer
+(:mod:`voicepilot.conversation.turns`) tells it when a reply plays and when a turn starts or ends.
 """
 
 from __future__ import annotations
@@ -40,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import av
 
@@ -48,20 +23,15 @@ from voicepilot.audio.blocking import run_blocking
 from voicepilot.audio.capture import Microphone
 from voicepilot.audio.devices import Device, Kind, find_device, list_devices
 from voicepilot.audio.echo import EchoCanceller, EchoUnavailable
-from voicepilot.audio.frames import FRAME_MS
+from voicepilot.audio.frames import FRAME_MS, Pcm
 from voicepilot.audio.health import HealthJudge, reaches
 from voicepilot.audio.playback import Speaker
-from voicepilot.audio.tracks import FrameSource
-from voicepilot.contract import DeviceStateName
+from voicepilot.audio.tracks import FrameClock, FrameSource, device_clock
 from voicepilot.errors import ErrorKind, VoicePilotError
-from voicepilot.realtime import events as ev
 from voicepilot.tasks import TIMEOUT_ERRORS, sleep_on_grid
 
 log = logging.getLogger(__name__)
 
-MIN_TURN_MS = 120  # the service's minimum commit is 100 ms; a little margin for a lost frame
-RELEASE_TAIL_MS = 120
-RELEASE_DRAIN_MAX_S = 1.0  # a stalled microphone does not hold the commit back longer than this
 ECHO_TAIL_MS = 150
 LEVEL_INTERVAL_S = 0.1  # audioLevel at most 10 Hz, and the devices checked as often
 RETRY_EVERY_S = 2.0  # a paused device, or a preferred device that is gone, is looked for again
@@ -69,16 +39,9 @@ MAX_RETRY_S = 30.0
 REFAIL_S = 5.0  # a replacement that fails this soon after the last failure: pause instead
 KINDS: tuple[Kind, ...] = ("input", "output")
 LIST_TIMEOUT_S = 5.0
-
-
-class SessionControls(Protocol):
-    """What the audio layer asks of the session."""
-
-    def clear_input(self) -> None: ...
-
-    def commit_and_respond(self) -> None: ...
-
-    def interrupt(self) -> bool: ...
+# active: the chosen device (the system default when none is chosen) works. fallback: the chosen one
+# failed or went away, and another (the default) is used. paused: none works; VoicePilot keeps trying.
+DeviceState = Literal["active", "fallback", "paused"]
 
 
 @dataclass(frozen=True)
@@ -86,9 +49,27 @@ class AudioOptions:
     push_to_talk: bool = False
     barge_in: bool = False
     echo_cancellation: bool = True
-    min_turn_ms: int = MIN_TURN_MS
-    release_tail_ms: int = RELEASE_TAIL_MS
     echo_tail_ms: int = ECHO_TAIL_MS
+
+
+class MicrophoneInput:
+    """The session's input: whichever microphone is in use now (none while it is paused).
+
+    The session is built with this once; :class:`VoiceAudio` switches the device behind it.
+    """
+
+    def __init__(self, mic: FrameSource | None) -> None:
+        self.current = mic
+
+    def use(self, mic: FrameSource | None) -> None:
+        self.current = mic
+
+    def next_frame(self) -> Pcm | None:
+        current = self.current
+        return current.next_frame() if current is not None else None
+
+    def clock(self) -> FrameClock | None:
+        return device_clock(self.current)
 
 
 @dataclass(frozen=True)
@@ -107,8 +88,8 @@ class DeviceStateReport:
     """The microphone or the speaker changed state (or device): what is used now, and why."""
 
     kind: Kind
-    state: DeviceStateName
-    previous: DeviceStateName
+    state: DeviceState
+    previous: DeviceState
     device: str | None  # the device in use now; None while paused
     message: str
     error_kind: ErrorKind | None  # DEVICE when a device failed or went away (else: a recovery)
@@ -142,8 +123,7 @@ async def available_devices(kind: Kind) -> list[Device]:
 class VoiceAudio:
     def __init__(
         self,
-        session: SessionControls,
-        set_source: Callable[[FrameSource | None], None],
+        set_source: Callable[[FrameSource | None], None] | None,
         reporter: AudioReporter,
         options: AudioOptions,
         mic: Microphone | None,
@@ -151,7 +131,6 @@ class VoiceAudio:
         preferred_input: str | None = None,
         preferred_output: str | None = None,
     ) -> None:
-        self.session = session
         self.options = options
         self.mic: Microphone | None = None
         self.speaker = speaker
@@ -162,14 +141,12 @@ class VoiceAudio:
         self._release_frames = 0
         self._release_drained = asyncio.Event()
         self.barge_ins = 0
-        self.short_presses = 0
         self._set_source = set_source
         self._reporter = reporter
-        self._playing_responses: set[str | None] = set()
+        self._playing_replies: set[str | None] = set()
         self._press_frames = 0
-        self._release: asyncio.Task[None] | None = None
         self._paused: dict[Kind, bool] = {"input": False, "output": False}
-        self._state: dict[Kind, DeviceStateName] = {"input": "active", "output": "active"}
+        self._state: dict[Kind, DeviceState] = {"input": "active", "output": "active"}
         self._failed_at: dict[Kind, float] = {"input": -REFAIL_S, "output": -REFAIL_S}
         self._retry_at: dict[Kind, float] = {"input": 0.0, "output": 0.0}
         self._retry_delay: dict[Kind, float] = {"input": RETRY_EVERY_S, "output": RETRY_EVERY_S}
@@ -181,7 +158,8 @@ class VoiceAudio:
         self._closed = False
         self.echo: EchoCanceller | None = None
         self.echo_unavailable: str | None = None
-        # The session already sends this microphone; set_source is for replacing it.
+        # The session already sends this microphone; set_source (None: the input is a file) is for
+        # replacing it.
         self.mic = mic
         if mic is not None:
             mic.gate = self._admit_frame
@@ -197,7 +175,8 @@ class VoiceAudio:
         if mic is not None:
             mic.gate = self._admit_frame
         self._hook_echo_canceller()
-        self._set_source(mic)
+        if self._set_source is not None:
+            self._set_source(mic)
 
     @property
     def wants_echo_cancellation(self) -> bool:
@@ -225,34 +204,34 @@ class VoiceAudio:
         if self.speaker is not None:
             self.speaker.write_frame(frame)
 
-    def on_event(self, event: ev.Event) -> None:
-        match event:
-            case ev.OutputAudioBufferStarted(response_id=response_id):
-                self._playing_responses.add(response_id)
-                if self.speaker is not None:
-                    self.speaker.resume()
-            case ev.ResponseCreated() if self.speaker is not None:
-                # A new reply: what arrives now is its audio, not the tail of an interrupted one
-                # (over WebSocket no output_audio_buffer.started ever comes).
-                self.speaker.resume()
-            case ev.OutputAudioBufferStopped(response_id=response_id):
-                self._playing_responses.discard(response_id)
-            case ev.OutputAudioBufferCleared():
-                # The service dropped what it had not yet sent (server VAD barge-in, or our clear).
-                self._playing_responses.clear()
-                self._flush_playback()
-            case ev.SpeechStarted() if self.options.barge_in and self.assistant_speaking():
-                # Server VAD heard the user over the assistant: the service cancels the response
-                # itself (interrupt_response); stop what is already here without waiting for it.
-                self.barge_ins += 1
-                self._flush_playback()
-            case _:
-                pass
+    def reply_playing(self, reply_id: str | None) -> None:
+        """A reply started playing: its audio is played (even right after the last was cut)."""
+        self._playing_replies.add(reply_id)
+        self.reply_coming()
+
+    def reply_coming(self) -> None:
+        """A new reply: what arrives now is its audio, not the tail of an interrupted one."""
+        if self.speaker is not None:
+            self.speaker.resume()
+
+    def reply_played(self, reply_id: str | None) -> None:
+        self._playing_replies.discard(reply_id)
+
+    def replies_dropped(self) -> None:
+        """Nothing more of the replies under way will come: what is queued here goes too."""
+        self._playing_replies.clear()
+        self._flush_playback()
+
+    def cut_playback(self, barge_in: bool) -> None:
+        """Stop what is playing at once; ``barge_in``: because the user spoke over the assistant."""
+        if barge_in:
+            self.barge_ins += 1
+        self._flush_playback()
 
     # ------------------------------------------------------------------ gating
 
     def assistant_speaking(self, now: float | None = None) -> bool:
-        if self._playing_responses:
+        if self._playing_replies:
             return True
         if self.speaker is None:
             return False
@@ -286,60 +265,38 @@ class VoiceAudio:
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
 
-    # ------------------------------------------------------------------ push-to-talk
+    # ------------------------------------------------------------------ push-to-talk gate
 
-    def stop_assistant(self) -> bool:
-        """Barge in: the service stops the reply, local playback stops at once. True if it was speaking."""
-        speaking = self.session.interrupt() or self.assistant_speaking()
-        if speaking:
-            self.barge_ins += 1
-        self._flush_playback()
-        return speaking
-
-    async def press(self) -> None:
-        if self._release is not None and not self._release.done():
-            # A new press while the last release waits for its tail: commit that turn now.
-            self._release.cancel()
-            await asyncio.gather(self._release, return_exceptions=True)
-            self.session.commit_and_respond()
-        self.stop_assistant()
-        self.session.clear_input()
+    def open_turn(self) -> None:
+        """Push-to-talk pressed: the gate opens for what is captured from now on."""
         self._release_frames = 0
         if self.mic is not None:
             self.mic.discard()
             self._press_frames = self.mic.frames_sent
         self.pressed = True
 
-    def release(self) -> bool:
-        """Close the microphone and (after the tail) commit. False when the press was too short."""
-        if not self.pressed:
-            return False
+    def close_turn(self) -> tuple[int | None, int]:
+        """Push-to-talk released: the turn's audio in ms (None without a microphone), and the frames
+        captured before the release that are still to send."""
         self.pressed = False
-        in_flight = self.mic.frames_in_flight() if self.mic is not None else 0
-        # Without a microphone (it is paused, or the input is a file) there is nothing to measure.
-        turn_ms = (self.mic.frames_sent - self._press_frames + in_flight) * FRAME_MS if self.mic is not None else None
-        if turn_ms is not None and turn_ms < self.options.min_turn_ms:
-            self.short_presses += 1
-            log.info("push-to-talk press too short (%d ms of audio): dropped", turn_ms)
-            self.session.clear_input()
-            return False
-        self._release_frames = in_flight
-        self._release_drained = asyncio.Event()
-        if self._release_frames == 0:
-            self._release_drained.set()
-        self._release = asyncio.get_running_loop().create_task(self._commit_after_tail())
-        return True
+        if self.mic is None:
+            return None, 0
+        in_flight = self.mic.frames_in_flight()
+        return (self.mic.frames_sent - self._press_frames + in_flight) * FRAME_MS, in_flight
 
-    async def _commit_after_tail(self) -> None:
+    def send_in_flight(self, frames: int) -> None:
+        """Let the ``frames`` captured before the release through the closed gate."""
+        self._release_frames = frames
+        self._release_drained = asyncio.Event()
+        if frames == 0:
+            self._release_drained.set()
+
+    async def wait_in_flight(self, timeout_s: float) -> None:
+        """Until the frames let through have gone (at most ``timeout_s``: a microphone may stall)."""
         try:
-            await asyncio.wait_for(self._release_drained.wait(), RELEASE_DRAIN_MAX_S)
+            await asyncio.wait_for(self._release_drained.wait(), timeout_s)
         except TIMEOUT_ERRORS:
             self._release_frames = 0
-        await asyncio.sleep(self.options.release_tail_ms / 1000)
-        try:
-            self.session.commit_and_respond()
-        except VoicePilotError as exc:
-            log.warning("push-to-talk commit failed: %s", exc.message)
 
     def _flush_playback(self) -> None:
         if self.speaker is not None:
@@ -465,12 +422,12 @@ class VoiceAudio:
             return False
         return reaches(a, listing) == reaches(b, listing)
 
-    def _state_of(self, kind: Kind, opened_as: str | None, device: Device) -> DeviceStateName:
+    def _state_of(self, kind: Kind, opened_as: str | None, device: Device) -> DeviceState:
         """``active`` when the device opened by the name ``opened_as`` is the chosen one, else ``fallback``."""
         preferred = self.preferred[kind]
         return "active" if opened_as == preferred or device.name == preferred else "fallback"
 
-    def _report(self, kind: Kind, state: DeviceStateName, message: str, failed: bool) -> None:
+    def _report(self, kind: Kind, state: DeviceState, message: str, failed: bool) -> None:
         """Tell the reporter what the ``kind`` device is now; ``failed``: because one failed or went away."""
         previous, self._state[kind] = self._state[kind], state
         stream = self._stream(kind)
@@ -478,7 +435,7 @@ class VoiceAudio:
         error_kind = ErrorKind.DEVICE if failed else None
         self._reporter.on_device_state(DeviceStateReport(kind, state, previous, device, message, error_kind))
 
-    def device_state(self, kind: Kind) -> DeviceStateName:
+    def device_state(self, kind: Kind) -> DeviceState:
         return self._state[kind]
 
     def _install(self, kind: Kind, stream: Microphone | Speaker | None) -> None:
@@ -522,7 +479,7 @@ class VoiceAudio:
             self._reporter.on_level(report)
 
     def stats(self) -> dict[str, float]:
-        stats: dict[str, float] = {"bargeIns": float(self.barge_ins), "shortPresses": float(self.short_presses)}
+        stats: dict[str, float] = {"bargeIns": float(self.barge_ins)}
         # Stalls of callbacks seen (most recover by themselves; only a confirmed one is a failure).
         stats["micStallsSuspected"] = float(self._health["input"].suspicions)
         stats["speakerStallsSuspected"] = float(self._health["output"].suspicions)
@@ -539,11 +496,10 @@ class VoiceAudio:
         if self._closed:
             return
         self._closed = True
-        for task in (self._task, self._release):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        if self.mic is not None or self._paused["input"]:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._set_source is not None and (self.mic is not None or self._paused["input"]):
             self._set_source(None)
         for stream in (self.mic, self.speaker):
             if stream is not None:

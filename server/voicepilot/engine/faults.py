@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from voicepilot.contract import WireModel
+from voicepilot.contract.models import WireModel
 
 
 class FaultSettings(WireModel):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
-from voicepilot.contract import ConnectionSettings, Profile
+from voicepilot.contract.models import ConnectionSettings, Profile
 from voicepilot.errors import config_error
 from voicepilot.realtime.session_config import Flavor
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voicepilot.errors import VoicePilotError, auth_error, network_error
+from voicepilot.logs import register_secret
 from voicepilot.realtime.endpoints import AuthStyle
-from voicepilot.redaction import register_secret
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)

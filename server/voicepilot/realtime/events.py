@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from voicepilot.contract import error_message
+from voicepilot.contract.models import error_message
 from voicepilot.errors import VoicePilotError, protocol_error
 
 # Beta name -> GA name. Everything not listed is the same in both.

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 import aiohttp
 
 from voicepilot.errors import VoicePilotError, classify_http_status, network_error, protocol_error
+from voicepilot.logs import register_secret
 from voicepilot.realtime.endpoints import AuthStyle, Endpoint
 from voicepilot.realtime.session_config import SessionConfig
-from voicepilot.redaction import register_secret
 
 MINT_TIMEOUT_S = 10.0
 

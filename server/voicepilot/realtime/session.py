@@ -3,9 +3,9 @@
 It owns the connection state machine, keeps an ephemeral key at hand (:class:`KeyService`), hands
 the conversation over to a fresh service session before the current one expires (make-before-
 break, switching the microphone while the user is quiet), notices a dead peer within seconds, and
-recovers with a strategy picked by the error's class. It turns service events into editor-level
-callbacks (transcripts, tool calls, states) through a :class:`SessionObserver`, and knows nothing
-of JSON-RPC or terminals.
+recovers with a strategy picked by the error's class. It reports transcripts, tool calls and
+states in its own types (:mod:`voicepilot.realtime.observer`) to a :class:`SessionObserver`, and
+knows nothing of the editor's contract, JSON-RPC or terminals.
 """
 
 from __future__ import annotations
@@ -18,20 +18,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import aiohttp
 import av
 
 from voicepilot.audio.tracks import FrameSource
-from voicepilot.contract import (
-    ConnectionStateName,
-    ConnectionStateParams,
-    DiagnosticsParams,
-    Role,
-    RunToolParams,
-    TranscriptParams,
-)
 from voicepilot.errors import ErrorKind, VoicePilotError, media_error, network_error, protocol_error
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.connection import Connection, seconds_until
@@ -39,6 +31,16 @@ from voicepilot.realtime.endpoints import Endpoint
 from voicepilot.realtime.http import client_session
 from voicepilot.realtime.key_service import Backoff, KeyService
 from voicepilot.realtime.keys import Credential, EphemeralKey, mint_ephemeral_key
+from voicepilot.realtime.observer import (
+    ConnectionState,
+    LifecycleEvent,
+    Notice,
+    Role,
+    SessionObserver,
+    StateChange,
+    ToolCall,
+    Transcript,
+)
 from voicepilot.realtime.router import MicRouter
 from voicepilot.realtime.session_config import SessionConfig
 from voicepilot.tasks import TaskGroup, sleep_on_grid
@@ -46,7 +48,7 @@ from voicepilot.tasks import TaskGroup, sleep_on_grid
 log = logging.getLogger(__name__)
 
 # Which state may follow which. Anything else is a bug in the manager, not a user error.
-_TRANSITIONS: dict[ConnectionStateName, frozenset[ConnectionStateName]] = {
+_TRANSITIONS: dict[ConnectionState, frozenset[ConnectionState]] = {
     "idle": frozenset({"authenticating", "closed"}),
     "authenticating": frozenset({"connecting", "failed", "closed"}),
     "connecting": frozenset({"connected", "reconnecting", "failed", "closed"}),
@@ -80,24 +82,6 @@ class SessionOptions:
     transport: Literal["auto", "webrtc", "websocket"] = "auto"
 
 
-@dataclass(frozen=True)
-class LifecycleEvent:
-    kind: Literal["key_renewed", "handover", "reconnected"]
-    fields: dict[str, float]
-
-
-class SessionObserver(Protocol):
-    def on_state(self, change: ConnectionStateParams) -> None: ...
-
-    def on_transcript(self, transcript: TranscriptParams) -> None: ...
-
-    def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None: ...
-
-    def on_lifecycle(self, event: LifecycleEvent) -> None: ...
-
-    async def run_tool(self, call: RunToolParams) -> str: ...
-
-
 class RealtimeSession:
     def __init__(
         self,
@@ -108,7 +92,12 @@ class RealtimeSession:
         observer: SessionObserver,
         source: FrameSource | None = None,
         options: SessionOptions | None = None,
+        *,
+        on_event: Callable[[ev.Event], None] | None = None,
+        on_remote_frame: Callable[[av.AudioFrame], None] | None = None,
     ) -> None:
+        """``on_event`` is told every service event, ``on_remote_frame`` is given the audio to play
+        (the conversation's audio); both are called on the loop and must not raise."""
         self.session_id = session_id
         self.endpoint = endpoint
         self.config = config
@@ -116,7 +105,7 @@ class RealtimeSession:
         self._credential = credential
         self._observer = observer
         self.router = MicRouter(source, on_switched=self._on_switched)
-        self.state: ConnectionStateName = "idle"
+        self.state: ConnectionState = "idle"
         self.counters: dict[str, int] = {
             "events": 0,
             "protocol_errors": 0,
@@ -145,10 +134,8 @@ class RealtimeSession:
         self.ended = asyncio.Event()
         self.quiet = asyncio.Event()
         self.quiet.set()
-        # Hooks for the audio layer (voicepilot.audio.voice): every service event, and the remote
-        # audio to play. Called on the loop; they must not raise.
-        self.on_event: Callable[[ev.Event], None] | None = None
-        self.on_remote_frame: Callable[[av.AudioFrame], None] | None = None
+        self._on_event = on_event
+        self._play = on_remote_frame
 
     @property
     def source(self) -> FrameSource | None:
@@ -209,10 +196,10 @@ class RealtimeSession:
         self.failure = error
         await self._close_connections()
         if self.state not in ("failed", "closed"):
-            self._set_state("failed", error.describe(), error.kind.value)
+            self._set_state("failed", error.describe(), error.kind)
         self.ended.set()
 
-    def _set_state(self, state: ConnectionStateName, reason: str | None = None, kind: str | None = None) -> None:
+    def _set_state(self, state: ConnectionState, reason: str | None = None, kind: ErrorKind | None = None) -> None:
         previous = self.state
         if state == previous:
             return
@@ -220,15 +207,7 @@ class RealtimeSession:
             raise RuntimeError(f"invalid connection state transition {previous} -> {state}")
         self.state = state
         log.info("session %s: %s -> %s%s", self.session_id, previous, state, f" ({reason})" if reason else "")
-        self._observer.on_state(
-            ConnectionStateParams(
-                state=state,
-                previous=previous,
-                reason=reason,
-                error_kind=kind,  # type: ignore[arg-type]
-                session_id=self.session_id,
-            )
-        )
+        self._observer.on_state(StateChange(state, previous, self.session_id, reason, kind))
 
     # ------------------------------------------------------------------ connections
 
@@ -254,11 +233,11 @@ class RealtimeSession:
             if not websocket and self.options.transport == "auto" and exc.code == "ice_failed":
                 self._websocket_only = True
                 log.warning("WebRTC could not connect (%s); falling back to the WebSocket transport", exc.message)
-                self._observer.on_diagnostics(
-                    DiagnosticsParams(
-                        session_id=self.session_id,
-                        message="WebRTC could not connect (is UDP blocked?); using the WebSocket transport instead.",
-                        error_kind="network",
+                self._observer.on_notice(
+                    Notice(
+                        self.session_id,
+                        "WebRTC could not connect (is UDP blocked?); using the WebSocket transport instead.",
+                        ErrorKind.NETWORK,
                     )
                 )
                 return await self._open_connection(key)
@@ -416,7 +395,7 @@ class RealtimeSession:
         self.active = None
         if failed is not None:
             await failed.close()
-        self._set_state("reconnecting", problem.message, problem.kind.value)
+        self._set_state("reconnecting", problem.message, problem.kind)
         assert self.keys is not None
         backoff = self.options.backoff
         auth_retried = False
@@ -499,11 +478,11 @@ class RealtimeSession:
 
     def _on_remote_frame(self, connection: Connection, frame: av.AudioFrame) -> None:
         # One voice at a time: during a handover the old session may still be finishing its reply.
-        if self.on_remote_frame is None:
+        if self._play is None:
             return
         speaking = [c for c in [self.active, *self._draining] if c is not None and c.turns.audio_playing]
         if (connection in speaking) if speaking else connection is self.active:
-            self.on_remote_frame(frame)
+            self._play(frame)
 
     def _require_active(self) -> Connection:
         if self.active is None:
@@ -522,8 +501,8 @@ class RealtimeSession:
             log.warning("ignored a malformed event: %s", exc.message)
             return
         self._dispatch(connection, event)
-        if self.on_event is not None:
-            self.on_event(event)
+        if self._on_event is not None:
+            self._on_event(event)
         self._update_quiet()
 
     def _update_quiet(self) -> None:
@@ -597,9 +576,7 @@ class RealtimeSession:
     def _transcript(self, role: Role, item_id: str, text: str, final: bool) -> None:
         if final and text:
             self._history.append((role, text[:HISTORY_CHARS]))
-        self._observer.on_transcript(
-            TranscriptParams(role=role, item_id=item_id, text=text, final=final, session_id=self.session_id)
-        )
+        self._observer.on_transcript(Transcript(role, item_id, text, final, self.session_id))
 
     def _on_service_error(self, connection: Connection, error: ev.ErrorDetail) -> None:
         if error.code in BENIGN_ERROR_CODES:
@@ -609,11 +586,7 @@ class RealtimeSession:
             return
         self.counters["service_errors"] += 1
         log.warning("service error %s: %s", error.code, error.message)
-        self._observer.on_diagnostics(
-            DiagnosticsParams(
-                session_id=self.session_id, message=f"The service reported: {error.message}", error_kind="protocol"
-            )
-        )
+        self._observer.on_notice(Notice(self.session_id, f"The service reported: {error.message}", ErrorKind.PROTOCOL))
 
     # ------------------------------------------------------------------ tools
 
@@ -648,9 +621,7 @@ class RealtimeSession:
             self.counters["protocol_errors"] += 1
             return json.dumps({"ok": False, "error": f"invalid arguments: {exc}"})
         try:
-            return await self._observer.run_tool(
-                RunToolParams(call_id=call_id, name=name, arguments=arguments, session_id=self.session_id)
-            )
+            return await self._observer.run_tool(ToolCall(call_id, name, self.session_id, arguments))
         except Exception as exc:  # the editor failed: tell the model rather than hang the turn
             log.warning("tool %s failed: %s", name, exc)
             return json.dumps({"ok": False, "error": str(exc) or exc.__class__.__name__})

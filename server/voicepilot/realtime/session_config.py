@@ -10,44 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from voicepilot.contract.turn_detection import TurnDetection
+
 Flavor = Literal["ga", "preview"]
 
 DEFAULT_INSTRUCTIONS = (
     "You are VoicePilot, a voice assistant inside a code editor. Keep spoken answers short. "
     "Use the editor's tools to act on the user's requests."
 )
-
-
-@dataclass(frozen=True)
-class TurnDetection:
-    """server_vad parameters; ``None`` in :class:`SessionConfig` means push-to-talk."""
-
-    threshold: float = 0.5
-    prefix_padding_ms: int = 300
-    silence_duration_ms: int = 500
-    create_response: bool = True
-    interrupt_response: bool = True
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "type": "server_vad",
-            "threshold": self.threshold,
-            "prefix_padding_ms": self.prefix_padding_ms,
-            "silence_duration_ms": self.silence_duration_ms,
-            "create_response": self.create_response,
-            "interrupt_response": self.interrupt_response,
-        }
-
-    @classmethod
-    def from_wire(cls, payload: dict[str, Any]) -> TurnDetection:
-        defaults = cls()
-        return cls(
-            threshold=float(payload.get("threshold", defaults.threshold)),
-            prefix_padding_ms=int(payload.get("prefix_padding_ms", defaults.prefix_padding_ms)),
-            silence_duration_ms=int(payload.get("silence_duration_ms", defaults.silence_duration_ms)),
-            create_response=bool(payload.get("create_response", defaults.create_response)),
-            interrupt_response=bool(payload.get("interrupt_response", defaults.interrupt_response)),
-        )
 
 
 @dataclass(frozen=True)

@@ -156,9 +156,14 @@ class WebRTCTransport:
                 f"Could not reach the realtime service at {self._endpoint.calls_url} ({exc.__class__.__name__})."
             ) from exc
 
+    @property
+    def channel_state(self) -> str:
+        """The events data channel's ready state (``connecting``, ``open``, ``closing``, ``closed``)."""
+        return str(getattr(self._channel, "readyState", "closed"))
+
     def send(self, payload: str) -> None:
         channel = self._channel
-        if channel is None or getattr(channel, "readyState", "") != "open":
+        if channel is None or self.channel_state != "open":
             raise media_error("The events channel is not open.")
         channel.send(payload)  # type: ignore[attr-defined]
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from voicepilot.redaction import held
+from voicepilot.logs import held
 
 MAX_MESSAGE_BYTES = 16 * 2**20
 MAX_HEADER_LINE = 2**16  # real headers are a few dozen bytes
@@ -96,7 +96,7 @@ class Transport(Protocol):
 class FramedWriter:
     """pygls's writer (set with ``include_headers=False``): frames each JSON body it is given.
 
-    The body goes through :mod:`voicepilot.redaction` first, as a last line for what pygls builds
+    The body goes through :mod:`voicepilot.logs` first, as a last line for what pygls builds
     itself (error messages quoting an exception); a body that holds a secret is parsed and every
     string in it redacted, which keeps the JSON valid.
     """

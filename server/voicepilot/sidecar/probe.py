@@ -13,18 +13,15 @@ import asyncio
 import contextlib
 import time
 
-from voicepilot.contract import (
-    ConnectionStateParams,
-    DiagnosticCheck,
-    DiagnosticsParams,
-    RunToolParams,
-    StartSessionParams,
-    TranscriptParams,
-)
+from voicepilot.contract.models import DiagnosticCheck, StartSessionParams
+from voicepilot.conversation.endpoint import resolve
+from voicepilot.conversation.engine_process import LocalEngineProcess
+from voicepilot.conversation.launch import session_config_for, session_options_for
 from voicepilot.errors import VoicePilotError
-from voicepilot.launch import LocalEngineProcess, resolve, session_config_for, session_options_for
 from voicepilot.realtime import events as ev
-from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
+from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
+from voicepilot.realtime.session import RealtimeSession
+from voicepilot.realtime.websocket import WebSocketTransport
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 PROBE_TIMEOUT_S = 20.0
@@ -39,19 +36,19 @@ class _QuietObserver:
     def __init__(self) -> None:
         self.states: list[str] = []
 
-    def on_state(self, change: ConnectionStateParams) -> None:
+    def on_state(self, change: StateChange) -> None:
         self.states.append(change.state)
 
-    def on_transcript(self, transcript: TranscriptParams) -> None:
+    def on_transcript(self, transcript: Transcript) -> None:
         pass
 
-    def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None:
+    def on_notice(self, notice: Notice) -> None:
         pass
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
         pass
 
-    async def run_tool(self, call: RunToolParams) -> str:
+    async def run_tool(self, call: ToolCall) -> str:
         return '{"ok": false, "error": "diagnostics probe"}'
 
 
@@ -78,11 +75,11 @@ async def connection_checks(session: RealtimeSession, first_event_ms: float | No
     if transport is None:
         missing = "The session has no connection."
         checks += [DiagnosticCheck(name=name, ok=False, detail=missing) for name in (SDP, CHANNEL)]
-    elif transport.kind == "websocket":
+    elif isinstance(transport, WebSocketTransport):
         checks.append(DiagnosticCheck(name=SDP, ok=True, detail="Not needed: the WebSocket transport is in use."))
         checks.append(DiagnosticCheck(name=CHANNEL, ok=True, detail="Events travel on the open WebSocket."))
     else:
-        call_id = getattr(transport, "call_id", None)
+        call_id = transport.call_id
         checks.append(
             DiagnosticCheck(
                 name=SDP,
@@ -90,8 +87,7 @@ async def connection_checks(session: RealtimeSession, first_event_ms: float | No
                 detail=f"The service answered the WebRTC offer (call {call_id or 'without an id'}).",
             )
         )
-        channel = getattr(transport, "_channel", None)
-        state = getattr(channel, "readyState", "closed")
+        state = transport.channel_state
         checks.append(
             DiagnosticCheck(
                 name=CHANNEL,
@@ -125,6 +121,14 @@ async def probe_connection(
     observer = _QuietObserver()
     session: RealtimeSession | None = None
     try:
+        first_event = asyncio.Event()
+        arrived: list[float] = []
+
+        def on_event(event: ev.Event) -> None:
+            if not arrived:
+                arrived.append(time.monotonic())
+            first_event.set()
+
         endpoint, credential = await resolve(params, api_key, engine)
         session = RealtimeSession(
             "vp_probe",
@@ -134,16 +138,8 @@ async def probe_connection(
             observer,
             None,
             session_options_for(params),
+            on_event=on_event,
         )
-        first_event = asyncio.Event()
-        arrived: list[float] = []
-
-        def on_event(event: ev.Event) -> None:
-            if not arrived:
-                arrived.append(time.monotonic())
-            first_event.set()
-
-        session.on_event = on_event
         started = time.monotonic()
         await asyncio.wait_for(session.start(), PROBE_TIMEOUT_S)
         with contextlib.suppress(*TIMEOUT_ERRORS):

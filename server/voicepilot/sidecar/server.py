@@ -19,24 +19,27 @@ from pydantic import ValidationError
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
-from voicepilot import __version__, contract
+from voicepilot import __version__
 from voicepilot.audio.blocking import run_blocking
 from voicepilot.audio.devices import Kind, find_device
-from voicepilot.audio.voice import LIST_TIMEOUT_S, DeviceStateReport, LevelReport, VoiceAudio
-from voicepilot.contract import (
-    ConnectionStateParams,
-    DiagnosticCheck,
-    DiagnosticsParams,
-    RunToolParams,
-    RunToolResult,
-    TranscriptParams,
-    WireModel,
+from voicepilot.audio.voice import LIST_TIMEOUT_S, DeviceStateReport, LevelReport
+from voicepilot.contract import models as contract
+from voicepilot.contract.models import DiagnosticCheck, DiagnosticsParams, RunToolResult, WireModel
+from voicepilot.conversation.engine_process import LocalEngineProcess
+from voicepilot.conversation.launch import build_conversation, close_input
+from voicepilot.conversation.live_audio import LiveAudio, device_listing
+from voicepilot.conversation.wire import (
+    device_state_params,
+    lifecycle_params,
+    notice_params,
+    state_params,
+    tool_call_params,
+    transcript_params,
 )
 from voicepilot.errors import VoicePilotError
-from voicepilot.launch import LocalEngineProcess, build_session, close_input
-from voicepilot.live_audio import attach_audio, device_listing, device_state_params
-from voicepilot.realtime.session import LifecycleEvent, RealtimeSession
-from voicepilot.redaction import register_secret
+from voicepilot.logs import register_secret
+from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
+from voicepilot.realtime.session import RealtimeSession
 from voicepilot.sidecar.probe import connection_checks, probe_connection
 from voicepilot.sidecar.protocol import raw_params_converter
 from voicepilot.sidecar.runtime import describe_runtime, runtime_counts
@@ -78,21 +81,21 @@ class EditorObserver:
     def __init__(self, server: VoicePilotServer) -> None:
         self._server = server
 
-    def on_state(self, change: ConnectionStateParams) -> None:
-        self._server.notify(contract.CONNECTION_STATE, change)
+    def on_state(self, change: StateChange) -> None:
+        self._server.notify(contract.CONNECTION_STATE, state_params(change))
 
-    def on_transcript(self, transcript: TranscriptParams) -> None:
-        self._server.notify(contract.TRANSCRIPT, transcript)
+    def on_transcript(self, transcript: Transcript) -> None:
+        self._server.notify(contract.TRANSCRIPT, transcript_params(transcript))
 
-    def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None:
-        self._server.notify(contract.DIAGNOSTICS, diagnostics)
+    def on_notice(self, notice: Notice) -> None:
+        self._server.notify(contract.DIAGNOSTICS, notice_params(notice))
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
         # Renewals and handovers are invisible by design; the diagnostics panel shows them.
-        self._server.notify(contract.DIAGNOSTICS, DiagnosticsParams(message=event.kind, stats=event.fields))
+        self._server.notify(contract.DIAGNOSTICS, lifecycle_params(event))
 
-    async def run_tool(self, call: RunToolParams) -> str:
-        result = await self._server.protocol.send_request_async(contract.RUN_TOOL, call.wire())
+    async def run_tool(self, call: ToolCall) -> str:
+        result = await self._server.protocol.send_request_async(contract.RUN_TOOL, tool_call_params(call).wire())
         return validate(RunToolResult, result).output
 
 
@@ -124,7 +127,7 @@ class VoicePilotServer(LanguageServer):
         # One live session per sidecar: startSession and endSession go one at a time, so requests
         # that race each other still leave exactly one (each new one replaces the last).
         self._one_at_a_time = asyncio.Lock()
-        self.audio: dict[str, VoiceAudio] = {}
+        self.audio: dict[str, LiveAudio] = {}
         # Devices the user chose, by name (None: the system default), and the mute switch.
         self.selected: dict[Kind, str | None] = {"input": None, "output": None}
         self.muted = False
@@ -188,14 +191,17 @@ class VoicePilotServer(LanguageServer):
         if isinstance(params.input, contract.DeviceInput) and not params.input.name and self.selected["input"]:
             remembered = contract.DeviceInput(kind="device", name=self.selected["input"])
             params = params.model_copy(update={"input": remembered})
-        session = await build_session(session_id, params, self.api_key, self.engine, EditorObserver(self))
-        try:
-            audio = await attach_audio(session, params, EditorAudioReporter(self, session_id), self.selected["output"])
-        except BaseException:
-            await close_input(session.source)
-            raise
+        session, audio = await build_conversation(
+            session_id,
+            params,
+            self.api_key,
+            self.engine,
+            EditorObserver(self),
+            EditorAudioReporter(self, session_id),
+            self.selected["output"],
+        )
         if audio is not None:
-            audio.set_muted(self.muted)
+            audio.audio.set_muted(self.muted)
             self.audio[session_id] = audio
         self.sessions[session_id] = session
         self._runs[session_id] = self.spawn(self._run(session))
@@ -261,13 +267,13 @@ class VoicePilotServer(LanguageServer):
         audio = self.audio.get(session.session_id)
         if session.config.turn_detection is not None:
             # In conversation mode the service detects turns itself; a press only stops the assistant.
-            stopped = audio.stop_assistant() if audio is not None and params.pressed else False
+            stopped = audio.turns.stop_assistant() if audio is not None and params.pressed else False
             return contract.PushToTalkResult(accepted=stopped)
         if audio is not None:
             if params.pressed:
-                await audio.press()
+                await audio.turns.press()
             else:
-                audio.release()  # a press too short to be a turn is dropped quietly
+                audio.turns.release()  # a press too short to be a turn is dropped quietly
         elif params.pressed:
             session.clear_input()
         else:
@@ -284,7 +290,8 @@ class VoicePilotServer(LanguageServer):
 
     async def select_devices(self, params: contract.SelectDevicesParams) -> contract.SelectDevicesResult:
         """Remember the devices by name; a running session switches to them at once."""
-        audio = next(iter(self.audio.values()), None)
+        live = next(iter(self.audio.values()), None)
+        audio = live.audio if live is not None else None
         requests: tuple[tuple[Kind, str | None], ...] = (("input", params.input), ("output", params.output))
         for kind, requested in requests:
             if requested is None:
@@ -301,8 +308,8 @@ class VoicePilotServer(LanguageServer):
 
     async def set_mute(self, params: contract.SetMuteParams) -> contract.SetMuteResult:
         self.muted = params.muted
-        for audio in self.audio.values():
-            audio.set_muted(params.muted)
+        for live in self.audio.values():
+            live.audio.set_muted(params.muted)
         return contract.SetMuteResult(muted=self.muted)
 
     async def set_credentials(self, params: contract.SetCredentialsParams) -> contract.SetCredentialsResult:

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Callable
 
 from voicepilot.audio.devices import Device
-from voicepilot.audio.voice import VoiceAudio, available_devices
+from voicepilot.audio.voice import available_devices
+from voicepilot.conversation.turns import PushToTalk
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime.session import RealtimeSession
 
@@ -56,7 +57,7 @@ async def _both() -> tuple[list[Device], list[Device]]:
 
 
 async def run_live(
-    session: RealtimeSession, audio: VoiceAudio, push_to_talk: bool, say: Callable[[str], None] | None = None
+    session: RealtimeSession, turns: PushToTalk, push_to_talk: bool, say: Callable[[str], None] | None = None
 ) -> None:
     """Drive push-to-talk (or barge-in) from stdin until ``q``, end of input or the session's end."""
     prompt = say or (lambda text: (sys.stderr.write(text + "\n"), sys.stderr.flush()))
@@ -79,12 +80,12 @@ async def run_live(
             if not line or line.strip().lower() in (b"q", b"quit"):
                 return
             if not push_to_talk:
-                if audio.stop_assistant():
+                if turns.stop_assistant():
                     prompt("[mic] stopped the assistant")
-            elif not audio.pressed:
-                await audio.press()
+            elif not turns.pressed:
+                await turns.press()
                 prompt("[mic] listening... Enter to send")
-            elif audio.release():
+            elif turns.release():
                 prompt("[mic] sent")
             else:
                 prompt("[mic] too short: nothing sent")

@@ -1,4 +1,4 @@
-"""Generate the TypeScript mirror of :mod:`voicepilot.contract`.
+"""Generate the TypeScript mirror of :mod:`voicepilot.contract.models`.
 
 The pydantic models are the single definition; ``extension/src/contract.ts`` is their output,
 committed so the extension builds without Python, and checked by a test to be current.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voicepilot import contract
+from voicepilot.contract import models as contract
 
 HEADER = """\
 // Generated from server/voicepilot/contract.py by `voicepilot contract-ts`. Do not edit by hand:
@@ -107,7 +107,7 @@ def generate_tools() -> str:
     """The editor's tool declarations as a TypeScript constant."""
     import json
 
-    from voicepilot.editor_tools import EDITOR_TOOLS
+    from voicepilot.contract.tools import EDITOR_TOOLS
 
     payload = json.dumps([tool.wire() for tool in EDITOR_TOOLS], indent=2)
     return f"\nexport const EDITOR_TOOLS: ReadonlyArray<ToolSpec> = {payload};\n"

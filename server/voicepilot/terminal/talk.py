@@ -3,7 +3,7 @@
 It prints state changes, transcripts and tool calls (``--json``: one object per line) and exits
 0 after the reply to the last utterance of the input, non-zero with a clear message on failure.
 With no editor attached, tool calls are acknowledged but not carried out. With ``--mic`` it talks
-through the microphone and speaker until ``q`` or Ctrl-D (:mod:`voicepilot.talk_live`).
+through the microphone and speaker until ``q`` or Ctrl-D (:mod:`voicepilot.terminal.talk_live`).
 """
 
 from __future__ import annotations
@@ -16,25 +16,22 @@ import time
 from typing import Any
 
 from voicepilot.audio.voice import DeviceStateReport, LevelReport
-from voicepilot.contract import (
-    ConnectionSettings,
-    ConnectionStateParams,
-    DeviceInput,
-    DeviceOutput,
-    DiagnosticsParams,
-    FileInput,
-    RunToolParams,
-    StartSessionParams,
-    TranscriptParams,
+from voicepilot.contract.models import ConnectionSettings, DeviceInput, DeviceOutput, FileInput, StartSessionParams
+from voicepilot.contract.tools import EDITOR_TOOLS
+from voicepilot.conversation.engine_process import EngineOptions, LocalEngineProcess
+from voicepilot.conversation.launch import build_conversation, close_input
+from voicepilot.conversation.wire import (
+    device_state_params,
+    notice_params,
+    state_params,
+    tool_call_params,
+    transcript_params,
 )
-from voicepilot.editor_tools import EDITOR_TOOLS
 from voicepilot.errors import VoicePilotError
-from voicepilot.launch import EngineOptions, LocalEngineProcess, build_session, close_input
-from voicepilot.live_audio import attach_audio, device_state_params
-from voicepilot.realtime.session import LifecycleEvent
-from voicepilot.redaction import held, register_secret
-from voicepilot.talk_live import run_live
+from voicepilot.logs import held, register_secret
+from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
 from voicepilot.tasks import wait_first
+from voicepilot.terminal.talk_live import run_live
 
 NO_EDITOR_OUTPUT = json.dumps({"ok": True, "note": "voicepilot talk has no editor attached; not carried out"})
 
@@ -51,21 +48,20 @@ class TerminalObserver:
             sys.stdout.write(held.redact(line) + "\n")
         sys.stdout.flush()
 
-    def on_state(self, change: ConnectionStateParams) -> None:
+    def on_state(self, change: StateChange) -> None:
         reason = f" ({change.reason})" if change.reason else ""
-        self._emit("state", change.wire(), f"[state] {change.previous} -> {change.state}{reason}")
+        self._emit("state", state_params(change).wire(), f"[state] {change.previous} -> {change.state}{reason}")
 
-    def on_transcript(self, transcript: TranscriptParams) -> None:
+    def on_transcript(self, transcript: Transcript) -> None:
         if transcript.final or self._json:
             self._emit(
                 "transcript",
-                transcript.wire(),
+                transcript_params(transcript).wire(),
                 f"[{transcript.role}] {transcript.text}" if transcript.final else "",
             )
 
-    def on_diagnostics(self, diagnostics: DiagnosticsParams) -> None:
-        if diagnostics.message:
-            self._emit("diagnostics", diagnostics.wire(), f"[diagnostics] {diagnostics.message}")
+    def on_notice(self, notice: Notice) -> None:
+        self._emit("diagnostics", notice_params(notice).wire(), f"[diagnostics] {notice.message}")
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
         fields = event.fields
@@ -85,8 +81,8 @@ class TerminalObserver:
         line = f"[device] {what} {report.previous} -> {report.state}: {report.message}"
         self._emit("device_state", device_state_params(report).wire(), line)
 
-    async def run_tool(self, call: RunToolParams) -> str:
-        self._emit("tool_call", call.wire(), f"[tool] {call.name}({json.dumps(call.arguments)})")
+    async def run_tool(self, call: ToolCall) -> str:
+        self._emit("tool_call", tool_call_params(call).wire(), f"[tool] {call.name}({json.dumps(call.arguments)})")
         return NO_EDITOR_OUTPUT
 
     def error(self, error: VoicePilotError) -> None:
@@ -127,11 +123,10 @@ async def run_talk(args: argparse.Namespace) -> int:
     session = None
     audio = None
     try:
-        session = await build_session("talk", params, api_key, engine, observer)
-        audio = await attach_audio(session, params, observer, speaker)
+        session, audio = await build_conversation("talk", params, api_key, engine, observer, observer, speaker)
         await session.start()
         if mic and audio is not None:
-            await run_live(session, audio, push_to_talk=params.turn_taking == "pushToTalk")
+            await run_live(session, audio.turns, push_to_talk=params.turn_taking == "pushToTalk")
             if session.failure is not None:
                 raise session.failure
             return 0

@@ -10,7 +10,7 @@ build its command grammar for free-text parameters.
 
 from __future__ import annotations
 
-from voicepilot.contract import ToolSpec
+from voicepilot.contract.models import ToolSpec
 
 
 def _tool(name: str, description: str, properties: dict[str, object], required: list[str]) -> ToolSpec:

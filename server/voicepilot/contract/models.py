@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
-from voicepilot.realtime.session_config import TurnDetection
+from voicepilot.contract.turn_detection import TurnDetection
 
 
 class WireModel(BaseModel):

@@ -1,0 +1,1 @@
+"""The editor contract: wire models, their TypeScript rendering, the editor tool declarations."""

@@ -1,0 +1,1 @@
+"""A conversation: a session joined to its audio and its observers (the sidecar and the terminal share it)."""

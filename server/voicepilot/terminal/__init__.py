@@ -1,0 +1,1 @@
+"""The terminal front end: ``voicepilot talk`` and ``voicepilot devices``."""
