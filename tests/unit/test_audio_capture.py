@@ -176,6 +176,19 @@ async def test_a_stream_portaudio_reports_inactive_is_a_problem(fake_sd: FakeSou
     await mic.close()
 
 
+async def test_a_stream_portaudio_reports_an_error_for_is_a_problem(
+    fake_sd: FakeSounddevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mic = await open_mic(fake_sd)
+
+    def error(self: object) -> bool:
+        raise fake_sd.PortAudioError("Unanticipated host error", -9999)
+
+    monkeypatch.setattr(type(fake_sd.last("input")), "active", property(error), raising=False)
+    assert mic.problem() == "PortAudio reports an error: ('Unanticipated host error', -9999)"
+    await mic.close()
+
+
 async def test_falls_back_to_48k_when_the_native_rate_is_refused(fake_sd: FakeSounddevice) -> None:
     fake_sd.devices[0] = device("Built-in Microphone", 1, 0, 22_050.0)
     opened: list[int] = []
