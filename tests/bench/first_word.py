@@ -61,7 +61,8 @@ async def measure(workdir: Path, tries: int, idle_s: float) -> Report:
                             outcome = await sessions.say_at_start(pulse, SAMPLES, start)
                             if not outcome.whole:
                                 print(f"[bench] said at {start}: heard {outcome.heard}, calls {outcome.calls}, "
-                                      f"engine {outcome.engine_turns}", file=sys.stderr)  # fmt: skip
+                                      f"engine {outcome.engine_turns}, hole at the microphone "
+                                      f"{outcome.mic_hole_ms} ms", file=sys.stderr)  # fmt: skip
                             report.outcomes.append(outcome)
                     report.idle = await sessions.idle_session(pulse, idle_s)
                 for alarm in report.idle.device_alarms:

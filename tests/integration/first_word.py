@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fixtures.pulse import PulseAudio
+from tests.fixtures.pulse import MIC, MonitorRecorder, PulseAudio
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
 from voicepilot.contract.tools import EDITOR_TOOLS
@@ -38,6 +38,9 @@ class Outcome:
     device_alarms: list[dict[str, Any]]
     # How the engine heard the session's turns (audioMs tells a clipped command from a misheard one).
     engine_turns: list[dict[str, Any]] = field(default_factory=list)
+    # The longest silence inside the speech that a recorder of the virtual microphone, beside the
+    # sidecar, got (ms): a hole there is the player's or the sound server's, not the sidecar's.
+    mic_hole_ms: int | None = None
 
     @property
     def whole(self) -> bool:
@@ -46,6 +49,19 @@ class Outcome:
 
 async def _ok_tool(params: dict[str, Any]) -> dict[str, Any]:
     return {"output": json.dumps({"ok": True})}
+
+
+def longest_hole_ms(chunks: list[Any], threshold: int = 300) -> int:
+    """The longest run of quiet 10 ms chunks between the first and the last loud one."""
+    loud = [int(abs(chunk).max()) > threshold for chunk in chunks if len(chunk)]
+    if True not in loud:
+        return 0
+    inside = loud[loud.index(True) : len(loud) - loud[::-1].index(True)]
+    longest = run = 0
+    for is_loud in inside:
+        run = 0 if is_loud else run + 1
+        longest = max(longest, run)
+    return longest * MonitorRecorder.CHUNK * 1000 // 48_000
 
 
 class Sessions:
@@ -100,6 +116,13 @@ class Sessions:
         await self.sidecar.wait_for(lambda: self.reached("closed"), timeout=10)
 
     async def say_at_start(self, pulse: PulseAudio, samples: Path, start: str | int) -> Outcome:
+        async with MonitorRecorder(pulse, source=MIC) as heard_by_another:
+            outcome = await self._say_at_start(pulse, samples, start)
+        if not outcome.whole:
+            outcome.mic_hole_ms = longest_hole_ms([chunk for _, chunk in heard_by_another.chunks])
+        return outcome
+
+    async def _say_at_start(self, pulse: PulseAudio, samples: Path, start: str | int) -> Outcome:
         starting = self.begin()
         try:
             if start == CONNECTING:

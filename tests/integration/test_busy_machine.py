@@ -43,7 +43,8 @@ async def test_a_command_said_as_the_session_starts_is_heard_whole_on_a_busy_mac
     outcomes = [await sessions.say_at_start(pulse, samples, start) for _ in range(TRIES)]
     failed = [o for o in outcomes if not o.whole]
     assert failed == [], [
-        (o.heard, o.calls, o.engine_turns, {k: v for k, v in o.stats.items() if k.startswith("mic")}) for o in failed
+        (o.heard, o.calls, o.engine_turns, o.mic_hole_ms, {k: v for k, v in o.stats.items() if k.startswith("mic")})
+        for o in failed
     ]
     for outcome in outcomes:
         assert outcome.device_alarms == []
