@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import probe, reference_call, sidecar_runs
+from bench import first_word, probe, reference_call, sidecar_runs
 from bench.report import Values, markdown_table, text_table
 from bench.signals import probe_recording
 from bench.stats import percentile
@@ -46,6 +46,8 @@ class Plan:
     soak_s: float
     soak_limit_s: float
     concurrent: int
+    first_word_tries: int  # for each start time (bench/first_word.py)
+    idle_s: float
     # Quick runs measure the loss levels at the same time (each in its own namespace): faster, noisier.
     loss_in_parallel: bool = False
 
@@ -54,8 +56,8 @@ class Plan:
 # before the end). The soak runs alongside the other benchmarks (as a long editor session runs alongside other
 # work). The full run's soak streams for 10 minutes, the length the memory goal names (issue #4), so the whole
 # run takes a little more than that.
-QUICK = Plan(3, 10, 20, 8, 10, 8, 3, (0, 5, 10), 6, 60, 10, 6, loss_in_parallel=True)
-FULL = Plan(5, 30, 100, 30, 30, 30, 4, (0, 5, 10), 30, 600, 90, 20)
+QUICK = Plan(3, 10, 20, 8, 10, 8, 3, (0, 5, 10), 6, 60, 10, 6, 2, 30, loss_in_parallel=True)
+FULL = Plan(5, 30, 100, 30, 30, 30, 4, (0, 5, 10), 30, 600, 90, 20, 10, 120)
 
 
 # Benchmarks that failed, and results that had no samples: the run then exits 1.
@@ -230,6 +232,17 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         put("concurrent_engine_cpu_pct_per_session", found["engineCpuPctPerSession"], "% of one core")
         put("concurrent_client_cpu_pct_per_session", found["clientCpuPctPerSession"], "% of one core")
 
+    async def first_word_and_idle_devices() -> None:
+        report = await first_word.measure(workdir, plan.first_word_tries, plan.idle_s)
+        put(
+            "first_word_ok_ratio",
+            report.ok_ratio,
+            "ratio",
+            "a command said during connecting, 0, 300 and 1000 ms after connected, on a loaded machine: "
+            + ", ".join(f"{start} {ok}" for start, ok in report.by_start().items()),
+        )
+        put("false_device_alarms", report.false_alarms, "count", f"idle session of {plan.idle_s:g} s, loaded machine")
+
     await timed("sidecar cold start", cold_start)  # alone: it is mostly imports, which contention slows
     soaking = asyncio.ensure_future(timed(f"soak ({plan.soak_s:g} s, alongside the rest)", soak))
     try:
@@ -239,11 +252,13 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         await timed("concurrent sessions", concurrency)
     finally:
         await soaking
+    # Last and alone: it loads the machine on purpose, which would skew every other figure.
+    await timed("first word and idle devices on a loaded machine", first_word_and_idle_devices)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a short run (under 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="a short run (about 4 minutes)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
     parser.add_argument("--from-json", type=Path, metavar="PATH", help="print a saved run's table (no run)")
