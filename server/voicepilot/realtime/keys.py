@@ -81,14 +81,14 @@ async def mint_ephemeral_key(
 ) -> EphemeralKey:
     """POST the mint request and return the ephemeral key, or raise a classified error."""
     headers = await credential.auth_headers(endpoint.auth_style)
-    proxy, proxy_auth = route(endpoint.proxy, endpoint.mint_url)
+    via = route(endpoint.proxy, endpoint.mint_url)
     try:
         async with http.post(
             endpoint.mint_url,
             json=mint_body(endpoint, config),
-            headers=headers,
-            proxy=proxy,
-            proxy_auth=proxy_auth,
+            headers=headers | via.headers,
+            proxy=via.proxy,
+            proxy_headers=via.proxy_headers,
             timeout=aiohttp.ClientTimeout(total=MINT_TIMEOUT_S),
             # A redirect would resend the key to wherever it points: never follow one.
             allow_redirects=False,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
@@ -26,7 +27,7 @@ SETTING = "http.proxy"
 @dataclass(frozen=True)
 class Proxy:
     url: str  # scheme://host:port, no credentials
-    auth: aiohttp.BasicAuth | None = field(default=None, repr=False)
+    authorization: str | None = field(default=None, repr=False)  # the Proxy-Authorization value
     no_proxy: tuple[str, ...] = ()
     bypass_loopback: bool = True
 
@@ -41,10 +42,26 @@ class Proxy:
         return None if _excluded(host, self.no_proxy) else self.url
 
 
-def route(proxy: Proxy | None, url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
-    """aiohttp's ``proxy`` and ``proxy_auth`` for a request to ``url``."""
+class Route(NamedTuple):
+    """aiohttp's ``proxy`` and ``proxy_headers`` for a request, and headers to add to the request."""
+
+    proxy: str | None
+    proxy_headers: dict[str, str] | None
+    headers: dict[str, str]
+
+
+def route(proxy: Proxy | None, url: str) -> Route:
+    """How a request to ``url`` goes: direct, or through the proxy with its credentials."""
     via = proxy.for_url(url) if proxy is not None else None
-    return via, (proxy.auth if via is not None and proxy is not None else None)
+    if via is None or proxy is None or proxy.authorization is None:
+        return Route(via, None, {})
+    credentials = {"Proxy-Authorization": proxy.authorization}
+    if urlsplit(url).scheme in ("http", "ws"):
+        # Plain http is sent to the proxy itself, not tunnelled (aiohttp sends proxy_headers only
+        # with CONNECT): the request carries the credentials. Never with https, which would hand
+        # them to the service.
+        return Route(via, None, credentials)
+    return Route(via, credentials, {})
 
 
 def proxy_from(setting: str | None, environ: Mapping[str, str], bypass_loopback: bool = True) -> Proxy | None:
@@ -71,15 +88,15 @@ def proxy_from(setting: str | None, environ: Mapping[str, str], bypass_loopback:
             f"The proxy in {source} is not an http:// or https:// proxy URL.",
             f"Set {source} to http://host:port (VoicePilot speaks HTTP CONNECT to the proxy).",
         )
-    auth = None
+    authorization = None
     if parts.username is not None:
         user, password = unquote(parts.username), unquote(parts.password or "")
-        auth = aiohttp.BasicAuth(user, password)
+        authorization = aiohttp.encode_basic_auth(user, password)
         register_secret(password)
-        register_secret(auth.encode().removeprefix("Basic "))
+        register_secret(authorization.removeprefix("Basic "))
     netloc = f"[{host}]" if ":" in host else host
     url = f"{parts.scheme}://{netloc}" + (f":{port}" if port is not None else "")
-    return Proxy(url, auth, _no_proxy(environ), bypass_loopback)
+    return Proxy(url, authorization, _no_proxy(environ), bypass_loopback)
 
 
 def _no_proxy(environ: Mapping[str, str]) -> tuple[str, ...]:

@@ -136,14 +136,14 @@ class WebRTCTransport:
 
     async def _exchange_sdp(self, offer: str, key: EphemeralKey, http: aiohttp.ClientSession) -> str:
         headers = {"Authorization": f"Bearer {key.value}", "Content-Type": "application/sdp"}
-        proxy, proxy_auth = route(self._endpoint.proxy, self._endpoint.calls_url)
+        via = route(self._endpoint.proxy, self._endpoint.calls_url)
         try:
             async with http.post(
                 self._endpoint.calls_url,
                 data=offer.encode(),
-                headers=headers,
-                proxy=proxy,
-                proxy_auth=proxy_auth,
+                headers=headers | via.headers,
+                proxy=via.proxy,
+                proxy_headers=via.proxy_headers,
                 timeout=aiohttp.ClientTimeout(total=SDP_TIMEOUT_S),
                 allow_redirects=False,
             ) as response:

@@ -57,13 +57,13 @@ class WebSocketTransport:
         headers = await self._credential.auth_headers(self._endpoint.auth_style)
         if self._endpoint.profile == "openai" and self._endpoint.flavor == "preview":
             headers["OpenAI-Beta"] = "realtime=v1"
-        proxy, proxy_auth = route(self._endpoint.proxy, self._endpoint.websocket_url)
+        via = route(self._endpoint.proxy, self._endpoint.websocket_url)
         try:
             self._ws = await http.ws_connect(
                 self._endpoint.websocket_url,
-                headers=headers,
-                proxy=proxy,
-                proxy_auth=proxy_auth,
+                headers=headers | via.headers,
+                proxy=via.proxy,
+                proxy_headers=via.proxy_headers,
                 heartbeat=HEARTBEAT_S,
                 timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
                 max_msg_size=16 * 1024 * 1024,

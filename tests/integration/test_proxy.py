@@ -1,0 +1,111 @@
+"""Minting, the SDP exchange and a WebSocket session through a real HTTP proxy (tests/fixtures),
+against the real local engine: every request goes through the proxy, with its credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.fixtures.connect_proxy import ConnectProxy
+from tests.integration.engine_process import EngineProcess
+from voicepilot.contract.models import ConnectionSettings
+from voicepilot.realtime import events as ev
+from voicepilot.realtime.endpoints import resolve_endpoint
+from voicepilot.realtime.keys import ApiKeyCredential
+from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
+from voicepilot.realtime.proxy import proxy_from
+from voicepilot.realtime.session import RealtimeSession, SessionOptions
+from voicepilot.realtime.session_config import SessionConfig
+from voicepilot.sidecar.probe import connection_checks
+
+pytestmark = pytest.mark.integration
+
+
+class Quiet:
+    def on_state(self, change: StateChange) -> None:
+        pass
+
+    def on_transcript(self, transcript: Transcript) -> None:
+        pass
+
+    def on_notice(self, notice: Notice) -> None:
+        pass
+
+    def on_lifecycle(self, event: LifecycleEvent) -> None:
+        pass
+
+    async def run_tool(self, call: ToolCall) -> str:
+        return "{}"
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[ConnectProxy]:
+    server = ConnectProxy("proxy-user", "proxy-pass-" + "9f3e2a1b")
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def connect_through(proxy_url: str, engine: EngineProcess, transport: str) -> RealtimeSession:
+    # The engine is on loopback, which goes direct by default: this test asks for the proxy.
+    route = proxy_from(proxy_url, {}, bypass_loopback=False)
+    endpoint = resolve_endpoint("azure", ConnectionSettings(endpoint=engine.url), proxy=route)
+    first_event = asyncio.Event()
+
+    def on_event(event: ev.Event) -> None:
+        first_event.set()
+
+    session = RealtimeSession(
+        "vp_proxy",
+        endpoint,
+        ApiKeyCredential(engine.api_key),
+        SessionConfig(),
+        Quiet(),
+        None,
+        SessionOptions(transport=transport),  # type: ignore[arg-type]
+        on_event=on_event,
+    )
+    await session.start()
+    await asyncio.wait_for(first_event.wait(), 10)
+    return session
+
+
+@pytest.mark.parametrize("transport", ["webrtc", "websocket"])
+async def test_a_session_goes_through_the_proxy(
+    proxy: ConnectProxy, engine: EngineProcess, transport: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    session = await connect_through(proxy.url_with_credentials, engine, transport)
+    try:
+        checks = {check.name: check for check in await connection_checks(session)}
+    finally:
+        await session.close("done")
+    assert all(check.ok for check in checks.values()), checks
+    base = engine.url
+    seen = [(r.method, r.target) for r in proxy.requests]
+    assert ("POST", f"{base}/openai/v1/realtime/client_secrets") in seen
+    if transport == "webrtc":
+        assert ("POST", f"{base}/openai/v1/realtime/calls") in seen
+        assert "from a host candidate" in checks["media path"].detail
+    else:
+        assert ("GET", f"ws{base[4:]}/openai/v1/realtime?model=gpt-realtime") in seen
+        assert checks["media path"].detail == "Audio and events travel on the WebSocket (TCP)."
+    assert all(r.authorized for r in proxy.requests)
+    control = await engine.control()
+    # Nothing went around the proxy: the engine saw exactly the mints the proxy carried.
+    assert control["mintRequests"] == sum(1 for method, target in seen if target.endswith("/client_secrets"))
+    assert proxy.password not in caplog.text
+    assert proxy.password not in repr(session.endpoint)
+
+
+async def test_wrong_proxy_credentials_fail_the_mint_as_a_network_error(
+    proxy: ConnectProxy, engine: EngineProcess
+) -> None:
+    with pytest.raises(Exception) as raised:
+        await connect_through(f"http://proxy-user:wrong-password@127.0.0.1:{proxy.port}", engine, "webrtc")
+    assert "wrong-password" not in str(raised.value)
+    assert [r.authorized for r in proxy.requests] == [False]
+    assert (await engine.control())["mintRequests"] == 0
