@@ -12,6 +12,7 @@ import pytest
 from tests.fixtures.connect_proxy import ConnectProxy
 from tests.integration.engine_process import EngineProcess
 from voicepilot.contract.models import ConnectionSettings
+from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.endpoints import resolve_endpoint
 from voicepilot.realtime.keys import ApiKeyCredential
@@ -104,7 +105,7 @@ async def test_a_session_goes_through_the_proxy(
 async def test_wrong_proxy_credentials_fail_the_mint_as_a_network_error(
     proxy: ConnectProxy, engine: EngineProcess
 ) -> None:
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(VoicePilotError) as raised:
         await connect_through(f"http://proxy-user:wrong-password@127.0.0.1:{proxy.port}", engine, "webrtc")
     assert "wrong-password" not in str(raised.value)
     assert [r.authorized for r in proxy.requests] == [False]
