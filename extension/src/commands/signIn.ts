@@ -1,5 +1,5 @@
-// Where the conversation goes and with which credential: Set API Key, Clear API Key, Sign In
-// with Microsoft Entra ID, Use the Local Engine, Use Azure OpenAI.
+// Where the conversation goes and with which credential: Set API Key, Clear API Key, Set and
+// Clear TURN Password, Sign In with Microsoft Entra ID, Use the Local Engine, Use Azure OpenAI.
 import * as vscode from 'vscode';
 import { Commands, CONFIGURATION_SECTION } from '../ids';
 import type { Controller } from './controller';
@@ -13,6 +13,17 @@ export async function setApiKey({ apiKey }: Controller): Promise<void> {
 export async function clearApiKey({ apiKey }: Controller): Promise<void> {
   await apiKey.clear();
   vscode.window.setStatusBarMessage('VoicePilot: API key cleared', 4_000);
+}
+
+export async function setTurnPassword({ apiKey }: Controller): Promise<void> {
+  if (await apiKey.promptAndStoreTurnPassword()) {
+    vscode.window.setStatusBarMessage('VoicePilot: TURN password stored', 4_000);
+  }
+}
+
+export async function clearTurnPassword({ apiKey }: Controller): Promise<void> {
+  await apiKey.clearTurnPassword();
+  vscode.window.setStatusBarMessage('VoicePilot: TURN password cleared', 4_000);
 }
 
 export async function signInWithEntra(): Promise<void> {

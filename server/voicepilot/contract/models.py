@@ -236,7 +236,7 @@ class SetCredentialsParams(WireModel):
     """``apiKey: null`` forgets the key (VoicePilot: Clear API Key)."""
 
     api_key: str | None = Field(min_length=1)
-    # The TURN servers' password (VoicePilot: Set TURN Password); omitted: none.
+    # The TURN servers' password (VoicePilot: Set TURN Password); omitted: none (it replaces the last one).
     turn_credential: str | None = Field(default=None, min_length=1)
 
 
@@ -364,6 +364,7 @@ CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     DeviceOutput,
     NoOutput,
     ToolSpec,
+    IceServerSetting,
     ConnectionSettings,
     VadSettings,
     StartSessionParams,

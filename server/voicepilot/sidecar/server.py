@@ -318,11 +318,9 @@ class VoicePilotServer(LanguageServer):
         if params.api_key is not None:
             register_secret(params.api_key)
         self.api_key = params.api_key
-        if "turn_credential" in params.model_fields_set:
-            # Registered as a secret when a session's ICE settings take it (realtime/ice_servers.py).
-            if params.turn_credential is not None:
-                register_secret(params.turn_credential)
-            self.turn_credential = params.turn_credential
+        if params.turn_credential is not None:
+            register_secret(params.turn_credential)
+        self.turn_credential = params.turn_credential
         return contract.SetCredentialsResult(stored=params.api_key is not None)
 
     async def run_diagnostics(self, params: contract.RunDiagnosticsParams) -> contract.RunDiagnosticsResult:
