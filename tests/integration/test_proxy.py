@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from tests.fixtures.connect_proxy import ConnectProxy
+from tests.fixtures.connect_proxy import ConnectProxy, TlsFront
+from tests.fixtures.coturn import self_signed
 from tests.integration.engine_process import EngineProcess
+from tests.integration.rpc import SidecarClient
 from voicepilot.contract.models import ConnectionSettings
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
@@ -110,3 +113,48 @@ async def test_wrong_proxy_credentials_fail_the_mint_as_a_network_error(
     assert "wrong-password" not in str(raised.value)
     assert [r.authorized for r in proxy.requests] == [False]
     assert (await engine.control())["mintRequests"] == 0
+
+
+@pytest.mark.parametrize("transport", ["auto", "websocket"])
+async def test_the_sidecar_reaches_an_https_service_only_through_the_proxy(
+    proxy: ConnectProxy, engine: EngineProcess, tmp_path: Path, transport: str
+) -> None:
+    # The service's name resolves for the proxy only: there is no direct path to it. TLS ends in
+    # front of the engine with a certificate the sidecar trusts, as it would a corporate CA.
+    host = "vp-proxy-test.openai.azure.com"
+    cert, key = self_signed(tmp_path, host, "service")
+    front = TlsFront(cert, key, engine.port)
+    await front.start()
+    proxy.hosts[host] = "127.0.0.1"
+    sidecar = await SidecarClient.start(tmp_path, {"SSL_CERT_FILE": str(cert), "HTTPS_PROXY": "http://unused:1"})
+    try:
+        await sidecar.request("voicepilot/setCredentials", {"apiKey": engine.api_key})
+        connection = {
+            "endpoint": f"https://{host}:{front.listening_port}",
+            "proxy": proxy.url_with_credentials,  # http.proxy wins over the environment
+            "transport": transport,
+        }
+        result = await sidecar.request(
+            "voicepilot/runDiagnostics", {"profile": "azure", "connection": connection}, timeout=60
+        )
+    finally:
+        await sidecar.stop()
+        await front.stop()
+    checks = {check["name"]: check for check in result["checks"]}
+    assert all(checks[name]["ok"] for name in ("key minted", "SDP exchanged", "data channel open", "round trip"))
+    # Only the proxy can resolve the host: whatever reached the engine came through its tunnels
+    # (aiohttp keeps a tunnel open for the next request, so there may be fewer than requests).
+    tunnels = [r for r in proxy.requests if r.method == "CONNECT"]
+    assert tunnels
+    assert {r.target for r in tunnels} == {f"{host}:{front.listening_port}"}
+    assert all(r.authorized for r in proxy.requests)
+    control = await engine.control()
+    assert control["mintRequests"] == 1
+    assert len(control["calls"]) == 1
+    if transport == "websocket":
+        assert checks["media path"]["detail"] == "Audio and events travel on the WebSocket (TCP)."
+        assert control["callRequests"] == 0
+    else:
+        assert control["callRequests"] == 1  # the SDP offer
+    stderr = (tmp_path / "sidecar.stderr.log").read_text()
+    assert proxy.password not in stderr
