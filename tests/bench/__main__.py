@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.bench import probe, reference_call, sidecar_runs
+from tests.bench import network, probe, reference_call, sidecar_runs
 from tests.bench.signals import probe_recording
 from tests.bench.stats import percentile
 from tests.integration.engine_process import EngineProcess
@@ -63,6 +63,13 @@ FAILED: list[str] = []
 class Results:
     def __init__(self) -> None:
         self.values: dict[str, dict[str, Any]] = {}
+
+    def put_flag(self, key: str, value: bool, note: str | None = None) -> None:
+        """A yes/no result (``{"value": true}``); false counts as a failed benchmark."""
+        if not value:
+            FAILED.append(key)
+        self.values[key] = {"value": value, "unit": "bool", **({"note": note} if note else {})}
+        print(f"  {key:52} {str(value).lower():>10}", file=sys.stderr, flush=True)
 
     def put(self, key: str, value: float, unit: str, note: str | None = None) -> None:
         if math.isnan(value):
@@ -211,6 +218,10 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         put("soak_handovers", report.handovers, "count")
         put("soak_leaks", len(report.leaks()), "count", json.dumps(report.leaks()) if report.leaks() else None)
 
+    async def turn_tcp() -> None:
+        ok, took_ms = await network.turn_tcp_connect(workdir / "turn")
+        results.put_flag("turn_tcp_connect_ok", ok, f"diagnostics probe through coturn over TCP in {took_ms:.0f} ms")
+
     async def concurrency() -> None:
         engine = await EngineProcess.start(workdir)
         try:
@@ -235,6 +246,7 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         await timed("handover", handover)
         await timed("one-way latency at packet loss", loss)
         await timed("concurrent sessions", concurrency)
+        await timed("TURN-TCP connect", turn_tcp)
     finally:
         await soaking
 
