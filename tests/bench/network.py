@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -13,8 +14,8 @@ async def turn_tcp_connect(workdir: Path) -> tuple[bool, float]:
     """Probe the local engine through coturn over TCP with the relay policy (so no direct path
     counts); True when every check passed and the media path is coturn's relay reached over TCP.
     Also returns how long the probe took (ms)."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    turn = Coturn.start(workdir)
+    # Off the loop: starting coturn blocks until it listens, and the soak runs beside this.
+    turn = await asyncio.to_thread(_start_coturn, workdir)
     try:
         sidecar = await SidecarClient.start(workdir)
         try:
@@ -32,8 +33,13 @@ async def turn_tcp_connect(workdir: Path) -> tuple[bool, float]:
         finally:
             await sidecar.stop()
     finally:
-        turn.stop()
+        await asyncio.to_thread(turn.stop)
     checks = {check["name"]: check for check in result["checks"]}
     detail = checks.get("media path", {}).get("detail", "")
     ok = all(check["ok"] for name, check in checks.items() if name != "last error")
     return ok and "from a relay candidate" in detail and "(reached over TCP)" in detail, took_ms
+
+
+def _start_coturn(workdir: Path) -> Coturn:
+    workdir.mkdir(parents=True, exist_ok=True)
+    return Coturn.start(workdir)
