@@ -19,30 +19,12 @@ from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.endpoints import resolve_endpoint
 from voicepilot.realtime.keys import ApiKeyCredential
-from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
 from voicepilot.realtime.proxy import proxy_from
 from voicepilot.realtime.session import RealtimeSession, SessionOptions
 from voicepilot.realtime.session_config import SessionConfig
-from voicepilot.sidecar.probe import connection_checks
+from voicepilot.sidecar.probe import QuietObserver, connection_checks
 
 pytestmark = pytest.mark.integration
-
-
-class Quiet:
-    def on_state(self, change: StateChange) -> None:
-        pass
-
-    def on_transcript(self, transcript: Transcript) -> None:
-        pass
-
-    def on_notice(self, notice: Notice) -> None:
-        pass
-
-    def on_lifecycle(self, event: LifecycleEvent) -> None:
-        pass
-
-    async def run_tool(self, call: ToolCall) -> str:
-        return "{}"
 
 
 @pytest.fixture
@@ -67,7 +49,7 @@ async def connect_through(proxy_url: str, engine: EngineProcess, transport: str)
         endpoint,
         ApiKeyCredential(engine.api_key),
         SessionConfig(),
-        Quiet(),
+        QuietObserver(),
         None,
         SessionOptions(transport=transport),  # type: ignore[arg-type]
         on_event=on_event,

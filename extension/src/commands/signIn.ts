@@ -16,14 +16,18 @@ export async function clearApiKey({ apiKey }: Controller): Promise<void> {
 }
 
 export async function setTurnPassword({ apiKey }: Controller): Promise<void> {
-  if (await apiKey.promptAndStoreTurnPassword()) {
-    vscode.window.setStatusBarMessage('VoicePilot: TURN password stored', 4_000);
-  }
+  await storedThen(apiKey.promptAndStoreTurnPassword(), 'VoicePilot: TURN password stored');
 }
 
 export async function clearTurnPassword({ apiKey }: Controller): Promise<void> {
-  await apiKey.clearTurnPassword();
-  vscode.window.setStatusBarMessage('VoicePilot: TURN password cleared', 4_000);
+  await storedThen(apiKey.clearTurnPassword().then(() => true), 'VoicePilot: TURN password cleared');
+}
+
+/** Says `message` in the status bar once `done` resolves true (false: the user cancelled). */
+async function storedThen(done: Thenable<boolean>, message: string): Promise<void> {
+  if (await done) {
+    vscode.window.setStatusBarMessage(message, 4_000);
+  }
 }
 
 export async function signInWithEntra(): Promise<void> {

@@ -32,19 +32,13 @@ export class ApiKeyStore implements vscode.Disposable {
   }
 
   /** Asks for a key and stores it; false when the user cancels. */
-  async promptAndStore(): Promise<boolean> {
-    const apiKey = await vscode.window.showInputBox({
-      title: 'VoicePilot: Set API Key',
-      prompt: 'API key of the realtime service (the azure or openai profile). Stored in the system keychain.',
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: (value) => (value.trim() === '' ? 'Enter a key, or press Escape to cancel.' : undefined),
-    });
-    if (apiKey === undefined) {
-      return false;
-    }
-    await this.store(apiKey);
-    return true;
+  promptAndStore(): Promise<boolean> {
+    return this.askAndStore(
+      SECRET_KEY,
+      'VoicePilot: Set API Key',
+      'API key of the realtime service (the azure or openai profile). Stored in the system keychain.',
+      'Enter a key, or press Escape to cancel.',
+    );
   }
 
   store(apiKey: string): Thenable<void> {
@@ -56,18 +50,28 @@ export class ApiKeyStore implements vscode.Disposable {
   }
 
   /** Asks for the password of the TURN servers in `voicepilot.connection.iceServers` and stores it. */
-  async promptAndStoreTurnPassword(): Promise<boolean> {
-    const password = await vscode.window.showInputBox({
-      title: 'VoicePilot: Set TURN Password',
-      prompt: 'Password of the TURN server (its user name is in voicepilot.connection.iceServers). Stored in the system keychain.',
+  promptAndStoreTurnPassword(): Promise<boolean> {
+    return this.askAndStore(
+      TURN_SECRET_KEY,
+      'VoicePilot: Set TURN Password',
+      'Password of the TURN server (its user name is in voicepilot.connection.iceServers). Stored in the system keychain.',
+      'Enter a password, or press Escape to cancel.',
+    );
+  }
+
+  /** A password box that refuses an empty answer, its answer stored trimmed; false when cancelled. */
+  private async askAndStore(secretKey: string, title: string, prompt: string, whenEmpty: string): Promise<boolean> {
+    const value = await vscode.window.showInputBox({
+      title,
+      prompt,
       password: true,
       ignoreFocusOut: true,
-      validateInput: (value) => (value === '' ? 'Enter a password, or press Escape to cancel.' : undefined),
+      validateInput: (answer) => (answer.trim() === '' ? whenEmpty : undefined),
     });
-    if (password === undefined) {
+    if (value === undefined) {
       return false;
     }
-    await this.secrets.store(TURN_SECRET_KEY, password);
+    await this.secrets.store(secretKey, value.trim());
     return true;
   }
 
@@ -95,3 +99,4 @@ export class ApiKeyStore implements vscode.Disposable {
     this.turnChanged.dispose();
   }
 }
+

@@ -35,7 +35,7 @@ PATH = "media path"
 STEPS = (KEY, SDP, CHANNEL, ROUND_TRIP, PATH)
 
 
-class _QuietObserver:
+class QuietObserver:
     """The probe's observer: remembers how far the session got, tells the editor nothing."""
 
     def __init__(self) -> None:
@@ -149,7 +149,7 @@ async def probe_connection(
     params: StartSessionParams, api_key: str | None, engine: LocalEngineProcess, turn_credential: str | None = None
 ) -> list[DiagnosticCheck]:
     """Connect a silent session with `params`, read the checks, close it."""
-    observer = _QuietObserver()
+    observer = QuietObserver()
     session: RealtimeSession | None = None
     try:
         first_event = asyncio.Event()
