@@ -1,9 +1,15 @@
 """Calls through a real coturn (TURN over UDP, TCP and TLS) with direct paths refused by the relay
-policy, and the diagnostics naming the path, against the real sidecar and local engine."""
+policy, or dropped by nftables in a private network namespace, and the diagnostics naming the path,
+against the real sidecar and local engine."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import re
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,3 +79,30 @@ async def test_a_wrong_turn_password_fails_webrtc_or_falls_back(coturn: Coturn, 
         assert not checks["media path"]["ok"]
     else:
         assert checks["media path"] == {"name": "media path", "ok": True, "detail": WEBSOCKET_PATH}
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not all(shutil.which(tool) for tool in ("unshare", "nft", "ip")),
+    reason="needs root, unshare and nftables (a private network namespace)",
+)
+@pytest.mark.parametrize("transport", ["udp", "tcp", "tls"])
+async def test_with_direct_udp_dropped_ice_finds_the_turn_relay(transport: str) -> None:
+    # The policy is "all": ICE tries the direct pairs first, nftables drops them, the relay remains.
+    process = await asyncio.create_subprocess_exec(
+        "unshare",
+        "-n",
+        sys.executable,
+        "-m",
+        "tests.integration.netns_turn",
+        transport,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 150)
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    result = json.loads(stdout.decode().strip().splitlines()[-1])
+    checks = {check["name"]: check for check in result["checks"]}
+    assert all(check["ok"] for check in checks.values()), checks
+    assert "from a relay candidate" in checks["media path"]["detail"]
+    assert f"(reached over {transport.upper()})" in checks["media path"]["detail"]
+    assert result["dropped"] > 0  # the direct attempts were made, and dropped
