@@ -47,7 +47,7 @@ export async function deliverTurnPassword(controller: Controller): Promise<void>
   const { apiKey, sidecar, log } = controller;
   try {
     if (sidecar.isRunning) {
-      await apiKey.sendTo(sidecar.request);
+      await apiKey.sendTo(sidecar.request, true);
       log.info('The sidecar has the TURN password as it is stored now.');
     }
   } catch (error) {

@@ -79,11 +79,11 @@ export class ApiKeyStore implements vscode.Disposable {
     return this.secrets.delete(TURN_SECRET_KEY);
   }
 
-  /** Hands the stored key and TURN password, if any, to the sidecar. Resolves whether the sidecar has
-   * the key now. */
-  async sendTo(request: SidecarRequest): Promise<boolean> {
+  /** Hands the stored key and TURN password, if any, to the sidecar (with `evenIfNone`, also when
+   * neither is stored, so that it forgets a cleared TURN password). Resolves whether it has the key now. */
+  async sendTo(request: SidecarRequest, evenIfNone = false): Promise<boolean> {
     const [apiKey, turnCredential] = await Promise.all([this.get(), this.secrets.get(TURN_SECRET_KEY)]);
-    if (apiKey === undefined && turnCredential === undefined) {
+    if (apiKey === undefined && turnCredential === undefined && !evenIfNone) {
       return false;
     }
     const { stored } = await request(Methods.setCredentials, {
