@@ -1,7 +1,7 @@
 // Entry point, wiring only: activate() makes the parts and hands each its collaborators; the
 // parts do the work. Folders: sidecar/ (the Python process and its contract), conversation/ (what
 // the sidecar says about the running conversation), views/, settings/, tools/ (the editor tools
-// the model calls), commands/.
+// the model calls), environment/ (the voice engine's Python, set up on first use), commands/.
 import * as vscode from 'vscode';
 import { FollowedChange, registerCommands, registerReactions, type Controller } from './commands';
 import { Dictation } from './conversation/dictation';
@@ -12,10 +12,11 @@ import { SettingsDiagnostics, userSettingsFile } from './settings/diagnostics';
 import { describeInputDevice, readNotificationLevel, readRenewIntervalS } from './settings/settings';
 import { Sidecar } from './sidecar/client';
 import { registerSidecarHandlers, sidecarEvents, type SidecarEvents } from './sidecar/handlers';
-import { findInterpreter } from './sidecar/interpreter';
+import { pythonExtensionInterpreter, pythonLookup } from './sidecar/interpreter';
 import { sidecarLifecycle } from './sidecar/lifecycle';
 import { userToolPolicy, type ToolPolicy } from './tools/tools';
 import { ContextKeyPublisher } from './contextKeys';
+import { SidecarPython } from './environment/setupUi';
 import { DiagnosticsView } from './views/diagnosticsView';
 import { reportError, showDeviceNotice } from './views/messages';
 import { ConnectionStatusBar } from './views/statusBar';
@@ -55,10 +56,16 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
     tools: toolPolicy,
   });
   const { extensionPath } = context;
+  const sidecarPython = new SidecarPython({
+    context,
+    log,
+    lookup: () => pythonLookup(extensionPath),
+    pythonExtensionInterpreter: () => pythonExtensionInterpreter(log, vscode.workspace.workspaceFolders?.[0]?.uri),
+  });
   sidecar = new Sidecar({
     extensionPath,
     log,
-    findInterpreter: () => findInterpreter(log, extensionPath),
+    findInterpreter: () => sidecarPython.interpreter(),
     registerHandlers: (client) => registerSidecarHandlers(client, events),
     ...sidecarLifecycle({ state, contextKeys, apiKey, log }),
   });
@@ -96,7 +103,11 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
     log,
   );
 
-  sidecar.start().catch((error: unknown) => reportError('start', error));
+  // At window startup only a sidecar that needs no setup starts; the voice engine is set up on first use.
+  void sidecarPython
+    .ifReady()
+    .then((ready) => (ready === undefined ? undefined : sidecar?.start()))
+    .catch((error: unknown) => reportError('start', error));
   return { controller, statusBar, events, toolPolicy };
 }
 

@@ -9,6 +9,9 @@
 //   3. The Restricted Mode test (restricted.mjs), in a second code-server with workspace trust on:
 //      a workspace whose code, interpreters and settings would run or steer VoicePilot gets none
 //      of it, and the conversation still works.
+//   4. The first-run test (firstRun.mjs), in a third code-server with a fresh HOME, user data and
+//      extensions: the .vsix sets its voice engine up from a local wheelhouse. E2E_ONLY=first-run
+//      runs this one alone.
 //
 // Prints `e2e: N passed, M failed` and exits 1 when anything failed.
 import { spawn } from 'node:child_process';
@@ -16,6 +19,7 @@ import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { firstRunEnvironment, installVsix, runFirstRunTest, serveWheelhouse } from './firstRun.mjs';
 import { runHostTests } from './host.mjs';
 import { runRestrictedModeTest, writeRestrictedWorkspace } from './restricted.mjs';
 import { runUiTest, writeUiWorkspace } from './ui.mjs';
@@ -47,7 +51,10 @@ function freePort() {
  * code-server in its own process group, so that it, its extension hosts and the sidecars stop
  * together. `trust`: workspace trust is on (folders open in Restricted Mode) instead of off.
  */
-async function startCodeServer(port, { userData = 'ud', logName = 'code-server.log', trust = false } = {}) {
+async function startCodeServer(
+  port,
+  { userData = 'ud', extensions = 'ext', logName = 'code-server.log', trust = false, environment = process.env } = {},
+) {
   const log = openSync(path.join(artifacts, logName), 'w');
   const child = spawn(
     env('E2E_CODE_SERVER'),
@@ -55,13 +62,13 @@ async function startCodeServer(port, { userData = 'ud', logName = 'code-server.l
       '--bind-addr', `127.0.0.1:${port}`,
       '--auth', 'none',
       '--user-data-dir', path.join(run, userData),
-      '--extensions-dir', path.join(run, 'ext'),
+      '--extensions-dir', path.join(run, extensions),
       '--disable-telemetry',
       '--disable-update-check',
       ...(trust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
     ],
-    { detached: true, stdio: ['ignore', log, log] },
+    { detached: true, stdio: ['ignore', log, log], env: environment },
   );
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   // Ready once it answers HTTP; gives up if it exits first.
@@ -127,9 +134,10 @@ const record = (name, error) => {
  * the microphone, and nothing opens that the tests did not ask for. With `trust`, workspace trust
  * is on and asks nothing: an unknown folder opens in Restricted Mode.
  */
-function writeUserSettings(userData, { trust = false } = {}) {
+function writeUserSettings(userData, { trust = false, firstRun = false } = {}) {
   const settings = {
-    'voicepilot.python.path': path.join(repo, '.venv/bin/python'),
+    // A first run has no interpreter of its own: VoicePilot sets one up.
+    ...(firstRun ? {} : { 'voicepilot.python.path': path.join(repo, '.venv/bin/python') }),
     'voicepilot.input.file': path.join(repo, 'server/voicepilot/samples/go_to_line_12.wav'),
     'voicepilot.profile': 'local',
     'security.workspace.trust.enabled': trust,
@@ -157,8 +165,19 @@ writeUserSettings('ud');
 writeUiWorkspace(path.join(run, 'ws'), path.join(run, 'markers-trusted'));
 writeUserSettings('ud-restricted', { trust: true });
 writeRestrictedWorkspace(path.join(run, 'ws-restricted'), path.join(run, 'markers-restricted'), repo);
+const only = process.env.E2E_ONLY;
 const browser = await launchChromium();
 try {
+  if (only === undefined) {
+    await runEditorTests();
+  }
+  await firstRun();
+} catch (error) {
+  record('e2e driver', error);
+} finally {
+  await browser.close();
+}
+async function runEditorTests() {
   const port = await freePort();
   const codeServer = await startCodeServer(port);
   try {
@@ -179,11 +198,46 @@ try {
   } finally {
     await restricted.stop();
   }
-} catch (error) {
-  record('e2e driver', error);
-} finally {
-  await browser.close();
 }
+
+/** The .vsix from nothing: its own HOME, user data and extensions, the wheelhouse as the index. */
+async function firstRun() {
+  const basePython = env('E2E_BASE_PYTHON');
+  const indexPort = await freePort();
+  const environment = firstRunEnvironment(path.join(run, 'home-first'), basePython, `http://127.0.0.1:${indexPort}/`);
+  mkdirSync(environment.HOME, { recursive: true });
+  writeUserSettings('ud-first', { firstRun: true });
+  const userData = path.join(run, 'ud-first');
+  installVsix(env('E2E_CODE_SERVER'), { userData, extensions: path.join(run, 'ext-first'), vsix: path.join(repo, 'voicepilot.vsix'), environment });
+  const wheelhouse = serveWheelhouse(basePython, env('E2E_WHEELHOUSE'), indexPort);
+  const port = await freePort();
+  const codeServer = await startCodeServer(port, {
+    userData: 'ud-first',
+    extensions: 'ext-first',
+    logName: 'code-server-first-run.log',
+    environment,
+  });
+  try {
+    const startIndex = async () => {
+      wheelhouse.start();
+      await wheelhouse.ready();
+    };
+    await runFirstRunTest({
+      browser,
+      base: `http://127.0.0.1:${port}`,
+      run,
+      artifacts,
+      record,
+      userData,
+      startIndex,
+      basePython,
+    });
+  } finally {
+    wheelhouse.stop();
+    await codeServer.stop();
+  }
+}
+
 const passed = results.filter((result) => result.ok).length;
 const failed = results.length - passed;
 writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify(results, null, 2));

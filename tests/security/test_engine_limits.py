@@ -246,6 +246,9 @@ async def test_websocket_calls_are_capped_and_one_that_sends_nothing_is_closed(s
         # Heartbeat pings are traffic: a client that sends them is not idle.
         alive = await http.ws_connect(engine.url + WEBSOCKET, headers=headers, heartbeat=0.3)
         assert (await alive.receive(timeout=10)).type == aiohttp.WSMsgType.TEXT  # session.created
+        # Measured from before the handshake: the engine's idle clock starts within it, so the time
+        # the refusals below take on a loaded machine cannot make the close look early.
+        started = time.monotonic()
         idle = await http.ws_connect(engine.url + WEBSOCKET, headers=headers, heartbeat=None, autoping=False)
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await http.ws_connect(engine.url + WEBSOCKET, headers=headers)
@@ -254,13 +257,12 @@ async def test_websocket_calls_are_capped_and_one_that_sends_nothing_is_closed(s
             assert (response.status, response.headers.get("Retry-After")) == (503, "1")
             assert "at most 2 calls" in assert_error_body(await response.json(), "too_many_calls")
 
-        started = time.monotonic()
         received = [await idle.receive(timeout=10)]
         while received[-1].type == aiohttp.WSMsgType.TEXT:  # session.created, then nothing
             received.append(await idle.receive(timeout=10))
         assert [message.type for message in received] == [aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.CLOSE]
         assert idle.close_code == 1008
-        assert 0.8 <= time.monotonic() - started <= 6
+        assert 1.0 <= time.monotonic() - started <= 6
         with pytest.raises(asyncio.TimeoutError):
             # Nothing to read, and still open. (Not receive's timeout: each of its pongs restarts it.)
             await asyncio.wait_for(alive.receive(), 1.5)

@@ -1,5 +1,5 @@
 // Reads the `voicepilot.*` settings. The decisions made with them live in pure modules
-// (../sidecar/sessionParams.ts, paths.ts, ../sidecar/python.ts, problems.ts).
+// (../sidecar/sessionParams.ts, paths.ts, ../environment/findPython.ts, problems.ts).
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';

@@ -28,7 +28,7 @@ import type {
   StartSessionParams,
   StartSessionResult,
 } from './contract';
-import type { PythonInterpreter } from './python';
+import type { PythonInterpreter } from '../environment/findPython';
 import { redactSecrets } from './redact';
 import { RestartGuard, type RestartDecision } from './restartGuard';
 import { sidecarProcess } from './process';

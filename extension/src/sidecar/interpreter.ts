@@ -1,10 +1,9 @@
-// Which Python runs the sidecar, asked of VS Code at each start: the settings, the workspace's
-// trust, the file system and the interpreter selected in the Python extension (ms-python.python,
-// through its public API). The order of the candidates is python.ts's, unit-tested there.
-import * as fs from 'node:fs/promises';
+// What VS Code says about the sidecar's Python, asked at each start: the settings, the workspace's
+// trust and the interpreter selected in the Python extension (ms-python.python, through its public
+// API). The order of the candidates is environment/findPython.ts's, unit-tested there.
 import * as vscode from 'vscode';
+import type { PythonLookup } from '../environment/findPython';
 import { firstWorkspaceFolder, readConfiguredPython } from '../settings/settings';
-import { findPython, type PythonInterpreter } from './python';
 
 const PYTHON_EXTENSION_ID = 'ms-python.python';
 
@@ -41,16 +40,14 @@ export async function pythonExtensionInterpreter(
   }
 }
 
-/** The interpreter for a sidecar that starts now, with the workspace's trust as it is now. */
-export function findInterpreter(log: vscode.LogOutputChannel, extensionPath: string): Promise<PythonInterpreter> {
-  return findPython({
+/** The lookup for a sidecar that starts now, with the workspace's trust as it is now. */
+export function pythonLookup(extensionPath: string): Omit<PythonLookup, 'hasVoicePilot' | 'isFile'> {
+  return {
     // An untrusted workspace must not choose the program VoicePilot runs.
     configuredPath: readConfiguredPython(vscode.workspace.isTrusted),
     workspaceFolder: firstWorkspaceFolder(),
     workspaceTrusted: vscode.workspace.isTrusted,
     extensionPath,
     platform: process.platform,
-    isFile: async (filePath) => (await fs.stat(filePath).catch(() => undefined))?.isFile() === true,
-    pythonExtensionInterpreter: () => pythonExtensionInterpreter(log, vscode.workspace.workspaceFolders?.[0]?.uri),
-  });
+  };
 }

@@ -10,6 +10,7 @@ import {
   type FailureAction,
 } from './presentation';
 import type { NotificationLevel } from '../settings/settings';
+import { SetupError } from '../environment/setupErrors';
 import { SidecarStartError } from '../sidecar/client';
 
 /** Shows `message` with a button per action and carries out the one the user picks. */
@@ -44,6 +45,10 @@ async function runFailureAction(action: FailureAction): Promise<void> {
 
 /** Reports a failed command, with the buttons that fix what the error says went wrong. */
 export async function reportError(whatFailed: string, error: unknown): Promise<void> {
+  // Shown where the setup failed, with its own next steps.
+  if (error instanceof SetupError) {
+    return;
+  }
   if (error instanceof SidecarStartError) {
     await showMessageWithActions(error.message, ['openSettings', 'showLogs']);
     return;

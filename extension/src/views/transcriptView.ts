@@ -109,7 +109,7 @@ function page(nonce: string): string {
 </head>
 <body>
 <main id="turns" role="log" aria-live="polite" aria-label="VoicePilot transcript">
-  <p class="empty">Nothing said yet. Click VoicePilot in the status bar (or press Ctrl+Alt+V) and speak.</p>
+  <p class="empty">Nothing said yet. Click VoicePilot in the status bar (or press Ctrl+Alt+M, Ctrl+Cmd+M on a Mac) and speak.</p>
 </main>
 <script nonce="${nonce}">
   const vscode = acquireVsCodeApi();

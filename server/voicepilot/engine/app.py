@@ -267,7 +267,7 @@ class Engine:
         if (refusal := self.call_gate.refusal(self.calls.values(), webrtc=True)) is not None:
             return refusal
         config = SessionConfig().merge_wire(key.session, key.flavor)
-        conversation = Conversation(flavor, config, self.recognizers, self.session_limit_s)
+        conversation = Conversation(flavor, config, self.recognizers, self.session_limit_s, self.faults)
         call = WebRTCCall(new_id("rtc"), conversation, self.loopback, self.faults)
         try:
             with self.call_gate.answering():
@@ -308,7 +308,7 @@ class Engine:
         config = SessionConfig().merge_wire(session, flavor)
         call = WebSocketCall(
             new_id("ws"),
-            Conversation(flavor, config, self.recognizers, self.session_limit_s),
+            Conversation(flavor, config, self.recognizers, self.session_limit_s, self.faults),
             self.faults,
             self.limits.ws_idle_timeout_s,
             self.counters.ws_idle_timed_out,
@@ -398,6 +398,15 @@ class Engine:
             isinstance(tool, dict) and isinstance(tool.get("name"), str) and isinstance(tool.get("arguments"), dict)
         ):
             return error_response(400, "invalid_value", "callTool needs a name (string) and arguments (object).")
+        tools = body.get("callTools")
+        if tools is not None and not (
+            isinstance(tools, list)
+            and all(
+                isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("arguments"), dict)
+                for t in tools
+            )
+        ):
+            return error_response(400, "invalid_value", "callTools needs a list of {name, arguments}.")
         live = [call for call in self.calls.values() if not call.closed.is_set()]
         for raw in body.get("sendEvents") or []:
             for call in live:
@@ -405,6 +414,9 @@ class Engine:
         answer: dict[str, Any] = {"liveCalls": len(live)}
         if tool is not None:
             answer["callIds"] = [call.conversation.call_tool(tool["name"], tool["arguments"]) for call in live]
+        if tools is not None:
+            planned = [(str(t["name"]), dict(t["arguments"])) for t in tools]
+            answer["parallelCallIds"] = [call.conversation.call_tools(planned) for call in live]
         if body.get("closePeers"):
             for call in live:
                 await call.close()

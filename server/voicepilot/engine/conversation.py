@@ -21,6 +21,8 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, rms_dbfs
+from voicepilot.engine import responses
+from voicepilot.engine.faults import Faults
 from voicepilot.engine.recognizers import STT_RATE, RecognizerPool
 from voicepilot.engine.speech import dialogue, stt, tts
 from voicepilot.engine.speech import vad as vad_mod
@@ -110,9 +112,15 @@ class Link(Protocol):
 
 class Conversation:
     def __init__(
-        self, flavor: Flavor, config: SessionConfig, recognizers: RecognizerPool, session_limit_s: float | None = None
+        self,
+        flavor: Flavor,
+        config: SessionConfig,
+        recognizers: RecognizerPool,
+        session_limit_s: float | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.flavor = flavor
+        self._faults = faults or Faults()
         self._recognizers = recognizers
         self.config = config
         self.session_id = new_id("sess")
@@ -132,6 +140,9 @@ class Conversation:
         self._current_item: str | None = None
         self._cancel_reason: str | None = None
         self._response_lock = asyncio.Lock()
+        # Responses started and not yet done (one running, the service's own ones queued behind it).
+        self._open_responses = 0
+        self._race_refusals: list[str | None] = []  # requests refused once the next response is created
         self._tasks = TaskGroup("engine conversation")
         self.closed = asyncio.Event()
         self._closing = False
@@ -218,8 +229,17 @@ class Conversation:
                 self.emit(ev.InputCleared())
             case ev.ConversationItemCreate(item=item):
                 self._create_item(item, event.event_id)
-            case ev.ResponseCreate():
-                self._tasks.spawn(self._respond())
+            case ev.ResponseCreate(response=response):
+                if self._open_responses:
+                    # As the service does: one response at a time, and a request during one is refused.
+                    self._refuse(event.event_id)
+                elif self._faults.take_create_race():
+                    # The service began a response of its own just as the request came in.
+                    self._race_refusals.append(event.event_id)
+                    self._start_response()
+                else:
+                    metadata = (response or {}).get("metadata")
+                    self._start_response(metadata=metadata if isinstance(metadata, dict) else None)
             case ev.ResponseCancel():
                 if not self._cancel_response("client_cancelled"):
                     self._error("response_cancel_not_active", "There is no active response to cancel.", event.event_id)
@@ -235,6 +255,10 @@ class Conversation:
                 self._error("invalid_event", "input_audio_buffer.append is not supported over WebRTC.", event.event_id)
             case _:
                 self._error("invalid_event", f"Unsupported event type '{event.type}'.", event.event_id)
+
+    def _refuse(self, event_id: str | None) -> None:
+        message = responses.active_response_message(self._active_response)
+        self._error(ev.ACTIVE_RESPONSE_CODE, message, event_id)
 
     def _update_session(self, session: dict[str, Any]) -> None:
         try:
@@ -336,7 +360,7 @@ class Conversation:
         self._start_turn(item_id, audio)
         turn = self.config.turn_detection
         if turn is not None and turn.create_response:
-            self._tasks.spawn(self._respond())
+            self._start_response()
 
     def _commit(self, event_id: str | None) -> None:
         audio = np.concatenate(self._input).tobytes() if self._input else b""
@@ -403,26 +427,47 @@ class Conversation:
 
         Returns the call's id; the client's ``function_call_output`` for it lands in :attr:`record`.
         """
-        call_id = new_id("call")
-        self._tasks.spawn(self._respond(dialogue.Reply("", ToolCall(name, arguments)), call_id))
-        return call_id
+        return self.call_tools([(name, arguments)])[0]
 
-    async def _respond(self, reply: dialogue.Reply | None = None, call_id: str | None = None) -> None:
-        async with self._response_lock:
-            response_id = new_id("resp")
-            self._active_response = response_id
-            self._active_task = asyncio.current_task()
-            try:
-                await self._run_response(response_id, reply, call_id)
-            except asyncio.CancelledError:
-                self._finish_response(response_id, "cancelled", [], self._cancel_reason)
-                raise
-            finally:
-                self._active_response = None
-                self._active_task = None
+    def call_tools(self, calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
+        """Answer next with one response that calls every tool listed (parallel tool calls)."""
+        planned = [(ToolCall(name, arguments), new_id("call")) for name, arguments in calls]
+        self._start_response(calls=planned)
+        return [call_id for _, call_id in planned]
 
-    async def _run_response(self, response_id: str, reply: dialogue.Reply | None, call_id: str | None) -> None:
-        self.emit(ev.ResponseCreated(response=ev.ResponseInfo(id=response_id)))
+    def _start_response(
+        self, calls: list[tuple[ToolCall, str]] | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self._open_responses += 1
+        self._tasks.spawn(self._respond(calls, metadata))
+
+    async def _respond(self, calls: list[tuple[ToolCall, str]] | None, metadata: dict[str, Any] | None) -> None:
+        try:
+            async with self._response_lock:
+                response_id = new_id("resp")
+                self._active_response = response_id
+                self._active_task = asyncio.current_task()
+                try:
+                    await self._run_response(response_id, calls, metadata)
+                except asyncio.CancelledError:
+                    self._finish_response(response_id, [], metadata, self._cancel_ending())
+                    raise
+                finally:
+                    self._active_response = None
+                    self._active_task = None
+        finally:
+            self._open_responses -= 1
+
+    def _cancel_ending(self) -> responses.Ending:
+        reason = self._cancel_reason
+        return responses.Ending("cancelled", {"type": "cancelled", "reason": reason} if reason else None)
+
+    async def _run_response(
+        self, response_id: str, calls: list[tuple[ToolCall, str]] | None, metadata: dict[str, Any] | None
+    ) -> None:
+        self.emit(ev.ResponseCreated(response=ev.ResponseInfo(id=response_id, metadata=metadata)))
+        while self._race_refusals:
+            self._refuse(self._race_refusals.pop(0))
         self.emit(
             ev.RateLimitsUpdated(
                 rate_limits=[
@@ -431,29 +476,34 @@ class Conversation:
                 ]
             )
         )
-        if reply is None:
-            reply = await self._compose_reply()
-        if reply.tool_call is not None:
-            item = self._function_call_item(response_id, reply.tool_call, call_id or new_id("call"))
-            self._finish_response(response_id, "completed", [item])
+        failure = self._faults.take_response_failure()
+        if failure is not None:
+            self._finish_response(response_id, [], metadata, responses.failure(failure))
             return
-        item = await self._speak(response_id, reply.text)
-        self._finish_response(response_id, "completed", [item])
+        output: list[dict[str, Any]] = []
+        if calls is None:
+            reply = await self._compose_reply()
+            calls = [(reply.tool_call, new_id("call"))] if reply.tool_call is not None else []
+            if not calls:
+                output = [await self._speak(response_id, reply.text)]
+        if calls:
+            output = [self._function_call_item(response_id, *call, index) for index, call in enumerate(calls)]
+        if self._faults.hold_response_done_ms:
+            # The service takes its time to close a response; a client must not race it.
+            await asyncio.sleep(self._faults.hold_response_done_ms / 1000)
+        self._finish_response(response_id, output, metadata)
 
     async def _compose_reply(self) -> dialogue.Reply:
         last = self._items[-1] if self._items else None
         if last is not None and last.get("type") == "function_call_output":
-            call = next(
-                (
-                    i
-                    for i in reversed(self._items)
-                    if i.get("type") == "function_call" and i.get("call_id") == last.get("call_id")
-                ),
-                None,
-            )
-            name = str(call.get("name", "")) if call else ""
-            arguments = json.loads(call.get("arguments", "{}")) if call else {}
-            return dialogue.Reply(dialogue.reply_for_tool_output(name, arguments, str(last.get("output", ""))), None)
+            # Every output since the last message: parallel calls are answered in one reply.
+            outputs: list[dict[str, Any]] = []
+            for item in reversed(self._items):
+                if item.get("type") == "message":
+                    break
+                if item.get("type") == "function_call_output":
+                    outputs.insert(0, item)
+            return dialogue.Reply(" ".join(self._tool_output_reply(output) for output in outputs), None)
         if self._pending_turns:
             turn = self._pending_turns.pop(0)
             return dialogue.reply_for_user_turn(await turn.recognition)
@@ -464,7 +514,20 @@ class Conversation:
             )
         return dialogue.Reply("How can I help?", None)
 
-    def _function_call_item(self, response_id: str, call: ToolCall, call_id: str) -> dict[str, Any]:
+    def _tool_output_reply(self, output: dict[str, Any]) -> str:
+        call = next(
+            (
+                i
+                for i in reversed(self._items)
+                if i.get("type") == "function_call" and i.get("call_id") == output.get("call_id")
+            ),
+            None,
+        )
+        name = str(call.get("name", "")) if call else ""
+        arguments = json.loads(call.get("arguments", "{}")) if call else {}
+        return dialogue.reply_for_tool_output(name, arguments, str(output.get("output", "")))
+
+    def _function_call_item(self, response_id: str, call: ToolCall, call_id: str, index: int = 0) -> dict[str, Any]:
         item_id = new_id("item")
         arguments = json.dumps(call.arguments)
         item = {
@@ -476,18 +539,27 @@ class Conversation:
             "call_id": call_id,
             "arguments": "",
         }
-        self.emit(ev.OutputItemAdded(response_id=response_id, item=item))
+        self.emit(ev.OutputItemAdded(response_id=response_id, output_index=index, item=item))
         item = dict(item, status="completed", arguments=arguments)
         self._add_item(item)
         self.emit(
-            ev.FunctionCallArgumentsDelta(response_id=response_id, item_id=item_id, call_id=call_id, delta=arguments)
+            ev.FunctionCallArgumentsDelta(
+                response_id=response_id, item_id=item_id, output_index=index, call_id=call_id, delta=arguments
+            )
         )
         self.emit(
             ev.FunctionCallArgumentsDone(
-                response_id=response_id, item_id=item_id, call_id=call_id, name=call.name, arguments=arguments
+                response_id=response_id,
+                item_id=item_id,
+                output_index=index,
+                call_id=call_id,
+                # Preview servers leave the name out (GA added it): it is in output_item.added.
+                name=None if self.flavor == "preview" else call.name,
+                arguments=arguments,
             )
         )
-        self.emit(ev.OutputItemDone(response_id=response_id, item=item))
+        self.emit(ev.OutputItemDone(response_id=response_id, output_index=index, item=item))
+        self.emit(ev.ConversationItemDone(item=item))
         return item
 
     async def _speak(self, response_id: str, text: str) -> dict[str, Any]:
@@ -523,15 +595,26 @@ class Conversation:
         self._items.append(item)
         self._audio_ms[item_id] = len(audio) * 1000 // SAMPLE_RATE
         self.emit(ev.OutputItemDone(response_id=response_id, item=item))
+        self.emit(ev.ConversationItemDone(item=item))
         return item
 
     def _finish_response(
-        self, response_id: str, status: str, output: list[dict[str, Any]], reason: str | None = None
+        self,
+        response_id: str,
+        output: list[dict[str, Any]],
+        metadata: dict[str, Any] | None,
+        ending: responses.Ending = responses.COMPLETED,
     ) -> None:
-        details = {"type": status, "reason": reason} if reason else None
         self.emit(
             ev.ResponseDone(
-                response=ev.ResponseInfo(id=response_id, status=status, output=output, status_details=details)
+                response=ev.ResponseInfo(
+                    id=response_id,
+                    status=ending.status,
+                    output=output,
+                    status_details=ending.details,
+                    metadata=metadata,
+                    usage=responses.usage(output, len(self._items)),
+                )
             )
         )
 

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from voicepilot.contract.models import WireModel
+from voicepilot.engine.responses import FailureKind
 
 
 class FaultSettings(WireModel):
@@ -30,6 +31,16 @@ class FaultSettings(WireModel):
     echo_key: Literal["full", "truncated"] | None = Field(
         default=None, description="injected mint and call failures quote the key presented, as some services do"
     )
+    fail_responses: int | None = Field(default=None, ge=0, description="end the next N responses failed")
+    fail_kind: FailureKind | None = Field(default=None, description="how those responses fail")
+    race_creates: int | None = Field(
+        default=None,
+        ge=0,
+        description="refuse the next N response.create, starting a response of the engine's own as each arrives",
+    )
+    hold_response_done_ms: int | None = Field(
+        default=None, ge=0, le=10000, description="hold each response.done this long after its last output item"
+    )
 
 
 class Faults:
@@ -47,6 +58,10 @@ class Faults:
         self.tamper_fingerprint = False
         self.blackhole_ice = False
         self.echo_key: str | None = None
+        self.fail_responses = 0
+        self.fail_kind: FailureKind = "quota"
+        self.hold_response_done_ms = 0
+        self.race_creates = 0
         self._rng = rng or random.Random()
 
     def update(self, settings: FaultSettings) -> None:
@@ -73,6 +88,18 @@ class Faults:
         if presented and self.echo_key == "truncated":
             return f"{message} Incorrect API key provided: {presented[:12]}...{presented[-8:]}."
         return message
+
+    def take_response_failure(self) -> FailureKind | None:
+        if self.fail_responses <= 0:
+            return None
+        self.fail_responses -= 1
+        return self.fail_kind
+
+    def take_create_race(self) -> bool:
+        if self.race_creates <= 0:
+            return False
+        self.race_creates -= 1
+        return True
 
     def drop_inbound(self) -> bool:
         return self.stop_answering or (self.inbound_loss > 0 and self._rng.random() < self.inbound_loss)

@@ -13,6 +13,7 @@ from voicepilot.realtime import events as ev
 from voicepilot.realtime.endpoints import Endpoint
 from voicepilot.realtime.heard import HeardAnswer
 from voicepilot.realtime.keys import Credential, EphemeralKey
+from voicepilot.realtime.responses import ResponseSequencer
 from voicepilot.realtime.router import RoutedSource
 from voicepilot.realtime.webrtc import TransportCallbacks, WebRTCTransport
 from voicepilot.realtime.websocket import WebSocketTransport
@@ -24,28 +25,39 @@ class TurnTracker:
     def __init__(self) -> None:
         self.speaking = False
         self.unanswered_commits = 0
-        self.own_response_requests = 0
-        self.active_response: str | None = None
+        self.responses = ResponseSequencer()
         self.tools_in_flight = 0
         self.audio_playing = False
+
+    @property
+    def active_response(self) -> str | None:
+        return self.responses.active
+
+    @property
+    def own_response_requests(self) -> int:
+        return self.responses.own_requests
 
     @property
     def quiet(self) -> bool:
         return not (
             self.speaking
             or self.unanswered_commits > 0
-            or self.own_response_requests > 0
-            or self.active_response is not None
+            or self.responses.busy
             or self.tools_in_flight > 0
             or self.audio_playing
         )
 
-    def on_response_created(self, response_id: str) -> None:
-        self.active_response = response_id
-        if self.own_response_requests > 0:
-            self.own_response_requests -= 1
-        elif self.unanswered_commits > 0:
+    def on_response_created(self, response: ev.ResponseInfo) -> None:
+        if not self.responses.on_response_created(response) and self.unanswered_commits > 0:
             self.unanswered_commits -= 1
+
+    def on_error(self, error: ev.ErrorDetail) -> bool:
+        """Whether the error was about an own response request (now accounted for)."""
+        outcome = self.responses.on_error(error)
+        if outcome == "misattributed" and self.unanswered_commits > 0:
+            # The response taken for ours answered the user's turn after all.
+            self.unanswered_commits -= 1
+        return outcome != "other"
 
 
 class Connection:

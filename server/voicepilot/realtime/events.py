@@ -34,6 +34,8 @@ GA_ONLY_TYPES = frozenset({"conversation.item.added", "conversation.item.done"})
 # The audio the WebSocket carries both ways (input_audio_buffer.append, response.output_audio.delta):
 # base64 PCM16 mono at this rate.
 WEBSOCKET_PCM_RATE = 24_000
+# The error code of a response.create refused because a response is already active.
+ACTIVE_RESPONSE_CODE = "conversation_already_has_active_response"
 
 
 def to_ga_type(event_type: str) -> str:
@@ -82,6 +84,9 @@ class ResponseInfo(BaseModel):
     status: str = "in_progress"
     status_details: dict[str, Any] | None = None
     output: list[dict[str, Any]] = Field(default_factory=list)
+    usage: dict[str, Any] | None = None
+    # Echoed from response.create: how a client tells its own responses from the service's.
+    metadata: dict[str, Any] | None = None
 
 
 # ------------------------------------------------------------------------- server events
@@ -147,7 +152,7 @@ class InputTranscriptionDelta(Event):
     )
     item_id: str
     content_index: int = 0
-    delta: str
+    delta: str = ""  # optional in GA
 
 
 class InputTranscriptionCompleted(Event):
@@ -276,7 +281,8 @@ class FunctionCallArgumentsDone(Event):
     item_id: str
     output_index: int = 0
     call_id: str
-    name: str
+    # GA only (added 2026-01): preview servers leave it out, and output_item.added carries it.
+    name: str | None = None
     arguments: str
 
 

@@ -41,6 +41,7 @@ from voicepilot.realtime.observer import (
     ToolCall,
     Transcript,
 )
+from voicepilot.realtime.responses import failure_of
 from voicepilot.realtime.router import MicRouter
 from voicepilot.realtime.session_config import SessionConfig
 from voicepilot.tasks import TaskGroup, sleep_on_grid
@@ -110,6 +111,9 @@ class RealtimeSession:
             "events": 0,
             "protocol_errors": 0,
             "unknown_events": 0,
+            "unknown_fields": 0,
+            "refused_responses": 0,
+            "failed_responses": 0,
             "service_errors": 0,
             "handovers": 0,
             "reconnects": 0,
@@ -500,6 +504,8 @@ class RealtimeSession:
             self.counters["protocol_errors"] += 1
             log.warning("ignored a malformed event: %s", exc.message)
             return
+        if not isinstance(event, ev.UnknownEvent) and event.model_extra:
+            self.counters["unknown_fields"] += len(event.model_extra)
         self._dispatch(connection, event)
         if self._on_event is not None:
             self._on_event(event)
@@ -540,7 +546,11 @@ class RealtimeSession:
                 self._user_text.pop(item_id, None)
                 self._transcript("user", item_id, transcript.strip(), final=True)
             case ev.ResponseCreated(response=response):
-                turns.on_response_created(response.id)
+                turns.on_response_created(response)
+            case ev.OutputItemAdded(item=item):
+                turns.responses.note_item(item)
+            case ev.OutputItemDone(response_id=response_id, item=item):
+                self._start_completed_call(connection, response_id, item)
             case ev.AudioTranscriptDelta(item_id=item_id, delta=delta) | ev.TextDelta(item_id=item_id, delta=delta):
                 text = self._assistant_text.get(item_id, "") + delta
                 self._assistant_text[item_id] = text
@@ -549,19 +559,10 @@ class RealtimeSession:
                 self._assistant_text.pop(item_id, None)
                 self._transcript("assistant", item_id, text, final=True)
             case ev.FunctionCallArgumentsDone():
-                self._start_tool_call(connection, event.call_id, event.name, event.arguments)
+                name = turns.responses.name_of(event.item_id, event.call_id, event.name)
+                self._start_tool_call(connection, event.call_id, name, event.arguments, event.response_id)
             case ev.ResponseDone(response=response):
-                if turns.active_response == response.id:
-                    turns.active_response = None
-                # A function call can also arrive only as an output item of response.done.
-                for item in response.output:
-                    if item.get("type") == "function_call" and item.get("call_id"):
-                        self._start_tool_call(
-                            connection,
-                            str(item["call_id"]),
-                            str(item.get("name", "")),
-                            str(item.get("arguments", "{}")),
-                        )
+                self._on_response_done(connection, response)
             case ev.OutputAudioBufferStarted():
                 turns.audio_playing = True
             case ev.OutputAudioBufferStopped() | ev.OutputAudioBufferCleared():
@@ -579,6 +580,11 @@ class RealtimeSession:
         self._observer.on_transcript(Transcript(role, item_id, text, final, self.session_id))
 
     def _on_service_error(self, connection: Connection, error: ev.ErrorDetail) -> None:
+        if connection.turns.on_error(error) and error.code in BENIGN_ERROR_CODES:
+            # An own response.create the service refused: it goes again after the next response.done.
+            self.counters["refused_responses"] += 1
+            log.info("response.create refused (%s); retrying after the active response", error.code)
+            return
         if error.code in BENIGN_ERROR_CODES:
             return
         if error.code == "session_expired":
@@ -588,12 +594,39 @@ class RealtimeSession:
         log.warning("service error %s: %s", error.code, error.message)
         self._observer.on_notice(Notice(self.session_id, f"The service reported: {error.message}", ErrorKind.PROTOCOL))
 
+    def _on_response_done(self, connection: Connection, response: ev.ResponseInfo) -> None:
+        if response.status not in ("cancelled", "failed"):
+            # A function call can also arrive only as an output item of response.done.
+            for item in response.output:
+                self._start_completed_call(connection, response.id, item)
+        follow_up = connection.turns.responses.on_response_done(response)
+        if follow_up is not None:
+            self._send_request(connection, follow_up)
+        failure = failure_of(response)
+        if failure is not None:
+            self.counters["failed_responses"] += 1
+            log.warning("response %s ended %s: %s", response.id, response.status, failure.message)
+            self._observer.on_notice(Notice(self.session_id, failure.describe(), failure.kind))
+
     # ------------------------------------------------------------------ tools
 
-    def _start_tool_call(self, connection: Connection, call_id: str, name: str, arguments: str) -> None:
+    def _start_completed_call(self, connection: Connection, response_id: str, item: dict[str, Any]) -> None:
+        """A call from a completed function_call item, when its arguments event never came."""
+        call_id = item.get("call_id")
+        if item.get("type") != "function_call" or not isinstance(call_id, str) or not call_id:
+            return
+        if item.get("status", "completed") != "completed":
+            return
+        name = connection.turns.responses.name_of(item.get("id"), call_id, item.get("name"))
+        self._start_tool_call(connection, call_id, name, str(item.get("arguments") or "{}"), response_id)
+
+    def _start_tool_call(
+        self, connection: Connection, call_id: str, name: str, arguments: str, response_id: str | None = None
+    ) -> None:
         if call_id in self._handled_calls:
             return
         self._handled_calls.add(call_id)
+        connection.turns.responses.add_call(call_id, response_id)
         connection.turns.tools_in_flight += 1
         self._tasks.spawn(self._run_tool(connection, call_id, name, arguments))
 
@@ -605,11 +638,14 @@ class RealtimeSession:
                 ev.ConversationItemCreate(item={"type": "function_call_output", "call_id": call_id, "output": output}),
                 self.beta,
             )
-            self._request_response(connection)
         except VoicePilotError as exc:
             log.warning("could not return the result of %s: %s", name, exc.message)
         finally:
             connection.turns.tools_in_flight -= 1
+            # The reply to the outputs waits for the response that carried the calls to be done.
+            follow_up = connection.turns.responses.output_sent(call_id)
+            if follow_up is not None:
+                self._send_request(connection, follow_up)
             self._update_quiet()
 
     async def _tool_output(self, call_id: str, name: str, raw_arguments: str) -> str:
@@ -627,9 +663,19 @@ class RealtimeSession:
             return json.dumps({"ok": False, "error": str(exc) or exc.__class__.__name__})
 
     def _request_response(self, connection: Connection) -> None:
-        connection.turns.own_response_requests += 1
+        request = connection.turns.responses.request()
+        if request is not None:
+            self._send_request(connection, request, raise_errors=True)
         self._update_quiet()
-        connection.send(ev.ResponseCreate(), self.beta)
+
+    def _send_request(self, connection: Connection, request: ev.ResponseCreate, raise_errors: bool = False) -> None:
+        try:
+            connection.send(request, self.beta)
+        except VoicePilotError as exc:
+            connection.turns.responses.forget(request)
+            if raise_errors:
+                raise
+            log.warning("could not ask for a response: %s", exc.message)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -644,6 +690,7 @@ class RealtimeSession:
         active = self.active
         if active is not None:
             stats["framesReceived"] = float(active.transport.frames_received)
+            stats["ownResponseRequests"] = float(active.turns.own_response_requests)
             stats.update(active.track.stats())
             deadline = self._deadline_of(active)
             if deadline is not None:

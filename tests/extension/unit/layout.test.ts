@@ -9,7 +9,7 @@ const root = path.join(__dirname, '..', '..');
 const source = path.join(root, 'extension', 'src');
 
 /** The sidecar's core: the process and its protocol, which know nothing of what the messages are for. */
-const SIDECAR_CORE = ['client', 'contract', 'process', 'python', 'redact', 'restartGuard', 'sessionParams'].map(
+const SIDECAR_CORE = ['client', 'contract', 'process', 'redact', 'restartGuard', 'sessionParams'].map(
   (name) => `sidecar/${name}.ts`,
 );
 
@@ -54,6 +54,11 @@ const RULES: readonly Rule[] = [
     why: "the sidecar's core knows nothing of what its messages are for",
     applies: (file) => SIDECAR_CORE.includes(file),
     forbids: anyOf('views', 'conversation', 'tools', 'commands', 'settings'),
+  },
+  {
+    why: "the voice engine's setup is told what to look at; it reads no setting and knows no sidecar",
+    applies: inFolder('environment'),
+    forbids: anyOf('views', 'conversation', 'tools', 'commands', 'settings', 'sidecar'),
   },
 ];
 
