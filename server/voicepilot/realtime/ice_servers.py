@@ -54,12 +54,6 @@ class IceSettings:
             iceTransportPolicy=RTCIceTransportPolicy(self.policy),
         )
 
-    def describe(self) -> str:
-        """What the settings ask for, for the diagnostics (no credential)."""
-        if not self.servers:
-            return "no STUN or TURN server"
-        return ", ".join(server.url for server in self.servers) + ("" if self.policy == "all" else " (relay only)")
-
 
 def ice_settings(settings: ConnectionSettings | None, turn_credential: str | None) -> IceSettings:
     """Validate the setting's servers and pick the first STUN and the first TURN URL."""
