@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import first_word, probe, reference_call, sidecar_runs
+from bench import first_word, network, probe, reference_call, sidecar_runs
 from bench.report import Values, markdown_table, text_table
 from bench.signals import probe_recording
 from bench.stats import percentile
@@ -67,6 +67,13 @@ FAILED: list[str] = []
 class Results:
     def __init__(self) -> None:
         self.values: dict[str, dict[str, Any]] = {}
+
+    def put_flag(self, key: str, value: bool, note: str | None = None) -> None:
+        """A yes/no result (``{"value": true}``); false counts as a failed benchmark."""
+        if not value:
+            FAILED.append(key)
+        self.values[key] = {"value": value, "unit": "bool", **({"note": note} if note else {})}
+        print(f"  {key:52} {str(value).lower():>10}", file=sys.stderr, flush=True)
 
     def put(self, key: str, value: float, unit: str, note: str | None = None) -> None:
         if math.isnan(value):
@@ -215,6 +222,10 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         put("soak_handovers", report.handovers, "count")
         put("soak_leaks", len(report.leaks()), "count", json.dumps(report.leaks()) if report.leaks() else None)
 
+    async def turn_tcp() -> None:
+        ok, took_ms = await network.turn_tcp_connect(workdir / "turn")
+        results.put_flag("turn_tcp_connect_ok", ok, f"diagnostics probe through coturn over TCP in {took_ms:.0f} ms")
+
     async def concurrency() -> None:
         engine = await EngineProcess.start(workdir)
         try:
@@ -250,6 +261,7 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         await timed("handover", handover)
         await timed("one-way latency at packet loss", loss)
         await timed("concurrent sessions", concurrency)
+        await timed("TURN-TCP connect", turn_tcp)
     finally:
         await soaking
     # Last and alone: it loads the machine on purpose, which would skew every other figure.

@@ -9,7 +9,15 @@ import { runDiagnostics } from './diagnostics';
 import { dictate } from './dictation';
 import { setMute, toggleTalking } from './pushToTalk';
 import { restartSidecar } from './sidecar';
-import { clearApiKey, setApiKey, signInWithEntra, useAzure, useProfile } from './signIn';
+import {
+  clearApiKey,
+  clearTurnPassword,
+  setApiKey,
+  setTurnPassword,
+  signInWithEntra,
+  useAzure,
+  useProfile,
+} from './signIn';
 import { showTranscript } from './transcript';
 
 export { FollowedChange, type Controller } from './controller';
@@ -27,6 +35,8 @@ export function registerCommands(controller: Controller): vscode.Disposable {
     [Commands.selectSpeaker]: () => selectDevice(controller, 'output'),
     [Commands.setApiKey]: () => setApiKey(controller),
     [Commands.clearApiKey]: () => clearApiKey(controller),
+    [Commands.setTurnPassword]: () => setTurnPassword(controller),
+    [Commands.clearTurnPassword]: () => clearTurnPassword(controller),
     [Commands.signInWithEntra]: () => signInWithEntra(),
     [Commands.useLocalEngine]: () => useProfile('local'),
     [Commands.useAzure]: () => useAzure(controller),

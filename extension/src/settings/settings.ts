@@ -6,7 +6,15 @@ import * as vscode from 'vscode';
 import type { StartSessionParams } from '../sidecar/contract';
 import { CONFIGURATION_SECTION, type USER_ONLY_SETTINGS } from '../ids';
 import { resolveExecutableSetting, resolveFileSetting, type PathContext } from './paths';
-import type { ApiFlavor, AuthMode, ConversationSettings, Transport, TurnTaking } from '../sidecar/sessionParams';
+import type {
+  ApiFlavor,
+  AuthMode,
+  ConversationSettings,
+  IcePolicy,
+  IceServer,
+  Transport,
+  TurnTaking,
+} from '../sidecar/sessionParams';
 import { DEFAULT_ALLOWED_REGIONS, type EffectiveSettings } from './problems';
 
 /** The setting that, when it changes, means the sidecar should run on another interpreter. */
@@ -23,7 +31,9 @@ export const SESSION_SETTINGS = [
   'audio',
   'turnDetection',
   'connection',
-].map((name) => `${CONFIGURATION_SECTION}.${name}`);
+]
+  .map((name) => `${CONFIGURATION_SECTION}.${name}`)
+  .concat('http.proxy');
 
 export type NotificationLevel = 'off' | 'onError' | 'onWarning' | 'always';
 
@@ -63,6 +73,9 @@ export function readConversationSettings(): ConversationSettings {
     renewIntervalS: config.get<number>('connection.renewIntervalS', 0),
     maxSessionS: config.get<number>('connection.maxSessionS', 0),
     transport: config.get<Transport>('connection.transport', 'auto'),
+    iceServers: iceServerList(userSetting<unknown>(config, 'connection.iceServers', [])),
+    iceTransportPolicy: userSetting<IcePolicy>(config, 'connection.iceTransportPolicy', 'all'),
+    proxy: vscode.workspace.getConfiguration('http').get<string>('proxy', ''),
   };
 }
 
@@ -119,6 +132,21 @@ export function readConfiguredPython(trusted: boolean): string | undefined {
   // Nor may `${workspaceFolder}` in the user's value point into an untrusted workspace.
   const context = trusted ? pathContext() : { ...pathContext(), workspaceFolder: undefined };
   return resolveExecutableSetting(typeof value === 'string' ? value : '', context);
+}
+
+/** The entries of `voicepilot.connection.iceServers` that have the expected shape. */
+function iceServerList(value: unknown): IceServer[] {
+  if (!Array.isArray(value)) {
+    return [];
+  }
+  return value.flatMap((item: unknown): IceServer[] => {
+    if (typeof item !== 'object' || item === null) {
+      return [];
+    }
+    const { urls, username } = item as { urls?: unknown; username?: unknown };
+    const list = stringList(urls);
+    return list.length === 0 ? [] : [{ urls: list, ...(typeof username === 'string' ? { username } : {}) }];
+  });
 }
 
 function stringList(value: unknown): string[] {

@@ -48,6 +48,11 @@ export interface ToolSpec {
   parameters?: Record<string, unknown>;
 }
 
+export interface IceServerSetting {
+  urls: Array<string>;
+  username?: string;
+}
+
 export interface ConnectionSettings {
   endpoint?: string;
   deployment?: string;
@@ -61,6 +66,9 @@ export interface ConnectionSettings {
   allowedRegions?: Array<string>;
   voice?: string;
   instructions?: string;
+  iceServers?: Array<IceServerSetting>;
+  iceTransportPolicy?: "all" | "relay";
+  proxy?: string;
 }
 
 export interface VadSettings {
@@ -141,6 +149,7 @@ export interface SelectDevicesResult {
 
 export interface SetCredentialsParams {
   apiKey: string | null;
+  turnCredential?: string;
 }
 
 export interface SetCredentialsResult {

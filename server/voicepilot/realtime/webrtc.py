@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import aiohttp
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from voicepilot.audio.opus import OpusEncodedTrack
@@ -23,8 +23,9 @@ from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
 from voicepilot.errors import VoicePilotError, classify_http_status, media_error, network_error
 from voicepilot.realtime.endpoints import Endpoint
-from voicepilot.realtime.ice import loopback_ice
+from voicepilot.realtime.ice import IcePath, ice_path, loopback_ice
 from voicepilot.realtime.keys import EphemeralKey, error_detail
+from voicepilot.realtime.proxy import route
 from voicepilot.tasks import wait_first
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class WebRTCTransport:
         self.hooks: str | None = None
 
     async def connect(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc = RTCPeerConnection(self._endpoint.ice.configuration())
         self._pc = pc
         # Encoded here, on the loop, rather than by aiortc (audio/opus.py: a third of the CPU).
         sending = OpusEncodedTrack(self._outgoing, silence_packet_ms=SILENCE_PACKET_MS)
@@ -136,11 +137,14 @@ class WebRTCTransport:
 
     async def _exchange_sdp(self, offer: str, key: EphemeralKey, http: aiohttp.ClientSession) -> str:
         headers = {"Authorization": f"Bearer {key.value}", "Content-Type": "application/sdp"}
+        via = route(self._endpoint.proxy, self._endpoint.calls_url)
         try:
             async with http.post(
                 self._endpoint.calls_url,
                 data=offer.encode(),
-                headers=headers,
+                headers=headers | via.headers,
+                proxy=via.proxy,
+                proxy_headers=via.proxy_headers,
                 timeout=aiohttp.ClientTimeout(total=SDP_TIMEOUT_S),
                 allow_redirects=False,
             ) as response:
@@ -156,6 +160,10 @@ class WebRTCTransport:
             raise network_error(
                 f"Could not reach the realtime service at {self._endpoint.calls_url} ({exc.__class__.__name__})."
             ) from exc
+
+    def ice_path(self) -> IcePath | None:
+        """The candidate pair carrying the call (None before ICE chose one)."""
+        return ice_path(self._pc) if self._pc is not None else None
 
     @property
     def channel_state(self) -> str:

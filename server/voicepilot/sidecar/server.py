@@ -122,6 +122,7 @@ class VoicePilotServer(LanguageServer):
         super().__init__("voicepilot-sidecar", __version__, converter_factory=raw_params_converter)
         self.engine = LocalEngineProcess()
         self.api_key: str | None = None
+        self.turn_credential: str | None = None
         self.sessions: dict[str, RealtimeSession] = {}
         self._runs: dict[str, asyncio.Task[Any]] = {}
         # One live session per sidecar: startSession and endSession go one at a time, so requests
@@ -199,6 +200,7 @@ class VoicePilotServer(LanguageServer):
             EditorObserver(self),
             EditorAudioReporter(self, session_id),
             self.selected["output"],
+            turn_credential=self.turn_credential,
         )
         if audio is not None:
             audio.audio.set_muted(self.muted)
@@ -324,6 +326,9 @@ class VoicePilotServer(LanguageServer):
         if params.api_key is not None:
             register_secret(params.api_key)
         self.api_key = params.api_key
+        if params.turn_credential is not None:
+            register_secret(params.turn_credential)
+        self.turn_credential = params.turn_credential
         return contract.SetCredentialsResult(stored=params.api_key is not None)
 
     async def run_diagnostics(self, params: contract.RunDiagnosticsParams) -> contract.RunDiagnosticsResult:
@@ -345,7 +350,7 @@ class VoicePilotServer(LanguageServer):
                 if params.profile is not None
                 else self.last_params or contract.StartSessionParams(profile="local")
             )
-            connection = await probe_connection(probe_params, self.api_key, self.engine)
+            connection = await probe_connection(probe_params, self.api_key, self.engine, self.turn_credential)
         checks += connection
         if all(check.ok for check in connection):
             self.last_error = None  # a working connection now makes an old failure history
