@@ -11,12 +11,15 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import voicepilot
 from voicepilot.errors import network_error
 from voicepilot.logs import register_secret
-from voicepilot.realtime.keys import ApiKeyCredential
 from voicepilot.tasks import TIMEOUT_ERRORS
+
+if TYPE_CHECKING:  # realtime.keys brings aiohttp, which the sidecar needs only once it connects
+    from voicepilot.realtime.keys import ApiKeyCredential
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,8 @@ class LocalEngineProcess:
                 "The local realtime engine did not start.",
                 "See VoicePilot's logs for the engine's error (missing system packages are named there).",
             ) from exc
+        from voicepilot.realtime.keys import ApiKeyCredential
+
         self.url, self.credential = url, ApiKeyCredential(api_key)
         log.info("local engine started at %s (pid %s)", url, process.pid)
         return url, self.credential

@@ -7,10 +7,8 @@ to the editor and ``voicepilot talk`` prints them, so both say the same thing.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from voicepilot.audio.devices import Device
-from voicepilot.audio.voice import DeviceStateReport
 from voicepilot.contract.models import (
     AudioDevice,
     ConnectionStateParams,
@@ -22,6 +20,10 @@ from voicepilot.contract.models import (
 )
 from voicepilot.errors import ErrorKind
 from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
+
+if TYPE_CHECKING:  # audio.voice brings av and numpy, which the sidecar imports only for a session
+    from voicepilot.audio.devices import Device
+    from voicepilot.audio.voice import DeviceStateReport
 
 
 def _kind(kind: ErrorKind | None) -> ErrorKindName | None:

@@ -11,11 +11,11 @@ import gc
 import os
 import threading
 
-from aiortc import RTCPeerConnection
-
 
 def runtime_counts() -> dict[str, int]:
     """Live asyncio tasks, threads, RTCPeerConnection objects (after a collection) and open fds."""
+    from aiortc import RTCPeerConnection  # here: the sidecar starts without aiortc
+
     gc.collect()
     peers = sum(1 for obj in gc.get_objects() if isinstance(obj, RTCPeerConnection))
     try:

@@ -12,7 +12,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pydantic import ValidationError
@@ -22,12 +22,9 @@ from pygls.lsp.server import LanguageServer
 from voicepilot import __version__
 from voicepilot.audio.blocking import run_blocking
 from voicepilot.audio.devices import Kind, find_device
-from voicepilot.audio.voice import LIST_TIMEOUT_S, DeviceStateReport, LevelReport
 from voicepilot.contract import models as contract
 from voicepilot.contract.models import DiagnosticCheck, DiagnosticsParams, RunToolResult, WireModel
 from voicepilot.conversation.engine_process import LocalEngineProcess
-from voicepilot.conversation.launch import build_conversation, close_input
-from voicepilot.conversation.live_audio import LiveAudio, device_listing
 from voicepilot.conversation.wire import (
     device_state_params,
     lifecycle_params,
@@ -39,11 +36,16 @@ from voicepilot.conversation.wire import (
 from voicepilot.errors import VoicePilotError
 from voicepilot.logs import register_secret
 from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
-from voicepilot.realtime.session import RealtimeSession
-from voicepilot.sidecar.probe import connection_checks, probe_connection
 from voicepilot.sidecar.protocol import raw_params_converter
 from voicepilot.sidecar.runtime import describe_runtime, runtime_counts
 from voicepilot.tasks import TaskGroup, Ticker
+
+# Sessions, audio and probes bring aiortc, av, numpy and aiohttp: imported where they are first
+# needed, so that the sidecar answers ``initialize`` without them (a quick start in every window).
+if TYPE_CHECKING:
+    from voicepilot.audio.voice import DeviceStateReport, LevelReport
+    from voicepilot.conversation.live_audio import LiveAudio
+    from voicepilot.realtime.session import RealtimeSession
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,8 @@ class VoicePilotServer(LanguageServer):
             return await self._start(params)
 
     async def _start(self, params: contract.StartSessionParams) -> contract.StartSessionResult:
+        from voicepilot.conversation.launch import build_conversation
+
         session_id = "vp_" + uuid.uuid4().hex[:12]
         self.last_params = params
         if isinstance(params.input, contract.DeviceInput) and not params.input.name and self.selected["input"]:
@@ -210,6 +214,8 @@ class VoicePilotServer(LanguageServer):
         return contract.StartSessionResult(session_id=session_id)
 
     async def _run(self, session: RealtimeSession) -> None:
+        from voicepilot.conversation.launch import close_input
+
         try:
             await session.start()
             stats = self.spawn(self._push_stats(session))
@@ -258,6 +264,8 @@ class VoicePilotServer(LanguageServer):
             return contract.EndSessionResult(ended=bool(targets))
 
     async def _end(self, session: RealtimeSession, reason: str) -> None:
+        from voicepilot.conversation.launch import close_input
+
         self.sessions.pop(session.session_id, None)
         run = self._runs.pop(session.session_id, None)
         if run is not None and session.state in ("idle", "authenticating", "connecting"):
@@ -291,6 +299,8 @@ class VoicePilotServer(LanguageServer):
         return contract.PushToTalkResult(accepted=True)
 
     async def list_devices(self, params: contract.ListDevicesParams) -> contract.ListDevicesResult:
+        from voicepilot.conversation.live_audio import device_listing
+
         return contract.ListDevicesResult(
             inputs=await device_listing("input"),
             outputs=await device_listing("output"),
@@ -300,6 +310,8 @@ class VoicePilotServer(LanguageServer):
 
     async def select_devices(self, params: contract.SelectDevicesParams) -> contract.SelectDevicesResult:
         """Remember the devices by name; a running session switches to them at once."""
+        from voicepilot.audio.voice import LIST_TIMEOUT_S
+
         live = next(iter(self.audio.values()), None)
         audio = live.audio if live is not None else None
         requests: tuple[tuple[Kind, str | None], ...] = (("input", params.input), ("output", params.output))
@@ -332,6 +344,8 @@ class VoicePilotServer(LanguageServer):
         return contract.SetCredentialsResult(stored=params.api_key is not None)
 
     async def run_diagnostics(self, params: contract.RunDiagnosticsParams) -> contract.RunDiagnosticsResult:
+        from voicepilot.sidecar.probe import connection_checks, probe_connection
+
         checks = [DiagnosticCheck(name="sidecar", ok=True, detail=f"VoicePilot sidecar {__version__} is running.")]
         try:
             url, _ = await self.engine.ensure_started()
