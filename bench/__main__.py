@@ -56,7 +56,7 @@ class Plan:
 # before the end). The soak runs alongside the other benchmarks (as a long editor session runs alongside other
 # work). The full run's soak streams for 10 minutes, the length the memory goal names (issue #4), so the whole
 # run takes a little more than that.
-QUICK = Plan(3, 10, 20, 8, 10, 8, 3, (0, 5, 10), 6, 60, 10, 6, 2, 30, loss_in_parallel=True)
+QUICK = Plan(5, 10, 20, 8, 10, 8, 3, (0, 5, 10), 6, 60, 10, 6, 2, 30, loss_in_parallel=True)
 FULL = Plan(5, 30, 100, 30, 30, 30, 4, (0, 5, 10), 30, 600, 90, 20, 10, 120)
 
 
@@ -123,7 +123,8 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
 
     async def cold_start() -> None:
         times = await sidecar_runs.cold_starts(workdir, plan.cold_starts)
-        put("sidecar_cold_start_ms", percentile(times, 50), "ms", f"p50 of {len(times)}: spawn to initialize answer")
+        note = f"p50 of {len(times)}, warm: spawn to initialize answer (goal 500 or less)"
+        put("sidecar_cold_start_ms", percentile(times, 50), "ms", note)
 
     async def sidecar_and_engine() -> None:
         async with engine_and_sidecar(workdir) as (engine, sidecar):
