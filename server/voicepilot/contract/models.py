@@ -20,8 +20,13 @@ class WireModel(BaseModel):
     """Base for every contract payload: camelCase aliases, unknown fields refused, and validation
     errors that do not quote the input (it may be a key sent in the wrong field)."""
 
+    # defer_build: each validator is built on first use, not at import (the sidecar's start).
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", hide_input_in_errors=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        hide_input_in_errors=True,
+        defer_build=True,
     )
 
     def wire(self) -> dict[str, Any]:
