@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import first_word, network, probe, reference_call, sidecar_runs
+from bench import first_run, first_word, network, probe, reference_call, sidecar_runs
 from bench.report import Values, markdown_table, text_table
 from bench.signals import probe_recording
 from bench.stats import percentile
@@ -125,6 +125,10 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         times = await sidecar_runs.cold_starts(workdir, plan.cold_starts)
         note = f"p50 of {len(times)}, warm: spawn to initialize answer (goal 500 or less)"
         put("sidecar_cold_start_ms", percentile(times, 50), "ms", note)
+
+    async def setup() -> None:
+        seconds = await first_run.first_run_setup(workdir)
+        put("first_run_setup_s", seconds, "s", "venv, hash-locked requirements and wheel with pip, as the extension")
 
     async def sidecar_and_engine() -> None:
         async with engine_and_sidecar(workdir) as (engine, sidecar):
@@ -256,6 +260,7 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         put("false_device_alarms", report.false_alarms, "count", f"idle session of {plan.idle_s:g} s, loaded machine")
 
     await timed("sidecar cold start", cold_start)  # alone: it is mostly imports, which contention slows
+    await timed("first-run setup", setup)  # alone too: it is mostly unpacking and compiling
     soaking = asyncio.ensure_future(timed(f"soak ({plan.soak_s:g} s, alongside the rest)", soak))
     try:
         await timed("connect, key mint, streaming, transcripts, notifications", sidecar_and_engine)
