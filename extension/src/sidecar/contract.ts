@@ -17,6 +17,7 @@ export const Methods = {
   setMute: "voicepilot/setMute",
   audioLevel: "voicepilot/audioLevel",
   deviceState: "voicepilot/deviceState",
+  sendText: "voicepilot/sendText",
 } as const;
 
 export const CONNECTION_STATES = ["idle", "authenticating", "connecting", "connected", "renewing", "reconnecting", "failed", "closed"] as const;
@@ -80,6 +81,7 @@ export interface StartSessionParams {
   mode?: "conversation" | "dictation";
   tools?: Array<ToolSpec>;
   connection?: ConnectionSettings;
+  modality?: "voice" | "text";
 }
 
 export interface StartSessionResult {
@@ -216,6 +218,15 @@ export interface DeviceStateParams {
   device?: string;
   message: string;
   errorKind?: "auth" | "quota" | "network" | "media" | "device" | "protocol" | "config";
+}
+
+export interface SendTextParams {
+  text: string;
+  sessionId?: string;
+}
+
+export interface SendTextResult {
+  accepted: boolean;
 }
 
 export type AudioInput = DeviceInput | FileInput;

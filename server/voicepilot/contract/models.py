@@ -54,9 +54,12 @@ SELECT_DEVICES = "voicepilot/selectDevices"
 SET_MUTE = "voicepilot/setMute"
 AUDIO_LEVEL = "voicepilot/audioLevel"
 DEVICE_STATE = "voicepilot/deviceState"
+SEND_TEXT = "voicepilot/sendText"
 
 Profile = Literal["local", "azure", "openai"]
 Mode = Literal["conversation", "dictation"]
+# How the conversation is carried: speech both ways, or typed text in and text out (no audio device).
+Modality = Literal["voice", "text"]
 ConnectionStateName = Literal[
     "idle", "authenticating", "connecting", "connected", "renewing", "reconnecting", "failed", "closed"
 ]
@@ -154,6 +157,8 @@ class StartSessionParams(WireModel):
     mode: Mode = "conversation"
     tools: list[ToolSpec] = Field(default_factory=list)
     connection: ConnectionSettings | None = None
+    # Typed text (voicepilot/sendText) works in both; "text" opens no audio device and asks for text replies.
+    modality: Modality = "voice"
 
 
 class StartSessionResult(WireModel):
@@ -317,6 +322,23 @@ class DeviceStateParams(WireModel):
     error_kind: ErrorKindName | None = None
 
 
+# ---------------------------------------------------------------- typed text
+
+MAX_TEXT_CHARS = 4096
+
+
+class SendTextParams(WireModel):
+    """A typed message from the user: a user turn in the conversation, answered like a spoken one."""
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    session_id: str | None = None
+
+
+class SendTextResult(WireModel):
+    # False when no session is connected (nothing was sent).
+    accepted: bool
+
+
 # ---------------------------------------------------------------- the catalogue
 
 # method -> (params model, result model or None for a notification)
@@ -329,6 +351,7 @@ EDITOR_REQUESTS: dict[str, tuple[type[WireModel], type[WireModel]]] = {
     LIST_DEVICES: (ListDevicesParams, ListDevicesResult),
     SELECT_DEVICES: (SelectDevicesParams, SelectDevicesResult),
     SET_MUTE: (SetMuteParams, SetMuteResult),
+    SEND_TEXT: (SendTextParams, SendTextResult),
 }
 SIDECAR_NOTIFICATIONS: dict[str, type[WireModel]] = {
     CONNECTION_STATE: ConnectionStateParams,
@@ -374,4 +397,6 @@ CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     RunToolResult,
     AudioLevelParams,
     DeviceStateParams,
+    SendTextParams,
+    SendTextResult,
 )

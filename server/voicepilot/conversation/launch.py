@@ -33,12 +33,15 @@ def turn_detection_for(params: StartSessionParams) -> TurnDetection:
 
 def session_config_for(params: StartSessionParams) -> SessionConfig:
     connection = params.connection
+    text_only = params.modality == "text"
     config = SessionConfig(
         model=(connection.deployment if connection and connection.deployment else "gpt-realtime"),
         instructions=(connection.instructions if connection and connection.instructions else DEFAULT_INSTRUCTIONS),
         voice=(connection.voice if connection and connection.voice else "marin"),
-        turn_detection=None if params.turn_taking == "pushToTalk" else turn_detection_for(params),
+        # A text-only conversation sends no speech: there are no turns for the service to detect.
+        turn_detection=None if text_only or params.turn_taking == "pushToTalk" else turn_detection_for(params),
         tools=tuple(tool.model_dump(mode="json") for tool in params.tools),
+        output_modality="text" if text_only else "audio",
     )
     return config
 
@@ -47,8 +50,11 @@ async def open_input(params: StartSessionParams) -> FrameSource | None:
     """The session's audio: a file, or the microphone (named, else the default), opened and running.
 
     Device errors (no PortAudio, no microphone, busy, permission denied) are raised here, so they
-    answer the startSession request. PortAudio is loaded only for a device.
+    answer the startSession request. PortAudio is loaded only for a device. A text-only
+    conversation has no input.
     """
+    if params.modality == "text":
+        return None
     if params.input is None or params.input.kind == "device":
         return await open_microphone(params.input.name if params.input else None)
     return FileFrameSource(await open_audio_file(params.input.path, params.input.max_seconds))
@@ -76,7 +82,7 @@ async def build_conversation(
     source = await open_input(params)
     try:
         endpoint, credential = await resolve(params, api_key, engine)
-        speaker = await open_speaker_for(params, output_name)
+        speaker = None if params.modality == "text" else await open_speaker_for(params, output_name)
     except BaseException:
         await close_input(source)
         raise

@@ -44,6 +44,7 @@ from voicepilot.realtime.observer import (
 from voicepilot.realtime.responses import failure_of
 from voicepilot.realtime.router import MicRouter
 from voicepilot.realtime.session_config import SessionConfig
+from voicepilot.realtime.typed_text import new_text_item_id, user_text_event
 from voicepilot.tasks import TaskGroup, sleep_on_grid
 
 log = logging.getLogger(__name__)
@@ -451,6 +452,15 @@ class RealtimeSession:
         """Push-to-talk release: the buffered audio becomes a turn, and a reply is requested."""
         connection = self._require_active()
         connection.send(ev.InputAudioBufferCommit(), self.beta)
+        self._request_response(connection)
+
+    def send_text(self, text: str) -> None:
+        """A typed message: a user turn, shown as the user's transcript, and a reply asked for."""
+        connection = self._require_active()
+        item_id = new_text_item_id()
+        event = user_text_event(text, item_id)
+        connection.send(event, self.beta)
+        self._transcript("user", item_id, event.item["content"][0]["text"], final=True)
         self._request_response(connection)
 
     def clear_input(self) -> None:

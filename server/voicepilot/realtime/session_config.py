@@ -13,6 +13,7 @@ from typing import Any, Literal
 from voicepilot.contract.turn_detection import TurnDetection
 
 Flavor = Literal["ga", "preview"]
+OutputModality = Literal["audio", "text"]
 
 DEFAULT_INSTRUCTIONS = (
     "You are VoicePilot, a voice assistant inside a code editor. Keep spoken answers short. "
@@ -28,6 +29,8 @@ class SessionConfig:
     turn_detection: TurnDetection | None = field(default_factory=TurnDetection)
     transcription_model: str | None = "whisper-1"
     tools: tuple[dict[str, Any], ...] = ()
+    # "text": replies in text only (a text-only conversation); "audio": spoken, with a transcript.
+    output_modality: OutputModality = "audio"
 
     def to_wire(self, flavor: Flavor) -> dict[str, Any]:
         """The ``session`` object of a ``session.update`` (or of a key-mint body)."""
@@ -37,7 +40,7 @@ class SessionConfig:
         if flavor == "preview":
             return {
                 "model": self.model,
-                "modalities": ["audio", "text"],
+                "modalities": ["text"] if self.output_modality == "text" else ["audio", "text"],
                 "instructions": self.instructions,
                 "voice": self.voice,
                 "turn_detection": turn,
@@ -48,7 +51,7 @@ class SessionConfig:
         return {
             "type": "realtime",
             "model": self.model,
-            "output_modalities": ["audio"],
+            "output_modalities": [self.output_modality],
             "instructions": self.instructions,
             "audio": {
                 "input": {"turn_detection": turn, "transcription": transcription},
@@ -72,6 +75,9 @@ class SessionConfig:
             turn_key, transcription_key = "turn_detection", "transcription"
         if "model" in session:
             changes["model"] = str(session["model"])
+        modalities = session.get("modalities" if flavor == "preview" else "output_modalities")
+        if isinstance(modalities, list) and modalities:
+            changes["output_modality"] = "audio" if "audio" in modalities else "text"
         if "instructions" in session:
             changes["instructions"] = str(session["instructions"])
         if "voice" in voice_holder:
