@@ -6,7 +6,14 @@ import * as vscode from 'vscode';
 import type { StartSessionParams } from '../sidecar/contract';
 import { CONFIGURATION_SECTION, type USER_ONLY_SETTINGS } from '../ids';
 import { resolveExecutableSetting, resolveFileSetting, type PathContext } from './paths';
-import type { ApiFlavor, AuthMode, ConversationSettings, Transport, TurnTaking } from '../sidecar/sessionParams';
+import type {
+  ApiFlavor,
+  AuthMode,
+  ConversationSettings,
+  Modality,
+  Transport,
+  TurnTaking,
+} from '../sidecar/sessionParams';
 import { DEFAULT_ALLOWED_REGIONS, type EffectiveSettings } from './problems';
 
 /** The setting that, when it changes, means the sidecar should run on another interpreter. */
@@ -23,6 +30,7 @@ export const SESSION_SETTINGS = [
   'audio',
   'turnDetection',
   'connection',
+  'conversation',
 ].map((name) => `${CONFIGURATION_SECTION}.${name}`);
 
 export type NotificationLevel = 'off' | 'onError' | 'onWarning' | 'always';
@@ -63,6 +71,7 @@ export function readConversationSettings(): ConversationSettings {
     renewIntervalS: config.get<number>('connection.renewIntervalS', 0),
     maxSessionS: config.get<number>('connection.maxSessionS', 0),
     transport: config.get<Transport>('connection.transport', 'auto'),
+    modality: config.get<Modality>('conversation.mode', 'voice'),
   };
 }
 

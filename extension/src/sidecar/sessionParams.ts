@@ -6,6 +6,7 @@ export type Transport = NonNullable<ConnectionSettings['transport']>;
 export type AuthMode = NonNullable<ConnectionSettings['auth']>;
 export type ApiFlavor = NonNullable<ConnectionSettings['apiFlavor']>;
 export type TurnTaking = NonNullable<StartSessionParams['turnTaking']>;
+export type Modality = NonNullable<StartSessionParams['modality']>;
 
 /** The `voicepilot.*` settings a conversation uses, trimmed, paths resolved. */
 export interface ConversationSettings {
@@ -37,6 +38,8 @@ export interface ConversationSettings {
   readonly renewIntervalS?: number;
   readonly maxSessionS?: number;
   readonly transport?: Transport;
+  /** `voicepilot.conversation.mode`: "text" types instead of speaking and opens no audio device. */
+  readonly modality?: Modality;
 }
 
 /** Dictation: the final user text goes in at the cursor; the assistant neither acts nor speaks. */
@@ -102,6 +105,12 @@ export function buildStartSessionParams(
     tools: mode === 'dictation' ? [] : [...EDITOR_TOOLS],
     ...(Object.keys(connection).length > 0 ? { connection } : {}),
   };
+  if (mode === 'conversation' && settings.modality === 'text') {
+    // Typed in, written out: no microphone, no speaker, no turns to detect.
+    delete params.input;
+    params.modality = 'text';
+    return params;
+  }
   if (mode === 'dictation') {
     params.mode = 'dictation';
     params.output = { kind: 'none' };

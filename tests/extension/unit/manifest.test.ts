@@ -68,6 +68,7 @@ describe('package.json', () => {
       'voicepilot.connection.maxSessionS',
       'voicepilot.connection.renewIntervalS',
       'voicepilot.connection.transport',
+      'voicepilot.conversation.mode',
       'voicepilot.input.file',
       'voicepilot.input.maxFileSeconds',
       'voicepilot.instructions',

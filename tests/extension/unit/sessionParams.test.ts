@@ -21,6 +21,14 @@ describe('buildStartSessionParams', () => {
     assert.ok(!('connection' in params));
   });
 
+  it('asks for a text-only conversation with no audio device in text mode', () => {
+    const params = buildStartSessionParams({ ...DEFAULTS, modality: 'text', outputDevice: 'USB', inputDevice: 'Mic' });
+
+    assert.deepEqual(params, { profile: 'local', modality: 'text', tools: [...EDITOR_TOOLS] });
+    assert.equal(buildStartSessionParams({ ...DEFAULTS, modality: 'voice' }).modality, undefined);
+    assert.equal(buildStartSessionParams({ ...DEFAULTS, modality: 'text' }, 'dictation').modality, undefined);
+  });
+
   it('sends the VAD parameters in VAD mode only', () => {
     const vad = { threshold: 0.7, prefixPaddingMs: 200, silenceDurationMs: 800 };
 
