@@ -44,6 +44,7 @@ export interface NoOutput {
 }
 
 export interface ToolSpec {
+  type?: "function";
   name: string;
   description?: string;
   parameters?: Record<string, unknown>;

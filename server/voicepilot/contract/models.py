@@ -108,8 +108,12 @@ AudioOutput = Annotated[DeviceOutput | NoOutput, Field(discriminator="kind")]
 
 
 class ToolSpec(WireModel):
-    """A function tool the editor carries out (the Realtime API's flat function-tool shape)."""
+    """A function tool the editor carries out (the Realtime API's flat function-tool shape).
 
+    ``type`` may be given as the API documents it (``"function"``, the only kind the editor
+    carries out); any other type is refused. It is always sent as ``"function"``."""
+
+    type: Literal["function"] | None = None
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")
     description: str = ""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})

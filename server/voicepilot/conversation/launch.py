@@ -40,7 +40,8 @@ def session_config_for(params: StartSessionParams) -> SessionConfig:
         voice=(connection.voice if connection and connection.voice else "marin"),
         # A text-only conversation sends no speech: there are no turns for the service to detect.
         turn_detection=None if text_only or params.turn_taking == "pushToTalk" else turn_detection_for(params),
-        tools=tuple(tool.model_dump(mode="json") for tool in params.tools),
+        # The type is the session configuration's to write (always "function").
+        tools=tuple(tool.model_dump(mode="json", exclude={"type"}) for tool in params.tools),
         output_modality="text" if text_only else "audio",
     )
     return config
