@@ -71,6 +71,15 @@ export interface VadSettings {
   silenceDurationMs?: number;
 }
 
+export interface SpeechSettings {
+  turnDetection?: "server_vad" | "semantic_vad";
+  eagerness?: "low" | "medium" | "high" | "auto";
+  idleTimeoutMs?: number;
+  noiseReduction?: "near_field" | "far_field";
+  transcriptionModel?: string;
+  transcriptionLanguage?: string;
+}
+
 export interface StartSessionParams {
   profile: "local" | "azure" | "openai";
   input?: DeviceInput | FileInput;
@@ -83,6 +92,7 @@ export interface StartSessionParams {
   tools?: Array<ToolSpec>;
   connection?: ConnectionSettings;
   modality?: "voice" | "text";
+  speech?: SpeechSettings;
 }
 
 export interface StartSessionResult {

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
-from voicepilot.contract.turn_detection import TurnDetection
+from voicepilot.contract.turn_detection import IDLE_TIMEOUT_MS_RANGE, Eagerness, TurnDetection, VadKind
 
 
 class WireModel(BaseModel):
@@ -145,6 +145,24 @@ class VadSettings(WireModel):
     silence_duration_ms: int = Field(default=TurnDetection.silence_duration_ms, ge=100, le=5000)
 
 
+# ---------------------------------------------------------------- speech settings
+
+
+class SpeechSettings(WireModel):
+    """How the service hears the user: the kind of turn detection, noise reduction, transcription.
+    Values are the Realtime API's; each is sent in the shape of the session's API flavour."""
+
+    # server_vad: a turn ends after a silence (``vad``); semantic_vad: when the model judges it has.
+    turn_detection: VadKind = "server_vad"
+    eagerness: Eagerness = "auto"
+    # server_vad on GA: ask for a response after this long without speech (the preview API has none).
+    idle_timeout_ms: int | None = Field(default=None, ge=IDLE_TIMEOUT_MS_RANGE[0], le=IDLE_TIMEOUT_MS_RANGE[1])
+    noise_reduction: Literal["near_field", "far_field"] | None = None
+    transcription_model: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    # ISO-639-1 (``en``, ``pt-BR``); none: the model detects the language.
+    transcription_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
+
 class StartSessionParams(WireModel):
     profile: Profile
     input: AudioInput | None = None
@@ -163,6 +181,7 @@ class StartSessionParams(WireModel):
     connection: ConnectionSettings | None = None
     # Typed text (voicepilot/sendText) works in both; "text" opens no audio device and asks for text replies.
     modality: Modality = "voice"
+    speech: SpeechSettings | None = None
 
 
 class StartSessionResult(WireModel):
@@ -376,6 +395,7 @@ CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     ToolSpec,
     ConnectionSettings,
     VadSettings,
+    SpeechSettings,
     StartSessionParams,
     StartSessionResult,
     EndSessionParams,

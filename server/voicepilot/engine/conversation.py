@@ -31,6 +31,7 @@ from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.events import new_id
 from voicepilot.realtime.session_config import Flavor, SessionConfig
+from voicepilot.realtime.voices import voice_for
 from voicepilot.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
@@ -581,7 +582,7 @@ class Conversation:
             ev.ConversationItemCreated(item=item, previous_item_id=self._items[-1]["id"] if self._items else None)
         )
         self.emit(ev.ContentPartAdded(response_id=response_id, item_id=item_id, part=part))
-        audio = await tts.synthesize(text, SAMPLE_RATE, self.config.voice)
+        audio = await tts.synthesize(text, SAMPLE_RATE, voice_for(self.flavor, self.config.voice))
         self._speaking_response = response_id
         assert self.link is not None
         if self._webrtc:

@@ -250,7 +250,9 @@ class RealtimeSession:
         except BaseException:
             await connection.close()
             raise
-        connection.send(ev.SessionUpdate(session=self.config.to_wire(self.endpoint.flavor)), self.beta)
+        transport: Literal["webrtc", "websocket"] = "websocket" if connection.kind == "websocket" else "webrtc"
+        session = self.config.to_wire(self.endpoint.flavor, transport)
+        connection.send(ev.SessionUpdate(session=session), self.beta)
         for role, text in self._history:
             connection.send(ev.ConversationItemCreate(item=self._history_item(role, text)), self.beta)
         if self.options.max_session_s is not None:

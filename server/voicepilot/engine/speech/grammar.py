@@ -178,7 +178,7 @@ class CommandGrammar:
 
 def _command(tool: Mapping[str, Any]) -> _Command | None:
     name = tool.get("name")
-    if tool.get("type", "function") != "function" or not isinstance(name, str):
+    if tool.get("type") not in (None, "function") or not isinstance(name, str):
         return None
     phrase = _name_words(name)
     if phrase is None or not _sayable(phrase):
