@@ -10,9 +10,12 @@ import type {
   ApiFlavor,
   AuthMode,
   ConversationSettings,
+  Eagerness,
   Modality,
+  NoiseReduction,
   Transport,
   TurnTaking,
+  VadKind,
 } from '../sidecar/sessionParams';
 import { DEFAULT_ALLOWED_REGIONS, type EffectiveSettings } from './problems';
 
@@ -31,6 +34,7 @@ export const SESSION_SETTINGS = [
   'turnDetection',
   'connection',
   'conversation',
+  'transcription',
 ].map((name) => `${CONFIGURATION_SECTION}.${name}`);
 
 export type NotificationLevel = 'off' | 'onError' | 'onWarning' | 'always';
@@ -72,6 +76,14 @@ export function readConversationSettings(): ConversationSettings {
     maxSessionS: config.get<number>('connection.maxSessionS', 0),
     transport: config.get<Transport>('connection.transport', 'auto'),
     modality: config.get<Modality>('conversation.mode', 'voice'),
+    speech: {
+      turnDetection: config.get<VadKind>('turnDetection.type', 'server_vad'),
+      eagerness: config.get<Eagerness>('turnDetection.eagerness', 'auto'),
+      idleTimeoutMs: config.get<number>('turnDetection.idleTimeoutMs', 0),
+      noiseReduction: config.get<NoiseReduction>('audio.noiseReduction', 'off'),
+      transcriptionModel: config.get<string>('transcription.model', ''),
+      transcriptionLanguage: config.get<string>('transcription.language', ''),
+    },
   };
 }
 

@@ -57,6 +57,7 @@ describe('package.json', () => {
     assert.deepEqual(Object.keys(properties).sort(), [
       'voicepilot.audio.echoCancellation',
       'voicepilot.audio.inputDevice',
+      'voicepilot.audio.noiseReduction',
       'voicepilot.audio.outputDevice',
       'voicepilot.azure.allowedRegions',
       'voicepilot.azure.apiFlavor',
@@ -80,11 +81,16 @@ describe('package.json', () => {
       'voicepilot.tools.allowedSecretFiles',
       'voicepilot.tools.confirmDestructive',
       'voicepilot.trace.server',
+      'voicepilot.transcription.language',
+      'voicepilot.transcription.model',
       'voicepilot.turnDetection.bargeIn',
+      'voicepilot.turnDetection.eagerness',
+      'voicepilot.turnDetection.idleTimeoutMs',
       'voicepilot.turnDetection.mode',
       'voicepilot.turnDetection.prefixPaddingMs',
       'voicepilot.turnDetection.silenceDurationMs',
       'voicepilot.turnDetection.threshold',
+      'voicepilot.turnDetection.type',
       'voicepilot.voice',
     ]);
     for (const [key, property] of Object.entries(properties)) {

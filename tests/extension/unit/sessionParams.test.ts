@@ -29,6 +29,40 @@ describe('buildStartSessionParams', () => {
     assert.equal(buildStartSessionParams({ ...DEFAULTS, modality: 'text' }, 'dictation').modality, undefined);
   });
 
+  it('sends only the speech settings that differ from the defaults', () => {
+    const defaults = {
+      turnDetection: 'server_vad',
+      eagerness: 'auto',
+      idleTimeoutMs: 0,
+      noiseReduction: 'off',
+      transcriptionModel: '',
+      transcriptionLanguage: ' ',
+    } as const;
+    assert.equal(buildStartSessionParams({ ...DEFAULTS, speech: defaults }).speech, undefined);
+
+    const chosen = buildStartSessionParams({
+      ...DEFAULTS,
+      speech: { ...defaults, noiseReduction: 'far_field', transcriptionModel: ' gpt-4o-transcribe ', transcriptionLanguage: 'de' },
+    });
+    assert.deepEqual(chosen.speech, {
+      noiseReduction: 'far_field',
+      transcriptionModel: 'gpt-4o-transcribe',
+      transcriptionLanguage: 'de',
+    });
+  });
+
+  it('sends semantic VAD with its eagerness, and the idle timeout for server VAD only, within its bounds', () => {
+    const semantic = buildStartSessionParams({
+      ...DEFAULTS,
+      speech: { turnDetection: 'semantic_vad', eagerness: 'high', idleTimeoutMs: 8000 },
+    });
+    assert.deepEqual(semantic.speech, { turnDetection: 'semantic_vad', eagerness: 'high' });
+    const idle = (ms: number) => buildStartSessionParams({ ...DEFAULTS, speech: { idleTimeoutMs: ms } }).speech;
+    assert.deepEqual(idle(8000), { idleTimeoutMs: 8000 });
+    assert.deepEqual(idle(10), { idleTimeoutMs: 5000 });
+    assert.deepEqual(idle(90000), { idleTimeoutMs: 30000 });
+  });
+
   it('sends the VAD parameters in VAD mode only', () => {
     const vad = { threshold: 0.7, prefixPaddingMs: 200, silenceDurationMs: 800 };
 
