@@ -43,6 +43,7 @@ from voicepilot.realtime.observer import (
 )
 from voicepilot.realtime.responses import failure_of
 from voicepilot.realtime.router import MicRouter
+from voicepilot.realtime.service_clock import SESSION_BACKSTOP_S, ServiceClock
 from voicepilot.realtime.session_config import SessionConfig
 from voicepilot.realtime.typed_text import new_text_item_id, user_text_event
 from voicepilot.tasks import TaskGroup, sleep_on_grid
@@ -135,6 +136,7 @@ class RealtimeSession:
         self._handover_retry_at = 0.0
         self._started_at = time.monotonic()
         self._rng = random.Random()
+        self.clock = ServiceClock()
         self.failure: VoicePilotError | None = None
         self.ended = asyncio.Event()
         self.quiet = asyncio.Event()
@@ -157,7 +159,7 @@ class RealtimeSession:
         self._http = client_session()
         http = self._http
         self.keys = KeyService(
-            lambda: mint_ephemeral_key(http, self.endpoint, self._credential, self.config),
+            lambda: mint_ephemeral_key(http, self.endpoint, self._credential, self.config, self.clock),
             renew_interval_s=self.options.renew_interval_s,
             backoff=self.options.backoff,
             on_renewed=self._on_key_renewed,
@@ -251,6 +253,10 @@ class RealtimeSession:
             await connection.close()
             raise
         transport: Literal["webrtc", "websocket"] = "websocket" if connection.kind == "websocket" else "webrtc"
+        backstop = SESSION_BACKSTOP_S.get(self.endpoint.profile)
+        if connection.service_expires_at is None and backstop is not None:
+            # Until session.created says otherwise: the profile's documented session length.
+            connection.service_expires_at = connection.opened_unix + backstop
         session = self.config.to_wire(self.endpoint.flavor, transport)
         connection.send(ev.SessionUpdate(session=session), self.beta)
         for role, text in self._history:
@@ -536,7 +542,7 @@ class RealtimeSession:
             case ev.SessionCreated(session=session) | ev.SessionUpdated(session=session):
                 expires_at = session.get("expires_at")
                 if isinstance(expires_at, int | float) and expires_at > 0:
-                    connection.service_expires_at = float(expires_at)
+                    connection.service_expires_at = self.clock.to_local(float(expires_at))
             case ev.AudioDelta(item_id=item_id, delta=delta):
                 connection.heard.note_audio(item_id, len(delta) * 3 // 4)
             case ev.SpeechStarted():
