@@ -43,3 +43,11 @@ export async function sendTypedText(port: TypedTextPort, sessionId?: string): Pr
   }
   return 'sent';
 }
+
+/**
+ * Whether a failed startSession (its JSON-RPC error's data) is one a text-only conversation
+ * avoids: no audio device works.
+ */
+export function offersTextFallback(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { errorKind?: unknown }).errorKind === 'device';
+}

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SendTextParams, SendTextResult } from '../../../extension/src/sidecar/contract';
-import { checkTypedText, MAX_TEXT_CHARS, sendTypedText, type TypedTextPort } from '../../../extension/src/commands/typedText';
+import {
+  checkTypedText,
+  MAX_TEXT_CHARS,
+  offersTextFallback,
+  sendTypedText,
+  type TypedTextPort,
+} from '../../../extension/src/commands/typedText';
 
 function port(options: { connected?: boolean; typed?: string; accepted?: boolean }): TypedTextPort & {
   sent: SendTextParams[];
@@ -58,5 +64,12 @@ describe('Send Text Message', () => {
     assert.notEqual(checkTypedText(''), undefined);
     assert.notEqual(checkTypedText('x'.repeat(MAX_TEXT_CHARS + 1)), undefined);
     assert.equal(checkTypedText('x'.repeat(MAX_TEXT_CHARS)), undefined);
+  });
+
+  it('offers typing when startSession failed for want of an audio device only', () => {
+    assert.equal(offersTextFallback({ errorKind: 'device', nextStep: 'Plug in a microphone.' }), true);
+    for (const data of [{ errorKind: 'network' }, undefined, null, 'device', {}]) {
+      assert.equal(offersTextFallback(data), false);
+    }
   });
 });
