@@ -13,7 +13,7 @@ from aiohttp import web
 from voicepilot.realtime.endpoints import resolve_endpoint
 from voicepilot.realtime.key_service import MIN_RENEWAL_DELAY_S, KeyService
 from voicepilot.realtime.keys import ApiKeyCredential, EphemeralKey, mint_ephemeral_key, parse_mint_response
-from voicepilot.realtime.service_clock import ServiceClock, parse_http_date
+from voicepilot.realtime.service_clock import ServiceClock, backstop_end, parse_http_date
 from voicepilot.realtime.session_config import SessionConfig
 
 AHEAD_S = 90.0  # this machine's clock runs this far ahead of the service's
@@ -99,3 +99,9 @@ async def test_without_the_service_clock_the_same_key_looks_expired_and_renewal_
     short = KeyService(mint, renew_interval_s=2.0)  # an interval asked for explicitly is kept
     await short.fresh_key()
     assert short._next_renewal_delay() == 2.0
+
+
+def test_a_session_without_an_announced_end_is_given_its_profiles_length() -> None:
+    assert backstop_end("azure", 1000.0) == 1000.0 + 30 * 60
+    assert backstop_end("openai", 1000.0) == 1000.0 + 60 * 60
+    assert backstop_end("local", 1000.0) is None  # the engine announces its limit when it has one

@@ -52,3 +52,10 @@ class ServiceClock:
 
     def to_local(self, service_time: float) -> float:
         return service_time - self.offset_s
+
+
+def backstop_end(profile: str, opened_unix: float) -> float | None:
+    """When a session of ``profile`` opened at ``opened_unix`` ends if the service announces no end
+    (None for the local engine, whose limit is announced when it has one)."""
+    length = SESSION_BACKSTOP_S.get(profile)
+    return None if length is None else opened_unix + length

@@ -43,7 +43,7 @@ from voicepilot.realtime.observer import (
 )
 from voicepilot.realtime.responses import failure_of
 from voicepilot.realtime.router import MicRouter
-from voicepilot.realtime.service_clock import SESSION_BACKSTOP_S, ServiceClock
+from voicepilot.realtime.service_clock import ServiceClock, backstop_end
 from voicepilot.realtime.session_config import SessionConfig
 from voicepilot.realtime.typed_text import new_text_item_id, user_text_event
 from voicepilot.tasks import TaskGroup, sleep_on_grid
@@ -253,10 +253,9 @@ class RealtimeSession:
             await connection.close()
             raise
         transport: Literal["webrtc", "websocket"] = "websocket" if connection.kind == "websocket" else "webrtc"
-        backstop = SESSION_BACKSTOP_S.get(self.endpoint.profile)
-        if connection.service_expires_at is None and backstop is not None:
+        if connection.service_expires_at is None:
             # Until session.created says otherwise: the profile's documented session length.
-            connection.service_expires_at = connection.opened_unix + backstop
+            connection.service_expires_at = backstop_end(self.endpoint.profile, connection.opened_unix)
         session = self.config.to_wire(self.endpoint.flavor, transport)
         connection.send(ev.SessionUpdate(session=session), self.beta)
         for role, text in self._history:
