@@ -48,11 +48,16 @@ def finals(lines: list[dict[str, Any]], role: str) -> list[str]:
     return [line["text"] for line in lines if line["type"] == "transcript" and line["role"] == role and line["final"]]
 
 
+@pytest.mark.parametrize("transport", ["webrtc", "websocket"])
 @pytest.mark.parametrize("flavor", ["ga", "preview"])
 async def test_talk_text_calls_the_tool_with_no_audio_device(
-    engine: EngineProcess, tmp_path: Path, flavor: str
+    engine: EngineProcess, tmp_path: Path, flavor: str, transport: str
 ) -> None:
-    lines = await talk_text(engine, "go to line 5", no_sound(tmp_path), "--api-flavor", flavor)
+    args = ("--api-flavor", flavor, "--transport", transport)
+    lines = await talk_text(engine, "go to line 5", no_sound(tmp_path), *args)
+
+    # The session settings in this flavour's and transport's shape: the strict engine took them.
+    assert not [line for line in lines if line["type"] == "diagnostics"], lines
 
     (tool_call,) = [line for line in lines if line["type"] == "tool_call"]
     assert tool_call["name"] == "go_to_line"

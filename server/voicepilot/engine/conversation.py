@@ -24,6 +24,7 @@ from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, rms_dbfs
 from voicepilot.engine import responses
 from voicepilot.engine.faults import Faults
 from voicepilot.engine.recognizers import STT_RATE, RecognizerPool
+from voicepilot.engine.session_checks import session_problem
 from voicepilot.engine.speech import dialogue, stt, tts
 from voicepilot.engine.speech import vad as vad_mod
 from voicepilot.engine.speech.grammar import CommandGrammar, ToolCall
@@ -262,6 +263,10 @@ class Conversation:
         self._error(ev.ACTIVE_RESPONSE_CODE, message, event_id)
 
     def _update_session(self, session: dict[str, Any]) -> None:
+        problem = session_problem(session, self.flavor)
+        if problem is not None:
+            self._error("invalid_value", problem)
+            return
         try:
             self.config = self.config.merge_wire(session, self.flavor)
         except (TypeError, ValueError, AttributeError) as exc:
