@@ -284,7 +284,11 @@ class VoicePilotServer(LanguageServer):
     async def send_text(self, params: contract.SendTextParams) -> contract.SendTextResult:
         """A typed message into the connected session (the one named, else the only one)."""
         session = next(
-            (s for s in self.sessions.values() if s.state == "connected" and params.session_id in (None, s.session_id)),
+            (
+                s
+                for s in self.sessions.values()
+                if s.state in ("connected", "renewing") and params.session_id in (None, s.session_id)
+            ),
             None,
         )
         if session is None:
