@@ -11,6 +11,8 @@ export const Commands = {
   selectSpeaker: 'voicepilot.selectSpeaker',
   setApiKey: 'voicepilot.setApiKey',
   clearApiKey: 'voicepilot.clearApiKey',
+  setTurnPassword: 'voicepilot.setTurnPassword',
+  clearTurnPassword: 'voicepilot.clearTurnPassword',
   signInWithEntra: 'voicepilot.signInWithEntra',
   useLocalEngine: 'voicepilot.useLocalEngine',
   useAzure: 'voicepilot.useAzure',
@@ -74,4 +76,7 @@ export const USER_ONLY_SETTINGS = [
   'tools.allowedCommands',
   'tools.confirmDestructive',
   'tools.allowedSecretFiles',
+  // A workspace must not send the TURN password's proof to a server of its choosing.
+  'connection.iceServers',
+  'connection.iceTransportPolicy',
 ] as const;

@@ -1,12 +1,8 @@
 """The event loop the sidecar runs on: uvloop's where it is installed, else asyncio's own.
 
-A call wakes the sidecar's loop about 150 times a second (each packet that arrives, each that
-leaves, their handlers), and asyncio's pure-Python loop spends a fair part of each wake-up on its
-own bookkeeping (selecting, scheduling handles). uvloop (libuv) does that in C. Measured on a
-full-duplex call through the local engine, interleaved 30-second runs on 2026-11-22: 5.9-6.1 % of
-a core against 6.2-6.8 % with asyncio's loop (three pairs), and 5.4-6.3 against 5.9-6.3 % (five
-pairs, with received silence no longer decoded): 0.2-0.4 points, a few per cent of the sidecar's CPU.
-It is not built for Windows, where asyncio's loop is used.
+A call wakes the loop about 150 times a second, and asyncio's pure-Python loop spends a fair part of
+each wake-up on its own bookkeeping; uvloop does it in C (0.2-0.4 points of a core less: see
+docs/performance.md). It is not built for Windows, where asyncio's loop is used.
 """
 
 from __future__ import annotations

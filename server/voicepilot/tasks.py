@@ -1,11 +1,11 @@
-"""Owned background tasks: every task has an owner that keeps it, cancels it and hears its failure."""
+"""Owned background tasks (every task has an owner that keeps it, cancels it and hears its failure)
+and the small waiting helpers the audio path and the periodic tasks share."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import math
-import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -15,15 +15,6 @@ T = TypeVar("T")
 # What a timeout raises. asyncio's own (asyncio.wait_for's, aiohttp's) is the built-in TimeoutError only
 # from Python 3.11: on 3.10 it is a class of its own, which ``except TimeoutError`` lets through.
 TIMEOUT_ERRORS: tuple[type[Exception], ...] = (TimeoutError, asyncio.TimeoutError)
-_CLOCK_RESOLUTION_S = time.get_clock_info("monotonic").resolution  # what asyncio's loop uses
-
-# A grid point due within this long (and within half its period) may be served early, in a
-# wake-up the loop has anyway (:func:`ride_grid`): the service's audio wakes it every 20 ms, so with a
-# little more than that one of its frames lands in the window before nearly every grid point.
-GRID_RIDE_S = 0.025
-
-# The grid sleepers now waiting: by waiter, the grid point it waits for and how early it may go.
-_grid_sleepers: dict[asyncio.Future[None], tuple[float, float]] = {}
 
 
 class TaskGroup:
@@ -84,40 +75,21 @@ async def await_until(waiter: asyncio.Future[T], when: float, on_time: T) -> T:
         timer.cancel()
 
 
-async def sleep_on_grid(period_s: float) -> float:
-    """Sleep until the next multiple of ``period_s`` on the loop's clock; returns that moment.
+class Ticker:
+    """A steady period for a periodic task: :meth:`tick` returns at ``start + n * period_s`` on the
+    loop's clock, and a tick that a stalled loop missed is skipped, not run late in a burst."""
 
-    Periodic tasks whose periods divide one another (the watchdog and the level reports at 100 ms,
-    the stats at 1 s) then wake in the same turn of the loop instead of each on its own: every
-    wake-up of an otherwise idle process costs about a quarter of a millisecond of CPU here.
-    During a call they need no wake-up of their own at all: :func:`ride_grid` lets them go up to
-    ``GRID_RIDE_S`` early, when the service's audio has woken the loop anyway.
-    """
-    loop = asyncio.get_running_loop()
-    early_s = min(GRID_RIDE_S, period_s / 2)
-    # asyncio runs a timer up to the clock's resolution early (15.6 ms on Windows before Python
-    # 3.13), and ride_grid up to ``early_s``: counted from there, a woken task would find the same
-    # grid point ahead of it again. So each grid point is served once, and never more than that early.
-    now = loop.time() + max(_CLOCK_RESOLUTION_S, early_s)
-    due = (math.floor(now / period_s) + 1) * period_s
-    waiter: asyncio.Future[None] = loop.create_future()
-    _grid_sleepers[waiter] = (due, early_s)
-    try:
-        await await_until(waiter, due, None)
-    finally:
-        del _grid_sleepers[waiter]
-    return due
+    def __init__(self, period_s: float) -> None:
+        self.period_s = period_s
+        self._due: float | None = None
 
-
-def ride_grid() -> None:
-    """The loop is awake anyway (the service's audio arrived): wake the grid sleepers whose grid
-    point is due within their window (``GRID_RIDE_S``, or half their period if that is shorter), in
-    this turn of the loop rather than in one of their own."""
-    if not _grid_sleepers:
-        return
-    loop = asyncio.get_running_loop()
-    now = loop.time()
-    # No copy needed: settling a waiter only schedules its task, which leaves the dict later.
-    for waiter, (due, early_s) in _grid_sleepers.items():
-        if due - early_s <= now and waiter.get_loop() is loop:
-            settle(waiter, None)
+    async def tick(self) -> float:
+        """Sleep until the next tick; returns the moment it was due (the caller can tell how late it woke)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        due = now + self.period_s if self._due is None else self._due + self.period_s
+        if due <= now:
+            due += (math.floor((now - due) / self.period_s) + 1) * self.period_s
+        self._due = due
+        await asyncio.sleep(due - now)
+        return due

@@ -20,6 +20,7 @@ from tests.fixtures.pulse import MIC, MIC_FEED, MonitorRecorder, PulseAudio
 from tests.integration.spoken import loud_ms
 from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.frames import FRAME_MS, SAMPLE_RATE, Pcm
+from voicepilot.audio.health import CONFIRM_S
 from voicepilot.audio.voice import (
     AudioOptions,
     DeviceStateReport,
@@ -194,7 +195,7 @@ async def test_a_source_that_stops_delivering_audio_is_a_device_failure(pulse: P
     try:
         await captured.wait_until(lambda frames: len(frames) >= 5, timeout=5)  # it runs
         pulse.pactl("suspend-source", MIC, "1")
-        failed = await recorded.wait_message("failed", timeout=5)
+        failed = await recorded.wait_message("failed", timeout=5 + CONFIRM_S)  # a stall is confirmed first
         assert failed.message.startswith(f"The microphone '{MIC}' failed: it stopped delivering audio")
         assert failed.message.endswith("Using the microphone 'default' now.")
         assert (failed.previous, failed.state, failed.device) == ("active", "fallback", "default")

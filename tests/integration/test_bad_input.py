@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.bench.sidecar_runs import runtime_counts
+from bench.sidecar_runs import runtime_counts
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import RpcError, SidecarClient
 from tests.integration.test_round_trip import ok_tool, start_params

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bench import reference_call
+from bench import reference_call
 
 pytestmark = pytest.mark.integration
 

@@ -210,16 +210,18 @@ async def test_session_stats_arrive_about_once_a_second(
 ) -> None:
     await connected_session(sidecar, engine, samples)
 
-    def with_rtt() -> list[dict[str, float]]:
-        return [d["stats"] for d in sidecar.of("voicepilot/diagnostics") if "rttMs" in d.get("stats", {})]
+    def with_rtt() -> list[dict[str, Any]]:
+        return [d for d in sidecar.of("voicepilot/diagnostics") if "rttMs" in d.get("stats", {})]
 
-    stats = (await sidecar.wait_for(lambda: len(with_rtt()) >= 2 and with_rtt(), timeout=15))[-1]
+    diagnostics = (await sidecar.wait_for(lambda: len(with_rtt()) >= 2 and with_rtt(), timeout=15))[-1]
+    stats = diagnostics["stats"]
     for key in ("rttMs", "jitterMs", "packetsLost", "keyExpiresInS", "sessionAgeS", "bitrateKbps", "micStalls"):
         assert key in stats
     assert 0 <= stats["rttMs"] < 200
     assert 0 < stats["keyExpiresInS"] <= 60
     assert stats["receiversTuned"] == 1  # the low-latency buffer and Opus decoded on the loop
     assert stats["framesRidden"] > 0  # a file's frames leave with the service's, not on a timer of their own
+    assert diagnostics["aiortcHooks"] == "active"  # on the tested aiortc, the fence lets the hooks in
 
 
 async def test_tampered_dtls_fingerprint_is_refused(

@@ -24,8 +24,10 @@ async def test_probe_passes_every_step_against_the_local_engine() -> None:
         ("SDP exchanged", True),
         ("data channel open", True),
         ("round trip", True),
+        ("media path", True),
     ]
     assert "events channel" in checks[3].detail
+    assert checks[4].detail.startswith("The call goes from a host candidate to a host candidate over UDP")
 
 
 async def test_probe_fails_at_the_first_step_with_its_next_step() -> None:
@@ -40,6 +42,7 @@ async def test_probe_fails_at_the_first_step_with_its_next_step() -> None:
         ("SDP exchanged", False),
         ("data channel open", False),
         ("round trip", False),
+        ("media path", False),
     ]
     assert "not an Azure OpenAI resource" in checks[0].detail
     assert checks[0].next_step

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.bench.sidecar_runs import ok_tool, session_params, wait_state
+from bench.sidecar_runs import ok_tool, session_params, wait_state
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import RpcError, SidecarClient
 from voicepilot.conversation.engine_process import PACKAGE_PARENT

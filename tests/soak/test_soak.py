@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench.sidecar_runs import soak
+from bench.sidecar_runs import soak
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
 

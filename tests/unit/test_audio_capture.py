@@ -12,6 +12,7 @@ from voicepilot.audio import capture
 from voicepilot.audio.capture import Microphone
 from voicepilot.audio.devices import find_device
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, SILENCE
+from voicepilot.audio.health import CONFIRM_S, FIRST_CONFIRM_S, HealthJudge
 from voicepilot.audio.stream import FIRST_CALLBACK_S, STALL_S
 from voicepilot.audio.tracks import FileFrameSource, PacedAudioTrack
 from voicepilot.realtime.router import QUIET_FRAMES, MicRouter
@@ -66,21 +67,63 @@ async def test_handoff_queue_is_bounded_drops_oldest_and_counts(fake_sd: FakeSou
     await settle()
     assert not mic._blocks
     assert mic.frames_captured == capture.BLOCK_QUEUE
-    assert mic.frames_dropped == capture.BLOCK_QUEUE - capture.MAX_FRAMES
+    assert mic.frames_dropped == 0
     # What is left is the newest audio.
-    oldest_kept = capture.BLOCK_QUEUE + 5 - capture.MAX_FRAMES
-    assert [int(mic.next_frame()[0]) for _ in range(2)] == [oldest_kept, oldest_kept + 1]
+    assert [int(mic.next_frame()[0]) for _ in range(2)] == [5, 6]
     await mic.close()
 
 
-async def test_a_fast_device_cannot_build_up_latency(fake_sd: FakeSounddevice) -> None:
+async def test_a_loop_late_by_500ms_loses_nothing_and_the_catch_up_is_counted(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    stream = fake_sd.last("input")
+    # 500 ms of 10 ms blocks while the loop is busy elsewhere: speech, one value per block.
+    for i in range(50):
+        stream.capture(np.full(480, 1000 + i), from_thread=False)
+    await settle()
+    sent = []
+    for i in range(50, 50 + capture.TRIM_AFTER * 4, 2):
+        # The device goes on delivering a frame per pull: the backlog stays as deep for 2 s.
+        stream.capture(np.full(480, 1000 + i), from_thread=False)
+        stream.capture(np.full(480, 1001 + i), from_thread=False)
+        await settle()
+        frame = mic.next_frame()
+        assert frame is not None
+        sent.append(frame)
+    while mic.queued:
+        frame = mic.next_frame()
+        assert frame is not None
+        sent.append(frame)
+    assert mic.blocks_dropped == mic.frames_dropped == mic.frames_trimmed == 0
+    values = [int(v) for f in sent for v in (f[0], f[-1])]
+    assert values == [1000 + i for i in range(len(values))]  # every block, in order
+    assert mic.catch_ups == 1
+    assert mic.frames_caught_up == len(sent) - 1  # all but the last, which left with none behind it
+    assert mic.stats()["micCatchUps"] == 1
+    await mic.close()
+
+
+async def test_audio_said_before_connecting_is_kept_up_to_3s(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    for i in range(int(capture.PRE_CONNECT_S * 1000) // 20 + 10):  # nobody pulls yet: still connecting
+        mic.feed(np.full(960, i, dtype=np.int16))
+    assert mic.queued == 150
+    assert mic.frames_dropped == 10
+    assert int(mic.next_frame()[0]) == 10  # the newest 3 s
+    await mic.close()
+
+
+async def test_a_fast_device_cannot_build_up_latency_but_loses_only_quiet_frames(fake_sd: FakeSounddevice) -> None:
     mic = await open_mic(fake_sd)
     for i in range(capture.TARGET_FRAMES + 3):
-        mic.feed(np.full(960, i, dtype=np.int16))
+        mic.feed(np.full(960, 3000 + i, dtype=np.int16))  # speech at the head of the queue
     for i in range(capture.TRIM_AFTER):
-        mic.feed(np.full(960, 100 + i, dtype=np.int16))  # the device delivers one frame per pull...
+        mic.feed(np.full(960, 3100 + i, dtype=np.int16))  # the device delivers one frame per pull...
         mic.next_frame()  # ...but it started with a backlog: the queue stays deep
-    assert mic.frames_trimmed == 1
+    assert mic.frames_trimmed == 0  # speech is not cut
+    for _ in range(capture.TRIM_AFTER):
+        mic.feed(np.zeros(960, dtype=np.int16))
+        mic.next_frame()
+    assert mic.frames_trimmed == 1  # the first quiet frame at the head goes
     assert mic.queued == capture.TARGET_FRAMES + 2
     await mic.close()
 
@@ -101,19 +144,48 @@ async def test_a_closed_gate_sends_silence_and_discards_what_was_said(fake_sd: F
     await mic.close()
 
 
-async def test_a_stream_the_device_ended_or_that_stalls_is_a_problem(fake_sd: FakeSounddevice) -> None:
+async def test_a_stream_the_device_ended_is_a_problem_and_a_stall_only_once_confirmed(
+    fake_sd: FakeSounddevice,
+) -> None:
     mic = await open_mic(fake_sd)
+    judge = HealthJudge()
     opened = mic._opened_at
     assert opened is not None
-    assert mic.problem(opened + FIRST_CALLBACK_S - 0.1) is None
-    assert "no audio arrived" in (mic.problem(opened + FIRST_CALLBACK_S + 0.1) or "")
+    assert judge.failure(mic, opened + FIRST_CALLBACK_S + 0.1) is None  # late first audio: a suspicion
+    assert judge.suspicions == 1
+    assert "no audio arrived" in (judge.failure(mic, opened + FIRST_CONFIRM_S + 0.1) or "")
     fake_sd.last("input").capture(np.zeros(960))
     last = mic.last_callback_at
     assert last is not None
-    assert mic.problem(last + STALL_S - 0.1) is None
-    assert "stopped delivering" in (mic.problem(last + STALL_S + 0.1) or "")
+    assert judge.failure(mic, last + STALL_S + 0.1) is None  # suspected...
+    assert judge.suspicions == 2
+    assert judge.failure(mic, last + CONFIRM_S - 0.1) is None  # ...not yet confirmed
+    assert judge.suspicions == 2  # one stall, one suspicion
+    assert "stopped delivering audio for more than 5 s" in (judge.failure(mic, last + CONFIRM_S + 0.1) or "")
+    assert judge.failure(mic, last + 0.01) is None  # it delivered again in time: nothing to tell
     fake_sd.last("input").die()
-    assert mic.problem(last) == "the device stopped the stream"
+    assert mic.problem() == "the device stopped the stream"
+    assert judge.failure(mic, last) == "the device stopped the stream"  # hard evidence: at once
+    await mic.close()
+
+
+async def test_a_stream_portaudio_reports_inactive_is_a_problem(fake_sd: FakeSounddevice) -> None:
+    mic = await open_mic(fake_sd)
+    fake_sd.last("input").active = False  # type: ignore[attr-defined]
+    assert mic.problem() == "PortAudio reports the stream inactive"
+    await mic.close()
+
+
+async def test_a_stream_portaudio_reports_an_error_for_is_a_problem(
+    fake_sd: FakeSounddevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mic = await open_mic(fake_sd)
+
+    def error(self: object) -> bool:
+        raise fake_sd.PortAudioError("Unanticipated host error", -9999)
+
+    monkeypatch.setattr(type(fake_sd.last("input")), "active", property(error), raising=False)
+    assert mic.problem() == "PortAudio reports an error: ('Unanticipated host error', -9999)"
     await mic.close()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.bench.echo_room import (
+from bench.echo_room import (
     START,
     db,
     erle,
@@ -17,7 +17,8 @@ from tests.bench.echo_room import (
     user_over,
     voice_band_db,
 )
-from voicepilot.audio.echo import FILTER_MS, EchoCanceller
+from voicepilot.audio import pyaec_hooks
+from voicepilot.audio.echo import FILTER_MS, EchoCanceller, PyAecEngine
 from voicepilot.audio.echo_suppressor import ResidualEchoSuppressor
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE
 
@@ -166,3 +167,37 @@ def test_after_a_rest_the_suppressor_judges_the_next_reply_from_silence_not_the_
     # The speaker was quiet for longer than the window (the canceller skipped frames): the user passes whole.
     rested.rest()
     np.testing.assert_array_equal(rested.process(user, user, quiet), user)
+
+
+def test_pyaec_outside_the_tested_minor_falls_back_to_its_public_method_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    far, echo = far_and_echo()
+    middle = far.size // 2
+    frames = [
+        (echo[i : i + FRAME_SAMPLES], far[i : i + FRAME_SAMPLES])
+        for i in range(middle, middle + 50 * FRAME_SAMPLES, FRAME_SAMPLES)
+    ]
+    direct = PyAecEngine()
+    assert (direct.direct, direct.hooks) == (True, "active")
+    monkeypatch.setattr(pyaec_hooks, "installed_pyaec", lambda: "1.1.0")
+    fallback = PyAecEngine()
+    assert not fallback.direct
+    assert fallback.hooks == f"fallback: pyaec 1.1.0 is not the tested {pyaec_hooks.TESTED_PYAEC}"
+    assert EchoCanceller(engine=None).hooks == fallback.hooks  # what the diagnostics carry as pyaecHooks
+    outputs = [(direct.cancel(near, played), fallback.cancel(near, played)) for near, played in frames]
+    assert all(np.array_equal(a, b) for a, b in outputs)
+    assert db(np.concatenate([a for a, _ in outputs])) < db(np.concatenate([near for near, _ in frames]))
+
+
+def test_pyaec_without_the_expected_library_layout_falls_back() -> None:
+    import pyaec
+
+    class Unknown:
+        lib = None
+
+    aec = pyaec.Aec(320, 3200, 16000, False)
+    assert pyaec_hooks.direct_canceller(pyaec, aec)[1] == "active"
+    canceller, status = pyaec_hooks.direct_canceller(Unknown, aec)  # type: ignore[arg-type]
+    assert canceller is None
+    assert status == "fallback: pyaec's library has no AecCancelEcho of the expected shape"

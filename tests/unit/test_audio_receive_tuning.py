@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import queue
-from collections import Counter
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,7 +15,17 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError
 
 from tests.unit.audio_fakes import ToneSource
-from voicepilot.audio.frames import FRAME_SAMPLES, SILENCE, TIME_BASE, frame_to_mono, make_frame, rms_dbfs
+from voicepilot.audio import aiortc_hooks
+from voicepilot.audio.aiortc_hooks import DecoderQueue
+from voicepilot.audio.frames import (
+    FRAME_SAMPLES,
+    SILENCE,
+    TIME_BASE,
+    frame_to_mono,
+    make_frame,
+    rms_dbfs,
+    silent_frame,
+)
 from voicepilot.audio.inline_decode import QUIET_PEAK, SPOT_CHECK_STRIDE, InlineOpusDecoder, _is_quiet
 from voicepilot.audio.jitter import LowLatencyAudioBuffer
 from voicepilot.audio.opus import OpusEncodedTrack, opus_packet_ms, repeated_frame, voice_encoder
@@ -44,13 +53,13 @@ def decode_all(
     decoder: InlineOpusDecoder, packets: list[bytes], output: asyncio.Queue[Any], start: int = 0
 ) -> list[Any]:
     for i, packet in enumerate(packets, start):
-        decoder.put((OPUS, JitterFrame(packet, timestamp=i * FRAME_SAMPLES)))
+        decoder.decode(packet, i * FRAME_SAMPLES)
     return [output.get_nowait() for _ in range(output.qsize())]
 
 
 def test_silence_that_goes_on_is_not_decoded_again_and_sound_after_it_is() -> None:
     output: asyncio.Queue[Any] = asyncio.Queue()
-    decoder = InlineOpusDecoder(queue.Queue(), output)
+    decoder = InlineOpusDecoder(output.put_nowait)
     # A sender that repeats one silence packet, as the engine (and VoicePilot's own encoder) does.
     silence_packet = tone_then_silence(0, 12)[-1]
     frames = decode_all(decoder, tone_packets(20) + [silence_packet] * 30, output)
@@ -70,44 +79,34 @@ def test_silence_that_goes_on_is_not_decoded_again_and_sound_after_it_is() -> No
     assert rms_dbfs(np.concatenate([frame_to_mono(f) for f in again[5:]])) == pytest.approx(tone_dbfs, abs=1.5)
 
 
-def test_a_consumer_gets_one_shared_frame_for_silence_and_its_own_frame_for_sound() -> None:
+def test_a_consumer_gets_a_frame_of_its_own_for_every_packet_sound_or_silence() -> None:
     seen: list[tuple[Any, int, int, int]] = []  # the frame, and its pts, length and loudest sample when delivered
 
     def consumer(frame: Any) -> None:
         seen.append((frame, frame.pts, frame.samples, int(np.abs(frame_to_mono(frame)).max())))
 
-    output: asyncio.Queue[Any] = asyncio.Queue()
-    decoder = InlineOpusDecoder(queue.Queue(), output, consumer)
+    decoder = InlineOpusDecoder(consumer)
     silence_packet = tone_then_silence(0, 12)[-1]
     sixty_ms = repeated_frame(silence_packet, 3)  # what VoicePilot's own sender makes of settled silence
     packets = [silence_packet] * 10 + [sixty_ms] * 6 + tone_packets(5) + [silence_packet] * 20
     clock = np.cumsum([0] + [opus_packet_ms(p) * 48 for p in packets[:-1]]).astype(int)
     for packet, pts in zip(packets, clock, strict=True):
-        decoder.put((OPUS, JitterFrame(packet, timestamp=int(pts))))
-    assert output.empty()
-    # Every packet gave a frame of its own length, at its own pts when it was delivered.
-    assert [(pts, samples) for _, pts, samples, _ in seen] == [
+        decoder.decode(packet, int(pts))
+    # Every packet gave a frame of its own length, at its own pts, and the frames stay as delivered.
+    assert [(f.pts, f.samples) for f, *_ in seen] == [
         (int(pts), int(opus_packet_ms(p) * 48)) for p, pts in zip(packets, clock, strict=True)
     ]
-    # Which frames stood in for silence is told by the frame itself: a shared one comes again and again.
-    deliveries = Counter(id(frame) for frame, *_ in seen)
-    shared = [entry for entry in seen if deliveries[id(entry[0])] > 1]
-    decoded = [entry for entry in seen if deliveries[id(entry[0])] == 1]
-    assert len(shared) == decoder.silence_not_decoded >= 20  # most of the silence, after each run's first packets
-    assert len(decoded) == decoder.decoded
-    # One shared frame per length (20 ms, and the 60 ms of the sender's packed silence), digital silence.
-    lengths = {id(frame): samples for frame, _, samples, _ in shared}
-    assert sorted(lengths.values()) == [FRAME_SAMPLES, 3 * FRAME_SAMPLES]
-    assert all(loudest == 0 for *_, loudest in shared)
-    # Sound is decoded into frames of its own, at its level.
+    assert len({id(frame) for frame, *_ in seen}) == len(seen)
+    assert decoder.silence_not_decoded >= 20  # most of the silence, after each run's first packets
+    assert decoder.decoded + decoder.silence_not_decoded == len(packets)
+    assert all(loudest <= QUIET_PEAK for *_, loudest in seen[:16] + seen[22:])
     tone = seen[16:21]
-    assert all(deliveries[id(frame)] == 1 for frame, *_ in tone)
     assert min(loudest for *_, loudest in tone) > 1000
 
 
 def test_libopus_silence_is_skipped_once_it_settles_into_repeating_packets() -> None:
     output: asyncio.Queue[Any] = asyncio.Queue()
-    decoder = InlineOpusDecoder(queue.Queue(), output)
+    decoder = InlineOpusDecoder(output.put_nowait)
     # libopus itself, after a tone: its silence packets vary for a couple of seconds (its noise
     # estimate settles), then come back again and again.
     frames = decode_all(decoder, tone_then_silence(20, 200), output)
@@ -118,7 +117,7 @@ def test_libopus_silence_is_skipped_once_it_settles_into_repeating_packets() -> 
 
 def test_a_known_silence_packet_right_after_sound_is_still_decoded() -> None:
     output: asyncio.Queue[Any] = asyncio.Queue()
-    decoder = InlineOpusDecoder(queue.Queue(), output)
+    decoder = InlineOpusDecoder(output.put_nowait)
     silence = tone_then_silence(0, 12)
     decode_all(decoder, silence, output)
     assert decoder.silence_not_decoded > 0  # the silence packets are known now
@@ -139,7 +138,7 @@ def test_frames_go_to_the_consumer_when_there_is_one_and_its_failures_stop_nothi
         if len(received) in (3, 4):
             raise RuntimeError("a consumer bug")
 
-    decoder = InlineOpusDecoder(queue.Queue(), output, consumer)
+    decoder = InlineOpusDecoder(consumer)
     with caplog.at_level("ERROR"):
         decode_all(decoder, tone_packets(10), output)
     assert [f.pts for f in received] == [i * FRAME_SAMPLES for i in range(10)]  # all of them, in order
@@ -151,9 +150,10 @@ def test_frames_go_to_the_consumer_when_there_is_one_and_its_failures_stop_nothi
 def test_opus_is_decoded_where_it_is_put_and_the_rest_goes_on_to_the_thread() -> None:
     thread_queue: queue.Queue[Any] = queue.Queue()
     output: asyncio.Queue[Any] = asyncio.Queue()
-    decoder = InlineOpusDecoder(thread_queue, output)
+    decoder = InlineOpusDecoder(output.put_nowait)
+    stand_in = DecoderQueue(thread_queue, decoder)
     for i, packet in enumerate(tone_packets(20)):
-        decoder.put((OPUS, JitterFrame(packet, timestamp=i * FRAME_SAMPLES)))
+        stand_in.put((OPUS, JitterFrame(packet, timestamp=i * FRAME_SAMPLES)))
     frames = [output.get_nowait() for _ in range(output.qsize())]
     assert len(frames) == decoder.decoded == 20
     assert all(f.samples == FRAME_SAMPLES and f.layout.name == "mono" and f.time_base == TIME_BASE for f in frames)
@@ -162,20 +162,20 @@ def test_opus_is_decoded_where_it_is_put_and_the_rest_goes_on_to_the_thread() ->
     assert rms_dbfs(np.concatenate([frame_to_mono(f) for f in frames[5:]])) == pytest.approx(tone_dbfs, abs=1.5)
     # Another codec, and the end of the stream, are the decoder thread's, as before.
     video = (SimpleNamespace(name="VP8"), JitterFrame(b"\x00", timestamp=0))
-    decoder.put(video)
-    decoder.put(None)
-    assert [thread_queue.get_nowait(), thread_queue.get_nowait()] == [video, None]
+    stand_in.put(video)
+    stand_in.put(None)
+    assert [stand_in.get(), stand_in.get()] == [video, None]
     assert output.empty()
 
 
 def test_a_bad_or_empty_frame_is_skipped_and_the_next_one_decodes() -> None:
     output: asyncio.Queue[Any] = asyncio.Queue()
-    decoder = InlineOpusDecoder(queue.Queue(), output)
+    decoder = InlineOpusDecoder(output.put_nowait)
     good = tone_packets(2)
-    decoder.put((OPUS, JitterFrame(b"\xff\xff\xff\xff", timestamp=0)))  # not Opus
-    decoder.put((OPUS, JitterFrame(b"", timestamp=960)))  # would flush the decoder (EOF ever after)
-    decoder.put((OPUS, JitterFrame(good[0], timestamp=1920)))
-    decoder.put((OPUS, JitterFrame(good[1], timestamp=2880)))
+    decoder.decode(b"\xff\xff\xff\xff", 0)  # not Opus
+    decoder.decode(b"", 960)  # would flush the decoder (EOF ever after)
+    decoder.decode(good[0], 1920)
+    decoder.decode(good[1], 2880)
     assert (decoder.errors, decoder.empty, decoder.decoded) == (1, 1, 2)
     assert [output.get_nowait().pts for _ in range(2)] == [1920, 2880]
 
@@ -190,15 +190,18 @@ async def test_tuned_receivers_on_a_real_pair_decode_on_the_loop_and_still_end_c
     with loopback_ice():
         await sender.setLocalDescription(await sender.createOffer())
     await receiver.setRemoteDescription(sender.localDescription)
-    assert tune_audio_receivers(receiver) == 1
+    assert tune_audio_receivers(receiver).tuned == 1
     with loopback_ice():
         await receiver.setLocalDescription(await receiver.createAnswer())
     await sender.setRemoteDescription(receiver.localDescription)
-    assert tune_audio_receivers(sender) == 0  # it only sends audio: nothing to tune, nothing to warn about
-    assert tune_audio_receivers(receiver) == 1  # a second call changes nothing
+    # It only sends audio: nothing to tune, nothing to warn about.
+    assert tune_audio_receivers(sender).status == "active"
+    assert tune_audio_receivers(receiver).tuned == 1  # a second call changes nothing
     assert caplog.records == []
     audio: Any = next(t for t in receiver.getTransceivers() if t.kind == "audio").receiver
-    decoder = audio._RTCRtpReceiver__decoder_queue
+    stand_in = audio._RTCRtpReceiver__decoder_queue
+    assert isinstance(stand_in, DecoderQueue)
+    decoder = stand_in.decoder
     assert isinstance(decoder, InlineOpusDecoder)
     assert isinstance(audio._RTCRtpReceiver__jitter_buffer, LowLatencyAudioBuffer)
     frames: list[Any] = []
@@ -232,7 +235,7 @@ async def test_a_tuned_receiver_with_a_consumer_hands_it_every_frame_and_its_tra
         if len(received) == 25:
             enough.set()
 
-    assert tune_audio_receivers(receiver, consumer) == 1
+    assert tune_audio_receivers(receiver, consumer).tuned == 1
     with loopback_ice():
         await receiver.setLocalDescription(await receiver.createAnswer())
     await sender.setRemoteDescription(receiver.localDescription)
@@ -256,11 +259,43 @@ def test_a_receiver_without_the_expected_private_parts_keeps_aiortcs_defaults_an
     transceiver = SimpleNamespace(kind="audio", receiver=receiver)
     pc: Any = SimpleNamespace(getTransceivers=lambda: [transceiver])
     with caplog.at_level("WARNING"):
-        assert tune_audio_receivers(pc) == 0  # reported as receiversTuned: 0
+        report = tune_audio_receivers(pc)
+    assert report.tuned == 0  # reported as receiversTuned: 0
+    assert report.status == "fallback: the receiver has no _RTCRtpReceiver__jitter_buffer"  # as aiortcHooks
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert any("jitter buffer" in w for w in warnings)
-    assert any("decoder thread" in w for w in warnings)
+    assert any("jitter buffer" in w and "decoder thread" in w for w in warnings)
     assert vars(receiver).keys() == {"track"}  # nothing was put in place of what is not there
+
+
+@pytest.mark.parametrize("version", ["1.17.0", "2.0.0", "1.15.2", "1.160.0"])
+async def test_an_aiortc_outside_the_tested_minor_keeps_its_defaults_and_says_so(
+    version: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(aiortc_hooks, "installed_aiortc", lambda: version)
+    sender = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    receiver = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    sender.addTrack(OpusEncodedTrack(PacedAudioTrack(ToneSource())))
+    try:
+        with loopback_ice():
+            await sender.setLocalDescription(await sender.createOffer())
+        await receiver.setRemoteDescription(sender.localDescription)
+        with caplog.at_level("WARNING"):
+            report = tune_audio_receivers(receiver)
+        assert report.tuned == 0
+        assert report.status == f"fallback: aiortc {version} is not the tested {aiortc_hooks.TESTED_AIORTC}"
+        assert any(version in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+        audio: Any = next(t for t in receiver.getTransceivers() if t.kind == "audio").receiver
+        assert isinstance(audio._RTCRtpReceiver__decoder_queue, queue.Queue)  # aiortc's own, untouched
+        assert not isinstance(audio._RTCRtpReceiver__jitter_buffer, LowLatencyAudioBuffer)
+    finally:
+        await receiver.close()
+        await sender.close()
+
+
+def test_the_tested_minor_release_passes_the_version_check_whatever_its_patch_level() -> None:
+    assert aiortc_hooks.version_problem(aiortc_hooks.TESTED_AIORTC) is None
+    assert aiortc_hooks.version_problem(aiortc_hooks.TESTED_AIORTC + ".9") is None
+    assert aiortc_hooks.version_problem(aiortc_installed := aiortc_hooks.installed_aiortc()) is None, aiortc_installed
 
 
 @pytest.mark.parametrize("sign", [1, -1])
@@ -272,3 +307,13 @@ def test_one_sample_above_the_quiet_peak_makes_a_frame_sound_where_it_is(loud_at
 
     samples[loud_at] = sign * (QUIET_PEAK + 1)
     assert not _is_quiet(make_frame(samples, 0))
+
+
+@pytest.mark.parametrize("samples", [FRAME_SAMPLES, 3 * FRAME_SAMPLES, 1])
+def test_a_silent_frame_is_what_make_frame_gives_for_zeros(samples: int) -> None:
+    made, cheap = make_frame(np.zeros(samples, dtype=np.int16), 480), silent_frame(samples, 480)
+    for frame in (made, cheap):
+        assert (frame.samples, frame.pts, frame.sample_rate, frame.time_base) == (samples, 480, 48_000, TIME_BASE)
+        assert (frame.format.name, frame.layout.name) == ("s16", "mono")
+    assert np.array_equal(frame_to_mono(cheap), frame_to_mono(made))
+    assert not np.count_nonzero(frame_to_mono(cheap))

@@ -4,6 +4,7 @@ the live audio (audio/voice.py) with the turn taking that drives it (conversatio
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from tests.unit.audio_fakes import FakeSounddevice, PortAudioError, device, tone
 from voicepilot.audio import voice as voice_mod
 from voicepilot.audio.frames import FRAME_SAMPLES, Pcm
+from voicepilot.audio.health import CONFIRM_S
 from voicepilot.audio.tracks import FrameSource
 from voicepilot.audio.voice import (
     AudioOptions,
@@ -398,3 +400,41 @@ async def test_levels_are_reported_ten_times_a_second(fake_sd: FakeSounddevice) 
     assert elapsed * 10 - 2 <= len(h.reporter.levels) <= elapsed * 10 + 1
     assert h.reporter.levels[-1].input_dbfs > -60
     assert h.reporter.levels[-1].input_device == "Built-in Microphone"
+
+
+async def test_a_speaker_that_stalls_and_recovers_is_no_failure(fake_sd: FakeSounddevice) -> None:
+    h = await make(fake_sd)
+    speaker = h.audio.speaker
+    assert speaker is not None
+    fake_sd.last("output").render(480)
+    last = speaker.last_callback_at
+    assert last is not None
+    await h.audio._check_devices(last + 2.0)  # an idle null sink after an underrun: ~2 s without callbacks
+    fake_sd.last("output").render(480)
+    await h.audio._check_devices(time.monotonic())
+    assert h.audio.speaker is speaker
+    assert h.reporter.states == []
+    assert h.audio.stats()["speakerStallsSuspected"] == 1
+    # A stall that lasts is a failure.
+    last = speaker.last_callback_at
+    assert last is not None
+    await h.audio._check_devices(last + CONFIRM_S + 0.1)
+    assert h.audio.speaker is not speaker
+    await h.audio.close()
+
+
+async def test_reopening_the_device_in_use_after_a_failure_is_no_switch_and_says_nothing(
+    fake_sd: FakeSounddevice,
+) -> None:
+    h = await make(fake_sd)  # the default devices, none chosen: the default is all there is to go to
+    failed = h.audio.mic
+    fake_sd.last("input").die()
+    await h.audio._check_devices(0.0)
+    assert h.audio.mic is not None
+    assert h.audio.mic is not failed
+    assert failed is not None
+    assert h.audio.mic.device.name == failed.device.name
+    assert h.sources[-1] is h.audio.mic  # the session captures from the reopened stream
+    assert h.reporter.states == []
+    assert h.audio.device_state("input") == "active"
+    await h.audio.close()

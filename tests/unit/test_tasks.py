@@ -1,4 +1,4 @@
-"""Owned tasks and the shared wake-up grid of periodic ones."""
+"""Owned tasks and the steady ticker of periodic ones."""
 
 from __future__ import annotations
 
@@ -10,44 +10,7 @@ import time
 import pytest
 
 from voicepilot import tasks
-from voicepilot.tasks import TaskGroup, sleep_on_grid
-
-
-async def test_periodic_tasks_on_one_grid_wake_in_the_same_turn_of_the_loop() -> None:
-    loop = asyncio.get_running_loop()
-    turn = 0
-
-    def count_turn() -> None:  # one increment per turn of the loop, for as long as the test runs
-        nonlocal turn
-        turn += 1
-        handle[0] = loop.call_soon(count_turn)
-
-    handle = [loop.call_soon(count_turn)]
-
-    async def wake_on(period_s: float, times: int) -> list[tuple[float, float, int]]:
-        woken = []
-        for _ in range(times):
-            due = await sleep_on_grid(period_s)
-            woken.append((due, loop.time(), turn))
-        return woken
-
-    try:
-        # Six fast wake-ups span the slow task's two: a first sleep may skip a grid point that is
-        # due sooner than the ride-along window (sleep_on_grid), a period's worth of each.
-        fast, slow = await asyncio.gather(wake_on(0.02, 6), wake_on(0.04, 2))
-    finally:
-        handle[0].cancel()
-    for due, at, _ in fast + slow:
-        assert at >= due  # never early
-    for period, wakes in ((0.02, fast), (0.04, slow)):
-        dues = [due for due, _, _ in wakes]
-        for due in dues:
-            assert math.isclose(due / period, round(due / period), abs_tol=1e-6)  # on the grid
-        # Each grid point once, in order (a loaded machine may skip one, never repeat one).
-        assert all(round((b - a) / period) >= 1 for a, b in itertools.pairwise(dues))
-    # Every wake-up of the slow task is one of the fast task's, in the same turn of the loop.
-    fast_turns = [turn for _, _, turn in fast]
-    assert all(turn in fast_turns for _, _, turn in slow)
+from voicepilot.tasks import TaskGroup, Ticker
 
 
 async def test_a_task_that_fails_does_not_take_the_others_with_it_and_close_cancels_them() -> None:
@@ -65,7 +28,31 @@ async def test_a_task_that_fails_does_not_take_the_others_with_it_and_close_canc
     assert isinstance(failed.exception(), RuntimeError)
 
 
-async def test_a_timer_fired_early_by_the_clocks_resolution_does_not_repeat_a_grid_point(
+async def test_a_ticker_keeps_its_period_and_skips_the_ticks_a_stalled_loop_missed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = asyncio.get_running_loop()
+    now = [1000.0]  # the loop's clock, moved by hand; each sleep moves it to the end of the sleep
+    monkeypatch.setattr(loop, "time", lambda: now[0])
+    slept: list[float] = []
+
+    async def sleep(delay: float) -> None:
+        slept.append(delay)
+        now[0] += delay
+
+    monkeypatch.setattr(tasks.asyncio, "sleep", sleep)
+    ticker = Ticker(0.1)
+    dues = [await ticker.tick() for _ in range(3)]
+    assert dues == pytest.approx([1000.1, 1000.2, 1000.3])
+    now[0] += 0.02  # work between ticks does not move the schedule
+    assert await ticker.tick() == pytest.approx(1000.4)
+    assert slept[-1] == pytest.approx(0.08)
+    now[0] += 0.55  # the loop stood still past five ticks: the next one is the first still ahead
+    assert await ticker.tick() == pytest.approx(1001.0)
+    assert await ticker.tick() == pytest.approx(1001.1)
+
+
+async def test_a_ticker_fired_early_by_the_clocks_resolution_does_not_repeat_a_tick(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # As on Windows before Python 3.13: the clock moves in 15.6 ms steps and asyncio runs a timer
@@ -74,36 +61,6 @@ async def test_a_timer_fired_early_by_the_clocks_resolution_does_not_repeat_a_gr
     loop = asyncio.get_running_loop()
     monkeypatch.setattr(loop, "time", lambda: math.floor(time.monotonic() / step) * step)
     monkeypatch.setattr(loop, "_clock_resolution", step)
-    monkeypatch.setattr(tasks, "_CLOCK_RESOLUTION_S", step)
-    dues = [await sleep_on_grid(0.05) for _ in range(5)]
-    assert all(round((b - a) / 0.05) >= 1 for a, b in itertools.pairwise(dues))
-
-
-async def test_a_wake_up_the_loop_has_anyway_serves_the_grid_points_due_soon_each_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    loop = asyncio.get_running_loop()
-    now = [1000.05]  # the loop's clock, moved by hand: the timers never fire, only ride_grid wakes
-    monkeypatch.setattr(loop, "time", lambda: now[0])
-    sleeper = asyncio.ensure_future(sleep_on_grid(0.1))  # for the grid point at 1000.1
-    other = asyncio.ensure_future(sleep_on_grid(1.0))  # for 1001.0
-    await asyncio.sleep(0)
-    tasks.ride_grid()  # 50 ms before the point: not within GRID_RIDE_S, so not yet
-    await asyncio.sleep(0)
-    assert not sleeper.done()
-    now[0] = 1000.1 - tasks.GRID_RIDE_S + 0.001
-    tasks.ride_grid()
-    assert await sleeper == pytest.approx(1000.1)  # served early, in this wake-up
-    assert not other.done()  # its point is far off
-    # The point served early is not served again: the next sleep is for the one after it.
-    again = asyncio.ensure_future(sleep_on_grid(0.1))
-    await asyncio.sleep(0)
-    tasks.ride_grid()
-    await asyncio.sleep(0)
-    assert not again.done()
-    now[0] = 1000.2 - 0.01
-    tasks.ride_grid()
-    assert await again == pytest.approx(1000.2)
-    other.cancel()
-    await asyncio.gather(other, return_exceptions=True)
-    assert tasks._grid_sleepers == {}  # a sleeper leaves no trace, served or cancelled
+    ticker = Ticker(0.05)
+    dues = [await ticker.tick() for _ in range(5)]
+    assert all(b - a == pytest.approx(0.05) for a, b in itertools.pairwise(dues))

@@ -10,7 +10,15 @@ import { dictate } from './dictation';
 import { setMute, toggleTalking } from './pushToTalk';
 import { sendText } from './sendText';
 import { restartSidecar } from './sidecar';
-import { clearApiKey, setApiKey, signInWithEntra, useAzure, useProfile } from './signIn';
+import {
+  clearApiKey,
+  clearTurnPassword,
+  setApiKey,
+  setTurnPassword,
+  signInWithEntra,
+  useAzure,
+  useProfile,
+} from './signIn';
 import { showTranscript } from './transcript';
 
 export { FollowedChange, type Controller } from './controller';
@@ -28,6 +36,8 @@ export function registerCommands(controller: Controller): vscode.Disposable {
     [Commands.selectSpeaker]: () => selectDevice(controller, 'output'),
     [Commands.setApiKey]: () => setApiKey(controller),
     [Commands.clearApiKey]: () => clearApiKey(controller),
+    [Commands.setTurnPassword]: () => setTurnPassword(controller),
+    [Commands.clearTurnPassword]: () => clearTurnPassword(controller),
     [Commands.signInWithEntra]: () => signInWithEntra(),
     [Commands.useLocalEngine]: () => useProfile('local'),
     [Commands.useAzure]: () => useAzure(controller),

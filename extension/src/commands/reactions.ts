@@ -10,7 +10,7 @@ import { restartConversation } from './conversation';
 import type { Controller } from './controller';
 import { stopAfterSilence } from './pushToTalk';
 import { sendText } from './sendText';
-import { deliverApiKey, restartForChange } from './sidecar';
+import { deliverApiKey, deliverTurnPassword, restartForChange } from './sidecar';
 
 /** How often the silence auto-stop looks at the clock. */
 const SILENCE_CHECK_MS = 500;
@@ -27,6 +27,7 @@ export function registerReactions(controller: Controller): vscode.Disposable {
     controller.transcript.onDidSubmitText((text) => void sendText(controller, text)),
     // SecretStorage reports this window's changes too: the one place a new key is sent from.
     apiKey.onDidChange(() => void deliverApiKey(controller)),
+    apiKey.onDidChangeTurnPassword(() => void deliverTurnPassword(controller)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(INTERPRETER_SETTING)) {
         void restartForChange(controller, 'The Python interpreter setting changed.');

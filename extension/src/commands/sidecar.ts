@@ -42,6 +42,19 @@ export async function restartForChange({ sidecar, state, log }: Controller, reas
   }
 }
 
+/** The TURN password (or its absence) is handed over as it is now; the next conversation uses it. */
+export async function deliverTurnPassword(controller: Controller): Promise<void> {
+  const { apiKey, sidecar, log } = controller;
+  try {
+    if (sidecar.isRunning) {
+      await apiKey.sendTo(sidecar.request, true);
+      log.info('The sidecar has the TURN password as it is stored now.');
+    }
+  } catch (error) {
+    await reportError('hand the TURN password to the sidecar', error);
+  }
+}
+
 /** A stored key is handed over; a cleared one is forgotten only by a new sidecar process. */
 export async function deliverApiKey(controller: Controller): Promise<void> {
   const { apiKey, sidecar, log, contextKeys } = controller;

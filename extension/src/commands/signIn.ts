@@ -1,5 +1,5 @@
-// Where the conversation goes and with which credential: Set API Key, Clear API Key, Sign In
-// with Microsoft Entra ID, Use the Local Engine, Use Azure OpenAI.
+// Where the conversation goes and with which credential: Set API Key, Clear API Key, Set and
+// Clear TURN Password, Sign In with Microsoft Entra ID, Use the Local Engine, Use Azure OpenAI.
 import * as vscode from 'vscode';
 import { Commands, CONFIGURATION_SECTION } from '../ids';
 import type { Controller } from './controller';
@@ -13,6 +13,21 @@ export async function setApiKey({ apiKey }: Controller): Promise<void> {
 export async function clearApiKey({ apiKey }: Controller): Promise<void> {
   await apiKey.clear();
   vscode.window.setStatusBarMessage('VoicePilot: API key cleared', 4_000);
+}
+
+export async function setTurnPassword({ apiKey }: Controller): Promise<void> {
+  await storedThen(apiKey.promptAndStoreTurnPassword(), 'VoicePilot: TURN password stored');
+}
+
+export async function clearTurnPassword({ apiKey }: Controller): Promise<void> {
+  await storedThen(apiKey.clearTurnPassword().then(() => true), 'VoicePilot: TURN password cleared');
+}
+
+/** Says `message` in the status bar once `done` resolves true (false: the user cancelled). */
+async function storedThen(done: Thenable<boolean>, message: string): Promise<void> {
+  if (await done) {
+    vscode.window.setStatusBarMessage(message, 4_000);
+  }
 }
 
 export async function signInWithEntra(): Promise<void> {

@@ -3,6 +3,9 @@
 // search order is unit-tested.
 import * as path from 'node:path';
 
+/** The Python minor versions the lock files exist for (requirements/py3.X.txt). */
+export const SUPPORTED_MINOR_VERSIONS = [10, 11, 12, 13] as const;
+
 /** Where an interpreter came from; shown in logs and in "could not start" messages. */
 export type InterpreterSource =
   | 'voicepilot.python.path'
@@ -84,7 +87,12 @@ export async function basePythonCandidates(lookup: BasePythonLookup): Promise<Ba
   if (selected) {
     candidates.push({ command: selected, source: 'Python extension' });
   }
-  const onPath = lookup.platform === 'win32' ? ['python', 'python3'] : ['python3', 'python'];
+  // Then each supported version by name, newest first: `python3` may be too new or too old while a
+  // `python3.12` sits beside it.
+  const onPath =
+    lookup.platform === 'win32'
+      ? ['python', 'python3']
+      : ['python3', 'python', ...[...SUPPORTED_MINOR_VERSIONS].reverse().map((minor) => `python3.${minor}`)];
   candidates.push(...onPath.map((command): BasePython => ({ command, source: 'PATH' })));
   return candidates;
 }

@@ -1,18 +1,29 @@
 // The private environment's EnvironmentHost on this machine: processes, files, PATH and pip's
 // configuration through Node, without the editor, so scripts and tests can drive it too.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EnvironmentHost, RunResult } from './pythonEnvironment';
 import { SetupError } from './setupErrors';
 
-/** Nothing from the workspace: a neutral directory, no PYTHONPATH, no current directory on sys.path. */
+/** Nothing from the workspace: a private directory, no PYTHONPATH, no current directory on sys.path. */
 function processEnvironment(): NodeJS.ProcessEnv {
   const environment: NodeJS.ProcessEnv = { ...process.env, PYTHONSAFEPATH: '1', PYTHONUNBUFFERED: '1' };
   delete environment['PYTHONPATH'];
   delete environment['PYTHONHOME'];
   return environment;
+}
+
+/**
+ * The directory the setup's processes run in: private to this user (mkdtemp makes it 0700), because
+ * a shared one such as /tmp is on Python 3.10's sys.path under `-m`, and uv reads a uv.toml there.
+ */
+let workingDirectory: string | undefined;
+export function privateWorkingDirectory(): string {
+  workingDirectory ??= mkdtempSync(path.join(os.tmpdir(), 'voicepilot-setup-'));
+  return workingDirectory;
 }
 
 export function runProcess(
@@ -24,7 +35,7 @@ export function runProcess(
   return new Promise((resolve, reject) => {
     const lines: string[] = [];
     const child = spawn(command, args, {
-      cwd: os.tmpdir(),
+      cwd: privateWorkingDirectory(),
       env: processEnvironment(),
       stdio: ['ignore', 'pipe', 'pipe'],
       signal,

@@ -6,10 +6,11 @@
 // decisions are pure and unit-tested; the processes and the file system come in through EnvironmentHost.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { environmentPython, type BasePython } from './findPython';
-import { failureDetail, SetupError } from './setupErrors';
+import { environmentPython, SUPPORTED_MINOR_VERSIONS, type BasePython } from './findPython';
 
-export const SUPPORTED_MINOR_VERSIONS = [10, 11, 12, 13] as const;
+export { SUPPORTED_MINOR_VERSIONS };
+import { failureDetail, SetupError, withoutUrlCredentials } from './setupErrors';
+
 
 /** Printed by a candidate Python: its version and the executable a venv would be made from. */
 export const PROBE_SCRIPT = 'import json, sys; print(json.dumps([sys.version_info[0], sys.version_info[1], sys.executable]))';
@@ -137,18 +138,21 @@ export function installSteps(
       {
         title: 'installing the dependencies',
         command: installer.uv,
-        args: ['pip', 'install', '--python', venvPython, '--require-hashes', '--only-binary', ':all:', '-r', requirements],
+        // --native-tls: the system's certificates, as pip uses them (a proxy's CA installed there).
+        args: ['pip', 'install', '--python', venvPython, '--native-tls', '--require-hashes', '--only-binary', ':all:', '-r', requirements],
       },
       {
         title: 'installing VoicePilot',
         command: installer.uv,
-        args: ['pip', 'install', '--python', venvPython, '--no-deps', wheel],
+        args: ['pip', 'install', '--python', venvPython, '--no-deps', '--no-index', wheel],
       },
     ];
   }
-  const pip = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off'];
+  // -I: isolated mode, so no current directory and no PYTHON* variable reaches sys.path (Python 3.10
+  // has no PYTHONSAFEPATH); pip still reads its own PIP_* variables and configuration files.
+  const pip = ['-I', '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off'];
   return [
-    { title: 'creating the environment', command: python, args: ['-m', 'venv', folder] },
+    { title: 'creating the environment', command: python, args: ['-I', '-m', 'venv', folder] },
     {
       title: 'installing the dependencies',
       command: venvPython,
@@ -280,7 +284,7 @@ export class PythonEnvironment {
   private async runStep(step: InstallStep, python: string, progress: SetupProgress, signal?: AbortSignal): Promise<void> {
     progress.report(step.title);
     this.host.log(`$ ${step.command} ${step.args.join(' ')}`);
-    const result = await this.host.run(step.command, step.args, (line) => this.host.log(line), signal);
+    const result = await this.host.run(step.command, step.args, (line) => this.host.log(withoutUrlCredentials(line)), signal);
     if (result.exitCode !== 0) {
       throw stepFailure(step, result, python);
     }

@@ -50,7 +50,7 @@ export function howToGetPython(platform: NodeJS.Platform): string {
     return 'Install Python 3.12 with `brew install python@3.12` or the installer from the Python website';
   }
   return (
-    'Install Python 3.10 or later with venv, e.g. `sudo apt install python3 python3-venv` (Debian, Ubuntu) ' +
+    'Install Python 3.10 to 3.13 with venv, e.g. `sudo apt install python3 python3-venv` (Debian, Ubuntu) ' +
     'or `sudo dnf install python3` (Fedora)'
   );
 }
@@ -98,10 +98,15 @@ export function describeSetupFailure(error: SetupError, platform: NodeJS.Platfor
   }
 }
 
+/** `https://user:token@host` becomes `https://***@host`: an index or proxy URL may carry a password. */
+export function withoutUrlCredentials(line: string): string {
+  return line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1***@');
+}
+
 /** Lines from an installer's output that explain a failure best: the last error ones, else the last one. */
 export function failureDetail(lines: readonly string[]): string {
   const meaningful = lines.map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('WARNING:'));
   const errors = meaningful.filter((line) => /^(error|×|╰─>)|error:/i.test(line));
   const chosen = errors.length > 0 ? errors[errors.length - 1] : meaningful[meaningful.length - 1];
-  return (chosen ?? 'no output').replace(/^(error:\s*)+/i, '').replace(/\.$/, '');
+  return withoutUrlCredentials((chosen ?? 'no output').replace(/^(error:\s*)+/i, '').replace(/\.$/, ''));
 }

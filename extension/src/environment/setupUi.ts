@@ -102,10 +102,17 @@ export class SidecarPython {
     return {
       ...this.options.lookup(),
       isFile: async (filePath) => (await fs.stat(filePath).catch(() => undefined))?.isFile() === true,
-      hasVoicePilot: async (python) => (await runProcess(python, ['-I', '-c', HAS_VOICEPILOT], () => undefined)).exitCode === 0,
+      // Bounded: a workspace's .venv that hangs must not hold every start of the sidecar.
+      hasVoicePilot: (python) =>
+        runProcess(python, ['-I', '-c', HAS_VOICEPILOT], () => undefined, AbortSignal.timeout(PROBE_TIMEOUT_MS)).then(
+          (result) => result.exitCode === 0,
+          () => false,
+        ),
     };
   }
 }
+
+const PROBE_TIMEOUT_MS = 15_000;
 
 /** Looks for the sidecar's packages without importing them (an import of aiortc takes a while). */
 const HAS_VOICEPILOT =

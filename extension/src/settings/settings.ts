@@ -11,6 +11,8 @@ import type {
   AuthMode,
   ConversationSettings,
   Eagerness,
+  IcePolicy,
+  IceServer,
   Modality,
   NoiseReduction,
   Transport,
@@ -35,7 +37,9 @@ export const SESSION_SETTINGS = [
   'connection',
   'conversation',
   'transcription',
-].map((name) => `${CONFIGURATION_SECTION}.${name}`);
+]
+  .map((name) => `${CONFIGURATION_SECTION}.${name}`)
+  .concat('http.proxy');
 
 export type NotificationLevel = 'off' | 'onError' | 'onWarning' | 'always';
 
@@ -75,6 +79,9 @@ export function readConversationSettings(): ConversationSettings {
     renewIntervalS: config.get<number>('connection.renewIntervalS', 0),
     maxSessionS: config.get<number>('connection.maxSessionS', 0),
     transport: config.get<Transport>('connection.transport', 'auto'),
+    iceServers: iceServerList(userSetting<unknown>(config, 'connection.iceServers', [])),
+    iceTransportPolicy: userSetting<IcePolicy>(config, 'connection.iceTransportPolicy', 'all'),
+    proxy: vscode.workspace.getConfiguration('http').get<string>('proxy', ''),
     modality: config.get<Modality>('conversation.mode', 'voice'),
     speech: {
       turnDetection: config.get<VadKind>('turnDetection.type', 'server_vad'),
@@ -140,6 +147,21 @@ export function readConfiguredPython(trusted: boolean): string | undefined {
   // Nor may `${workspaceFolder}` in the user's value point into an untrusted workspace.
   const context = trusted ? pathContext() : { ...pathContext(), workspaceFolder: undefined };
   return resolveExecutableSetting(typeof value === 'string' ? value : '', context);
+}
+
+/** The entries of `voicepilot.connection.iceServers` that have the expected shape. */
+function iceServerList(value: unknown): IceServer[] {
+  if (!Array.isArray(value)) {
+    return [];
+  }
+  return value.flatMap((item: unknown): IceServer[] => {
+    if (typeof item !== 'object' || item === null) {
+      return [];
+    }
+    const { urls, username } = item as { urls?: unknown; username?: unknown };
+    const list = stringList(urls);
+    return list.length === 0 ? [] : [{ urls: list, ...(typeof username === 'string' ? { username } : {}) }];
+  });
 }
 
 function stringList(value: unknown): string[] {

@@ -50,6 +50,11 @@ export interface ToolSpec {
   parameters?: Record<string, unknown>;
 }
 
+export interface IceServerSetting {
+  urls: Array<string>;
+  username?: string;
+}
+
 export interface ConnectionSettings {
   endpoint?: string;
   deployment?: string;
@@ -63,6 +68,9 @@ export interface ConnectionSettings {
   allowedRegions?: Array<string>;
   voice?: string;
   instructions?: string;
+  iceServers?: Array<IceServerSetting>;
+  iceTransportPolicy?: "all" | "relay";
+  proxy?: string;
 }
 
 export interface VadSettings {
@@ -154,6 +162,7 @@ export interface SelectDevicesResult {
 
 export interface SetCredentialsParams {
   apiKey: string | null;
+  turnCredential?: string;
 }
 
 export interface SetCredentialsResult {
@@ -197,6 +206,8 @@ export interface DiagnosticsParams {
   message?: string;
   errorKind?: "auth" | "quota" | "network" | "media" | "device" | "protocol" | "config";
   stats?: Record<string, number>;
+  aiortcHooks?: string;
+  pyaecHooks?: string;
 }
 
 export interface RunToolParams {

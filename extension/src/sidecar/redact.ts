@@ -1,7 +1,8 @@
-// Keeps API keys out of the logs. Pure: no `vscode` import, unit-tested.
+// Keeps API keys and the TURN password out of the logs. Pure: no `vscode` import, unit-tested.
 
-/** Matches a JSON `"apiKey": "…"` member (or `api_key`), however it is spaced or escaped. */
-const API_KEY_MEMBER = /("api_?key"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
+/** Matches a JSON `"apiKey": "…"` or `"turnCredential": "…"` member (or `api_key`, `turn_credential`),
+ * however it is spaced or escaped. */
+const API_KEY_MEMBER = /("(?:api_?key|turn_?credential)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
 
 /** The text with the value of every `apiKey` member replaced, for the verbose JSON-RPC trace. */
 export function redactSecrets(text: string): string {

@@ -11,6 +11,8 @@ import {
 export type Transport = NonNullable<ConnectionSettings['transport']>;
 export type AuthMode = NonNullable<ConnectionSettings['auth']>;
 export type ApiFlavor = NonNullable<ConnectionSettings['apiFlavor']>;
+export type IceServer = NonNullable<ConnectionSettings['iceServers']>[number];
+export type IcePolicy = NonNullable<ConnectionSettings['iceTransportPolicy']>;
 export type TurnTaking = NonNullable<StartSessionParams['turnTaking']>;
 export type Modality = NonNullable<StartSessionParams['modality']>;
 export type VadKind = NonNullable<SpeechSettings['turnDetection']>;
@@ -85,6 +87,11 @@ export interface ConversationSettings {
   readonly renewIntervalS?: number;
   readonly maxSessionS?: number;
   readonly transport?: Transport;
+  /** STUN/TURN servers (their TURN password travels by setCredentials, not here). */
+  readonly iceServers?: readonly IceServer[];
+  readonly iceTransportPolicy?: IcePolicy;
+  /** VS Code's `http.proxy`; empty: the sidecar's environment decides. */
+  readonly proxy?: string;
   /** `voicepilot.conversation.mode`: "text" types instead of speaking and opens no audio device. */
   readonly modality?: Modality;
   /** Turn detection's kind, noise reduction, transcription. */
@@ -134,6 +141,18 @@ export function buildStartSessionParams(
   }
   if (settings.transport !== undefined && settings.transport !== 'auto') {
     connection.transport = settings.transport;
+  }
+  const iceServers = (settings.iceServers ?? [])
+    .map((server) => ({ ...server, urls: server.urls.map((url) => url.trim()).filter((url) => url !== '') }))
+    .filter((server) => server.urls.length > 0);
+  if (iceServers.length > 0) {
+    connection.iceServers = iceServers;
+  }
+  if (settings.iceTransportPolicy === 'relay') {
+    connection.iceTransportPolicy = 'relay';
+  }
+  if ((settings.proxy ?? '').trim() !== '') {
+    connection.proxy = (settings.proxy ?? '').trim();
   }
   const inputDevice = settings.inputDevice?.trim() ?? '';
   const outputDevice = settings.outputDevice?.trim() ?? '';

@@ -1,8 +1,8 @@
 """Run a blocking device call off the event loop, with a deadline.
 
-Opening or closing a PortAudio stream normally takes milliseconds, but a wedged device can block
-for ever (the spike saw a capture thread that never closed). ``asyncio.to_thread`` would then hold
-a worker thread that the interpreter joins at exit; a daemon thread does not hold up the exit.
+Opening or closing a PortAudio stream normally takes milliseconds, but a wedged device can block for
+ever (a capture thread that never closed has been seen). ``asyncio.to_thread`` would then hold a
+worker thread that the interpreter joins at exit; a daemon thread does not hold up the exit.
 """
 
 from __future__ import annotations

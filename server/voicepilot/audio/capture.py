@@ -1,15 +1,11 @@
 """The microphone: a PortAudio input stream as a :class:`~voicepilot.audio.tracks.FrameSource`.
 
-PortAudio calls back on its own thread with 10 ms blocks at the device's native rate. The
-callback only copies the block into a small bounded queue (full: the oldest block is dropped and
-counted) and, once a frame's worth has arrived and none is pending, schedules one wake-up on the
-event loop. On the loop the blocks
-are resampled to 48 kHz and cut into 960-sample frames for the paced track.
-
-The device's clock paces the track (``clock``/``wait_frame``): each frame is sent as soon as it is
-cut, so the queue normally stays empty. It still bounds what a stalled loop leaves behind: when the
-queue stays deeper than ``target_frames`` for a second (the track is on its timer, as after a
-device stall, and the device runs slightly fast), the oldest frame is dropped (``frames_trimmed``).
+PortAudio's callback copies each 10 ms block into a small bounded queue (full: the oldest is dropped,
+counted) and, once a frame's worth has arrived, schedules one wake-up of the loop, where blocks are
+resampled to 48 kHz and cut into 960-sample frames. The device's clock paces the track, so the queue
+normally stays empty. After a late loop the backlog is sent at once (a catch-up, counted), never
+trimmed; only a queue that stays deeper than ``target_frames`` for a second (the device slightly
+fast) loses its oldest frame, and only a quiet one (``frames_trimmed``).
 """
 
 from __future__ import annotations
@@ -23,18 +19,22 @@ from typing import Any
 import numpy as np
 
 from voicepilot.audio.devices import Device
-from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, Pcm, Resampler
+from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, Pcm, Resampler, rms_dbfs
 from voicepilot.audio.levels import LevelMeter
 from voicepilot.audio.stream import DeviceStream
 from voicepilot.tasks import await_until, settle
 
-# Both queues ride out a stall of the event loop of up to half a second without losing speech
-# (a loaded 2-core machine stalls for 100-300 ms now and then); the paced track catches up after
+# Both queues ride out a stall of the event loop of well over half a second without losing speech
+# (a loaded 2-core machine stalls for 100-500 ms now and then); the paced track catches up after
 # a stall by sending the late frames at once, so a deep queue drains by itself.
-BLOCK_QUEUE = 50  # 500 ms of 10 ms blocks between PortAudio's thread and the loop
-MAX_FRAMES = 25  # 500 ms of frames waiting for the track
+BLOCK_QUEUE = 100  # 1 s of 10 ms blocks between PortAudio's thread and the loop
+# What is said before the session connects waits here for the track (the oldest goes beyond it).
+PRE_CONNECT_S = 3.0
+MAX_FRAMES = int(PRE_CONNECT_S * 1000) // FRAME_MS
 TARGET_FRAMES = 1  # the steady-state depth above which frames are stale
-TRIM_AFTER = 50  # consecutive pulls (1 s) above the target before one frame is dropped
+TRIM_AFTER = 50  # consecutive pulls (1 s) above the target before a quiet frame may be dropped
+TRIM_QUIET_DBFS = -50.0  # only a frame this quiet is trimmed: speech is delayed, never cut
+CATCH_UP_FRAMES = 4  # queued at a pull: the loop was late (PulseAudio alone bursts 2-3 frames)
 
 
 class Microphone(DeviceStream):
@@ -61,6 +61,9 @@ class Microphone(DeviceStream):
         self.frames_trimmed = 0
         self.frames_captured = 0
         self.frames_sent = 0  # frames handed to the track with the gate open
+        self.catch_ups = 0  # times the track found a backlog (the loop was late) and sent it at once
+        self.frames_caught_up = 0  # frames sent late, in those catch-ups
+        self._catching_up = False
         self.on_frame: Callable[[Pcm], None] | None = None
         # Applied to each frame with the time its first sample was captured (echo cancellation).
         self.process: Callable[[Pcm, float], Pcm] | None = None
@@ -152,14 +155,20 @@ class Microphone(DeviceStream):
 
     def next_frame(self) -> Pcm | None:
         frames = self._frames
+        if len(frames) >= CATCH_UP_FRAMES and not self._catching_up:
+            self._catching_up = True
+            self.catch_ups += 1
         if len(frames) > self._target:
             self._over_target += 1
-            if self._over_target >= TRIM_AFTER:
+            if self._catching_up:
+                self.frames_caught_up += 1
+            if self._over_target >= TRIM_AFTER and rms_dbfs(frames[0]) < TRIM_QUIET_DBFS:
                 frames.popleft()
                 self.frames_trimmed += 1
                 self._over_target = 0
         else:
             self._over_target = 0
+            self._catching_up = False
         if not frames:
             return None
         frame = frames.popleft()
@@ -192,5 +201,7 @@ class Microphone(DeviceStream):
             "micBlocksDropped": float(self.blocks_dropped),
             "micFramesDropped": float(self.frames_dropped),
             "micFramesTrimmed": float(self.frames_trimmed),
+            "micCatchUps": float(self.catch_ups),
+            "micFramesCaughtUp": float(self.frames_caught_up),
             "micStatusFlags": float(self.status_flags),
         }

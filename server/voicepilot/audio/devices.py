@@ -1,19 +1,11 @@
 """Audio devices: loading PortAudio lazily, listing and choosing devices, explaining failures.
 
-``sounddevice`` (and the PortAudio library under it) is imported only when a device is used, so
-the sidecar runs without PortAudio for file input, and a missing library becomes a DEVICE error
-that names the package to install.
-
-Devices come from two places:
-
-- PortAudio's own list (ALSA, Core Audio, WASAPI...), by name.
-- On Linux with PulseAudio or PipeWire, the server's sources and sinks, by their server name
-  (``pactl``). Debian's PortAudio has no PulseAudio host API: it reaches the server through
-  ALSA's ``pulse`` PCM, which follows ``PULSE_SOURCE``/``PULSE_SINK`` when the stream is opened.
-  That is how a named server device is opened here.
-
-Devices are remembered and matched by name, never by index: indices change when a device comes
-or goes.
+``sounddevice`` (and PortAudio) is imported only when a device is used, so file input needs no
+PortAudio and a missing library becomes a DEVICE error naming the package to install. Devices come
+from PortAudio's own list (by name) and, on Linux with PulseAudio or PipeWire, from the server's
+sources and sinks (``pactl``), opened through ALSA's ``pulse`` PCM, which follows
+``PULSE_SOURCE``/``PULSE_SINK``. Devices are matched by name, never by index (indices change when a
+device comes or goes).
 """
 
 from __future__ import annotations

@@ -1,57 +1,18 @@
 """Acoustic echo cancellation: the assistant's voice taken back out of the microphone's signal.
 
-Without a headset the speaker's sound reaches the microphone. With barge-in on, the microphone is
-sent while the assistant speaks, so the service's VAD would hear the assistant and interrupt it.
-:class:`EchoCanceller` removes what the speaker played from each captured 20 ms, 48 kHz frame
-with pyaec (speex's multi-delay block frequency-domain adaptive filter).
-
-Alignment. The filter models the path from the reference (what the speaker played) to the echo
-in the microphone; it only works if a sound enters the reference no later than its echo enters
-the microphone signal, and no more than the filter's length earlier. Both sides are put on one
-timeline, ``time.monotonic()``:
-
-- the speaker's callback hands over every block it played with the time its first sample reaches
-  the DAC (PortAudio's ``outputBufferDacTime``), :meth:`played`, from PortAudio's thread;
-- each microphone frame comes with the time its first sample left the ADC (PortAudio's
-  ``inputBufferAdcTime`` of the block it came from), :meth:`process`, on the loop.
-
-The two streams' PortAudio times are moved onto the monotonic clock in each callback, so the two
-devices need not share a host API (see :meth:`~voicepilot.audio.stream.DeviceStream.device_time`,
-which falls back to the stream's latency when a host API reports no times). The speaker reports
-every block, silence too, so the reference never skips time. Consecutive blocks are laid end to end
-and a stamp is only followed when it is off by more than ``FAR_RESYNC_MS`` (the speaker: an output
-underrun shifts what plays) or ``RESYNC_MS`` (the microphone, whose stamps jitter and wander by
-~10 ms): small jitter does not tear the signals, which the adaptive filter would take for a changed room.
-
-For a microphone frame captured at ``t`` the reference is what was played from ``t + AHEAD_MS``
-on: the reference leads the echo by ``AHEAD_MS`` plus the acoustic delay, so stamps that are up to
-``AHEAD_MS`` wrong still never make the reference lag; the 200 ms filter covers that lead, the
-acoustic delay and the room's reverberation. (Those samples have always been played by the time
-the frame is processed: they left the speaker's callback an output latency before their DAC time,
-and the frame reaches the loop an input latency after its ADC time.)
-
-When the speaker has played nothing audible for longer than the filter's length, frames pass
-through untouched and cost nothing; the filter keeps what it learned for the next reply.
-
-Rate and settings, measured (a speech sample through a synthetic room, 20 ms frames, 200 ms filter;
-``scripts/bench-audio`` and README "Real audio" have the numbers). pyaec 1.0.1 passes the sampling
-rate to speex's noise suppressor but leaves the echo canceller at speex's default 8 kHz, whose
-DC-removal filter then high-passes the microphone at ~0.016 of the rate: 760 Hz at 48 kHz, where
-the user's voice over the echo came out 16-21 dB quieter and thin, against 7 dB at 16 kHz (mostly
-below 300 Hz; 250 Hz-8 kHz survives). The filter's inverse cannot be applied afterwards (it brings
-back the low-frequency echo the canceller never saw). So the canceller runs at 16 kHz: the frame
-is resampled down (microphone and reference) and back up, which costs what the 48 kHz canceller
-would have saved (all about 2-3 % of a core). speex's preprocessor (residual-echo suppression)
-adds 15 dB of echo reduction but costs the user's voice another 5 dB during double talk and delays
-the frame by 20 ms: it is off. Instead, a level-based residual echo suppressor
-(:mod:`voicepilot.audio.echo_suppressor`) silences what the filter left while it holds only echo:
-the filter removes nothing before it has converged, and less than 20 dB from a path that wanders.
+Without a headset the speaker's sound reaches the microphone, and with barge-in on the service's VAD
+would hear the assistant and interrupt it. :class:`EchoCanceller` removes what the speaker played from
+each captured 20 ms, 48 kHz frame with pyaec (speex's adaptive filter), run at 16 kHz, followed by a
+residual echo suppressor (:mod:`voicepilot.audio.echo_suppressor`). Both sides are put on one timeline
+(``time.monotonic()``): the speaker reports each block with its DAC time (:meth:`EchoCanceller.played`,
+PortAudio's thread), the microphone each frame with its ADC time (:meth:`EchoCanceller.process`, the
+loop); a frame captured at ``t`` is cancelled against what played from ``t + AHEAD_MS`` on. While the
+speaker plays nothing audible, frames pass untouched. Measurements and rejected settings: docs/performance.md.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import sys
 import time
 from collections import deque
@@ -61,10 +22,11 @@ import numpy as np
 
 from voicepilot.audio.echo_suppressor import ResidualEchoSuppressor
 from voicepilot.audio.frames import FRAME_MS, SAMPLE_RATE, Pcm, Resampler
+from voicepilot.audio.pyaec_hooks import direct_canceller
 
 FILTER_MS = 200
-AEC_RATE = 16_000  # see the module notes
-PREPROCESS = False  # speex's residual-echo and noise suppressor: see the module notes
+AEC_RATE = 16_000  # pyaec leaves speex at 8 kHz, which high-passes 48 kHz at 760 Hz (docs/performance.md)
+PREPROCESS = False  # speex's residual-echo suppressor: costs the user 5 dB and 20 ms (docs/performance.md)
 OUT_PRIME_MS = 2
 AHEAD_MS = 20
 RESYNC_MS = 30  # the microphone's stamps jitter by a few ms and wander by ~10 ms
@@ -87,7 +49,7 @@ class AecEngine(Protocol):
 
 
 class PyAecEngine:
-    """pyaec's canceller, fed 48 kHz frames and run at ``rate`` (see the module notes for why 16 kHz)."""
+    """pyaec's canceller, fed 48 kHz frames and run at ``rate`` (docs/performance.md says why 16 kHz)."""
 
     def __init__(self, filter_ms: int = FILTER_MS, rate: int = AEC_RATE, preprocess: bool = PREPROCESS) -> None:
         try:
@@ -103,15 +65,8 @@ class PyAecEngine:
             self._aec: Any = pyaec.Aec(self._size, rate * filter_ms // 1000, rate, preprocess)
         except Exception as exc:
             raise EchoUnavailable(f"pyaec cannot create a canceller: {exc}") from exc
-        # pyaec's own cancel_echo() takes and returns Python lists, a conversion that costs about
-        # as much as the cancellation. Its ctypes function, given numpy's buffers, avoids it; it is
-        # used only when the module still has the layout this was written against (pyaec 1.0.x:
-        # module-level ``lib.AecCancelEcho(handle, rec*, echo*, out*, n)``, ``Aec._aec`` the handle).
-        function = getattr(getattr(pyaec, "lib", None), "AecCancelEcho", None)
-        argtypes = getattr(function, "argtypes", None)
-        self._int16_p = ctypes.POINTER(ctypes.c_int16)
-        fits = argtypes is not None and len(argtypes) == 5 and list(argtypes[1:4]) == [self._int16_p] * 3
-        self._direct: Any = function if fits and getattr(self._aec, "_aec", None) else None
+        # pyaec's own cancel_echo() converts to and from lists: called directly where the fence allows.
+        self._direct, self.hooks = direct_canceller(pyaec, self._aec)
         resampled = rate != SAMPLE_RATE
         self._down = (Resampler(SAMPLE_RATE, rate), Resampler(SAMPLE_RATE, rate)) if resampled else None
         self._up = Resampler(rate, SAMPLE_RATE) if resampled else None
@@ -142,22 +97,11 @@ class PyAecEngine:
     def _cancel(self, near: Pcm, far: Pcm) -> Pcm:
         if self._direct is None:
             return np.asarray(self._aec.cancel_echo(near.tolist(), far.tolist()), dtype=np.int16)
-        near = np.ascontiguousarray(near, dtype=np.int16)
-        far = np.ascontiguousarray(far, dtype=np.int16)
-        out = np.empty(near.size, dtype=np.int16)
-        pointer = self._int16_p
-        self._direct(
-            self._aec._aec,
-            near.ctypes.data_as(pointer),
-            far.ctypes.data_as(pointer),
-            out.ctypes.data_as(pointer),
-            near.size,
-        )
-        return out
+        return self._direct(near, far)
 
 
 class EchoCanceller:
-    """Cleans captured 48 kHz mono 20 ms frames of what the speaker played (see the module notes)."""
+    """Cleans captured 48 kHz mono 20 ms frames of what the speaker played (module docstring)."""
 
     def __init__(
         self,
@@ -277,6 +221,11 @@ class EchoCanceller:
         return out
 
     # ------------------------------------------------------------------ stats
+
+    @property
+    def hooks(self) -> str | None:
+        """pyaec's fence ("active", or "fallback: <reason>"); None for an engine given by the caller."""
+        return self._engine.hooks if isinstance(self._engine, PyAecEngine) else None
 
     def stats(self) -> dict[str, float]:
         return {

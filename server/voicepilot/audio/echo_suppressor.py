@@ -1,50 +1,13 @@
 """Residual echo suppression: what the adaptive filter left of the echo, silenced while the speaker plays.
 
-The echo canceller (:mod:`voicepilot.audio.echo`) subtracts its model of the echo; what it misses
-is still loud enough for a level-based VAD, which needs only 100 ms above -45 dBFS: nothing is
-removed before the filter has converged (the first ~0.5 s of the first reply), and a path whose
-delay wanders or skips (the virtual loop of the tests: ~30 ms about once a second) is cancelled by
-only 9-12 dB. Every echo canceller pairs its filter with this "non-linear processor".
-
-Per 20 ms frame that the canceller processes, the suppressor compares three levels:
-
-- the reference's: the loudest frame the speaker played in the last ``WINDOW_MS`` (the filter's
-  length), so the echo's delay and reverberant tail are covered;
-- the cancelled frame's, against the residual echo expected from that reference (the reference's
-  level plus the learned *residual coupling*, which is the echo's level after cancellation over the
-  reference's);
-- the microphone's, against the echo expected before cancellation (the reference plus the learned
-  *echo coupling*). A filter that has lost the path (a skip) lets the residual jump up, but not the
-  microphone: only the user makes the microphone louder than its echo.
-
-The frame is the user's (double talk) when the cancelled frame is ``MARGIN_DB`` above its expected
-residual and the microphone ``RAW_MARGIN_DB`` above its expected echo, and the cancelled frame is
-above ``FLOOR_DBFS``; it then passes, and so do the next ``HANGOVER_FRAMES`` frames that are merely
-above their expected residual (word tails, short dips). Any other frame is the echo: it is silenced.
-Gain changes are ramped across the frame (no clicks).
-
-Both couplings are learned from the frames where the speaker is clearly playing (``LEARN_DBFS``)
-and no double talk was detected, as the ratio of two power averages over ``AVERAGE_S``: loud frames
-weigh most, so the word edges (where the echo of the last 200 ms' loudest frame has already faded)
-do not drag them down, and a few of the user's quieter syllables taken for echo only raise them a
-little. Measured on the tests' acoustic loop (echo 10 dB under the played sound): the echo coupling
-settles at about -14 dB with frames peaking at -10 dB, and the user, 10 dB louder than the echo,
-at about 0 dB, so ``RAW_MARGIN_DB`` leaves 3-5 dB on the echo's side and 7 on the user's; the
-residual coupling settles at -20 to -24 dB. On the synthetic room (``tests/bench/echo_room.py``),
-whose reverberant echo peaks 7 dB over its average, nothing of the echo alone is left (the loudest
-10 ms: -30 dBFS after the filter, silence after this), and a user 9 dB louder than the echo passes
-as the filter leaves them; one only 3 dB louder is within the echo's spread and loses ~6 dB
-(300 Hz-8 kHz): a level-based detector cannot tell them from the echo.
-
-Both start at ``PRIOR_COUPLING_DB``, -10 dB: an echo 10 dB under what the speaker plays, loudspeakers
-near the microphone at a high volume (the tests' loop; a speaker a little way off is 20-30 dB down).
-So the first frames of the first reply, before anything is learned or the filter has converged,
-are suppressed too; the prior fades over the first ~0.5 s of the reply. It is not 0 dB (a laptop
-at full volume): then a user who starts to speak with the reply, as loud as it, would lose their
-first word (measured: "save all files" heard as "el al is").
-
-While the speaker is quiet the canceller does not call this at all: frames pass untouched, and the
-suppressor rests (:meth:`ResidualEchoSuppressor.rest`).
+The echo canceller misses enough for a level-based VAD to hear (nothing before it has converged,
+little from a path that wanders). Per processed frame this "non-linear processor" compares the
+reference's level (loudest played frame in the last ``WINDOW_MS``), the cancelled frame's against its
+expected residual, and the microphone's against its expected echo: a frame well above both
+(``MARGIN_DB``, ``RAW_MARGIN_DB``) and above ``FLOOR_DBFS`` is the user's and passes, with a
+``HANGOVER_FRAMES`` hangover; any other is echo and is silenced, gains ramped across the frame. Both
+couplings are learned from frames where the speaker clearly plays, starting at ``PRIOR_COUPLING_DB``.
+While the speaker is quiet it rests (:meth:`ResidualEchoSuppressor.rest`). Numbers: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -57,7 +20,7 @@ import numpy as np
 from voicepilot.audio.frames import FRAME_MS, Pcm, rms_dbfs
 
 WINDOW_MS = 200  # the echo canceller's filter length: the echo's delay and tail
-PRIOR_COUPLING_DB = -10.0  # see the module notes
+PRIOR_COUPLING_DB = -10.0  # loudspeakers near the microphone, loud; 0 dB cost a first word (docs/performance.md)
 MARGIN_DB = 6.0  # the user over the expected residual echo
 RAW_MARGIN_DB = 7.0  # the microphone over its expected echo
 FLOOR_DBFS = -55.0  # quieter frames are not worth passing while the speaker plays
@@ -68,7 +31,7 @@ PRIOR_FAR_DBFS = -20.0  # the priors weigh as much as a reply at this level
 
 
 class ResidualEchoSuppressor:
-    """Silences the cancelled frames that hold only echo while the speaker plays (see the module notes)."""
+    """Silences the cancelled frames that hold only echo while the speaker plays (module docstring)."""
 
     def __init__(self, prior_db: float = PRIOR_COUPLING_DB) -> None:
         self.prior_db = prior_db

@@ -32,6 +32,18 @@ def make_frame(samples: Pcm, pts: int, sample_rate: int = SAMPLE_RATE) -> av.Aud
     return frame
 
 
+def silent_frame(samples: int, pts: int) -> av.AudioFrame:
+    """A mono s16 frame of ``samples`` of digital silence: what :func:`make_frame` of zeros gives,
+    for a third of its cost (no array to convert, no time base made)."""
+    frame = av.AudioFrame(format="s16", layout="mono", samples=samples)
+    plane = frame.planes[0]
+    plane.update(bytes(plane.buffer_size))
+    frame.sample_rate = SAMPLE_RATE
+    frame.pts = pts
+    frame.time_base = TIME_BASE
+    return frame
+
+
 def frame_to_mono(frame: av.AudioFrame) -> Pcm:
     """Mono int16 samples of a received frame (s16 packed, any channel count)."""
     data = frame.to_ndarray().reshape(-1)

@@ -1,35 +1,13 @@
 """Opus encoding on the event loop, handed to aiortc as ready packets.
 
-Given PCM frames, aiortc's sender does two costly things per 20 ms frame (measured: about a
-third of the sidecar's CPU while streaming): it computes the RFC 6465 audio level in a pure
-Python loop over all 960 samples, and it sends each frame to a thread pool to be encoded (a
-thread hop there and back, 50 times a second, for 0.2 ms of work). It also encodes stereo at
-96 kbit/s, twice what speech needs.
-
-A track may instead hand the sender encoded packets (``av.Packet``: aiortc's pass-through for
-pre-encoded media, used by its media relay), which it only packetizes. :class:`OpusEncodedTrack`
-wraps a PCM stream (:class:`~voicepilot.audio.tracks.PcmStream`: samples, no frame objects) that
-way: mono Opus tuned for voice, encoded inline (0.2 ms, less than the thread hop costs), with the
-RTP timestamp taken from the stream's own sample count so handovers and pauses keep a continuous
-clock.
-
-Most of a conversation is silence in at least one direction (a closed push-to-talk gate, a muted
-microphone, an assistant that is listening). Once the encoder has seen ``SILENT_RUN`` frames of
-digital silence, its last packet (a valid comfort-silence frame) is sent again instead of encoding
-the next silent frame: encoding is 0.2-0.3 ms a frame, and a 20-session engine spent most of its
-loop there, encoding nothing. With ``silence_packet_ms`` (the sidecar: 60), those reused frames leave
-several to a packet (RFC 6716's code 3: one TOC byte, a frame count, the frames end to end), so a
-listening sidecar sends a third of the packets, each of which costs aiortc's whole send path and a
-wake-up of the peer. Only settled digital silence is held back, never sound: the first frame with
-sound sends what is held and then itself, in the same wake-up, so it is not a moment later than it
-would have been. The engine's own sender does not pack its silence: it sends 20 ms packets all
-along, as the service is assumed to, so what the sidecar spends receiving stays what a service costs.
-
-A packet may hold more than one frame (``frames_per_packet``): RFC 7587 lets a sender put up to
-120 ms in one, and a receiver must take them. VoicePilot sends sound in 20 ms packets: 40 ms ones were
-measured (5.8-6.1 against 6.1-6.7 % of a core for a whole conversation through the sidecar) and
-not adopted, since they add 20 ms between the microphone and the wire. The tests send them to the
-engine, which must hear any client the service would.
+aiortc's sender, given PCM, computes an audio level in pure Python and encodes stereo in a thread
+pool, about a third of the sidecar's CPU. Given ``av.Packet`` objects it only packetizes them, so
+:class:`OpusEncodedTrack` wraps a :class:`~voicepilot.audio.tracks.PcmStream` and encodes mono voice
+Opus inline, the RTP timestamp taken from the stream's sample count. Once the encoder has settled on
+digital silence (``SILENT_RUN`` frames), its last packet is sent again instead of encoding, and with
+``silence_packet_ms`` several such frames leave in one packet (RFC 6716 code 3); sound is never held
+back. Sound goes in 20 ms packets; a receiver must take longer ones (RFC 7587), and the tests send them.
+Measurements and rejected choices: docs/performance.md.
 """
 
 from __future__ import annotations

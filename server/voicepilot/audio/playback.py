@@ -1,22 +1,12 @@
 """The speaker: the remote track's audio through a PortAudio output stream and a small ring buffer.
 
-Frames arrive on the event loop (``write``/``write_frame``, fed from the transport's
-``on_remote_frame``), are resampled to the device's rate and appended to a ring buffer; PortAudio's
-thread reads the ring in its callback. The ring is the playout buffer:
-
-- it starts playing once ``prefill_ms`` are buffered (and again after running dry: an
-  *underrun*, counted), which absorbs the network's frame-to-frame jitter;
-- above ``prefill_ms + trim_margin_ms`` (a burst arrived after a stall, or the sender's clock is
-  a little fast) incoming *silent* frames are skipped until it is back under: latency cannot creep
-  up, and no speech is cut (the remote track carries silence between replies, so the excess goes
-  at the next pause);
-- it never holds more than ``max_ms`` (the oldest audio is dropped, counted);
-- :meth:`flush` empties it at once: barge-in stops the assistant within one callback. Audio
-  already on its way (the network and the receive jitter buffer hold ~50-100 ms) keeps arriving
-  after that, so a flush also holds back what comes in until the remote track is quiet
-  (``QUIET_FRAMES`` silent frames), a new reply starts (:meth:`resume`) or ``SUPPRESS_MAX_S``.
-
-Blocks are 10 ms: PortAudio's ALSA backend keeps two blocks queued, so the device adds 20 ms.
+Frames arrive on the loop (``write``/``write_frame``), are resampled to the device's rate and put in a
+ring that PortAudio's thread reads in its callback. The ring is the playout buffer: it starts once
+``prefill_ms`` are buffered (and again after an underrun, counted), skips incoming silent frames while
+above ``prefill_ms + trim_margin_ms`` so latency cannot creep up, never holds more than ``max_ms``, and
+:meth:`flush` empties it at once for barge-in, then holds back what is still on its way until the
+remote track is quiet (``QUIET_FRAMES``), a reply starts (:meth:`resume`) or ``SUPPRESS_MAX_S``.
+Blocks are 10 ms (PortAudio's ALSA backend keeps two queued: the device adds 20 ms).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 A device can fail in two ways while a stream runs: PortAudio stops the stream (an unplugged ALSA
 device ends the callback thread; ``finished_callback`` tells us), or the callbacks simply stop
-coming (a suspended or wedged device). Neither raises anywhere we could catch it, so the owner
-asks :meth:`DeviceStream.problem` now and then.
+coming (a suspended or wedged device, or only a sound server catching up). Neither raises anywhere
+we could catch it, so the owner asks :meth:`DeviceStream.problem` and :meth:`DeviceStream.silent_for`
+now and then.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 
 OPEN_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 2.0
-# A running stream whose callbacks stop for this long has stalled. The first callback may take
-# longer: sound servers start streams lazily.
+# A running stream whose callbacks stop for this long may have stalled (audio/health.py confirms
+# it). The first callback may take longer: sound servers start streams lazily.
 STALL_S = 1.0
 FIRST_CALLBACK_S = 3.0
 
@@ -142,20 +143,27 @@ class DeviceStream:
         if self._loop is not None:
             call_soon(self._loop, fn, *args)
 
-    def problem(self, now: float | None = None) -> str | None:
-        """Why the stream is not working (it ended, or its callbacks stopped), or None."""
+    def problem(self) -> str | None:
+        """Why the stream has ended (PortAudio says so), or None. A stall is judged elsewhere
+        (:mod:`voicepilot.audio.health`): callbacks that stop are only a suspicion."""
         if self._stream is None or self._closing:
             return None
         if self._ended_by_device:
             return "the device stopped the stream"
-        now = time.monotonic() if now is None else now
-        if self.last_callback_at is None:
-            if self._opened_at is not None and now - self._opened_at > FIRST_CALLBACK_S:
-                return f"no audio arrived within {FIRST_CALLBACK_S:.0f} s of opening it"
+        try:
+            active = bool(getattr(self._stream, "active", True))
+        except Exception as exc:  # sounddevice raises PortAudioError for an error code
+            return f"PortAudio reports an error: {exc}"
+        return None if active else "PortAudio reports the stream inactive"
+
+    def silent_for(self, now: float | None = None) -> float | None:
+        """Seconds since the last callback (since opening, before the first), or None when closed."""
+        if self._stream is None or self._closing:
             return None
-        if now - self.last_callback_at > STALL_S:
-            return f"it stopped delivering audio for more than {STALL_S:.0f} s"
-        return None
+        since = self.last_callback_at if self.last_callback_at is not None else self._opened_at
+        if since is None:
+            return None
+        return (time.monotonic() if now is None else now) - since
 
     async def close(self) -> None:
         stream, self._stream = self._stream, None

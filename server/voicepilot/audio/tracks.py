@@ -20,16 +20,9 @@ from voicepilot.tasks import await_until, settle
 DEVICE_STALL_S = 0.1
 
 # A frame paced by the timer may leave up to this long before its time when the loop is awake anyway
-# for the peer's audio (:meth:`PacedAudioTrack.ride_along`). Each wake-up of the loop costs this
-# process about a quarter of a millisecond of CPU on its own (measured: an asyncio loop ticking 100
-# times a second and doing nothing uses 2.4 % of a core here), and a full-duplex call had two
-# streams of them 20 ms apart: the peer's frames and this track's timer. With a lead of one frame
-# the two stay locked a hair apart and the peer's jitter lets the timer fire first about half the
-# time; with two, only a peer frame over 20 ms late does. The stream never runs further ahead of
-# its schedule than this, and its timestamps stay those of the stream; but the lead is not constant:
-# when the peer's frames pause, the timer takes over and the lead falls to nothing, and when they
-# resume up to two frames go at once. The far end's jitter buffer sees that as up to 40 ms of jitter,
-# once per pause.
+# for the peer's audio (:meth:`PacedAudioTrack.ride_along`): two frames, so that only a peer frame over
+# 20 ms late lets the timer fire first. The stream never runs further ahead than this and keeps its
+# timestamps; the far end sees up to 40 ms of jitter once per pause (docs/performance.md).
 RIDE_AHEAD_S = 0.04
 
 

@@ -24,10 +24,11 @@ from voicepilot.audio.capture import Microphone
 from voicepilot.audio.devices import Device, Kind, find_device, list_devices
 from voicepilot.audio.echo import EchoCanceller, EchoUnavailable
 from voicepilot.audio.frames import FRAME_MS, Pcm
+from voicepilot.audio.health import HealthJudge, reaches
 from voicepilot.audio.playback import Speaker
 from voicepilot.audio.tracks import FrameClock, FrameSource, device_clock
 from voicepilot.errors import ErrorKind, VoicePilotError
-from voicepilot.tasks import TIMEOUT_ERRORS, sleep_on_grid
+from voicepilot.tasks import TIMEOUT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ class VoiceAudio:
         self._retry_delay: dict[Kind, float] = {"input": RETRY_EVERY_S, "output": RETRY_EVERY_S}
         self._next_listing = 0.0
         self._missing: dict[Kind, bool] = {"input": False, "output": False}
+        self._health: dict[Kind, HealthJudge] = {"input": HealthJudge(), "output": HealthJudge()}
         self._last_report: LevelReport | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
@@ -305,14 +307,14 @@ class VoiceAudio:
     async def _supervise(self) -> None:
         while True:
             # Levels and the devices' health at each tick, on the grid the session's watchdog shares.
-            await sleep_on_grid(LEVEL_INTERVAL_S)
+            await asyncio.sleep(LEVEL_INTERVAL_S)
             self._report_levels()
             await self._check_devices(time.monotonic())
 
     async def _check_devices(self, now: float) -> None:
         for kind in KINDS:
             stream = self._stream(kind)
-            problem = stream.problem(now) if stream is not None else None
+            problem = self._health[kind].failure(stream, now) if stream is not None else None
             if stream is not None and problem is not None:
                 await self._device_failed(kind, f"The {_what(kind)} '{stream.device.name}' failed: {problem}.")
             elif self._paused[kind] and now >= self._retry_at[kind]:
@@ -353,17 +355,24 @@ class VoiceAudio:
             # The device that failed is not tried again at once: the default is.
             failed = old.device.name if old is not None else None
             names = [n for n in dict.fromkeys([self.preferred[kind], None]) if n is None or n != failed]
-            if await self._open_first(kind, names, reason):
+            if await self._open_first(kind, names, reason, old.device if old is not None else None):
                 return
         self._pause(kind, reason)
 
-    async def _open_first(self, kind: Kind, names: list[str | None], reason: str | None) -> bool:
+    async def _open_first(
+        self, kind: Kind, names: list[str | None], reason: str | None, replacing: Device | None = None
+    ) -> bool:
         for name in names:
             try:
                 new = await (open_microphone(name) if kind == "input" else open_speaker(name))
             except (VoicePilotError, TimeoutError, asyncio.TimeoutError) as exc:
                 log.info("cannot open the %s %s: %s", kind, name or "default", exc)
                 continue
+            if replacing is not None and await self._same_device(replacing, new.device):
+                # The default is the device that failed (reopened): no switch, nothing to tell.
+                log.info("%s %s reopened as %s (the same device)", kind, replacing.name, new.device.name)
+                self._install(kind, new)
+                return True
             self._install(kind, new)
             self._paused[kind] = False
             self._retry_delay[kind] = RETRY_EVERY_S
@@ -397,8 +406,21 @@ class VoiceAudio:
         old = self._stream(kind)
         self._install(kind, new)
         if old is not None:
+            same = await self._same_device(old.device, new.device)
             await old.close()
+            if same:
+                return
         self._report(kind, "active", message, False)
+
+    async def _same_device(self, a: Device, b: Device) -> bool:
+        """Whether two devices reach the same sound server device ('default' is the server default)."""
+        if a.name == b.name:
+            return True
+        try:
+            listing = await available_devices(a.kind)
+        except (VoicePilotError, TimeoutError, asyncio.TimeoutError):
+            return False
+        return reaches(a, listing) == reaches(b, listing)
 
     def _state_of(self, kind: Kind, opened_as: str | None, device: Device) -> DeviceState:
         """``active`` when the device opened by the name ``opened_as`` is the chosen one, else ``fallback``."""
@@ -458,6 +480,9 @@ class VoiceAudio:
 
     def stats(self) -> dict[str, float]:
         stats: dict[str, float] = {"bargeIns": float(self.barge_ins)}
+        # Stalls of callbacks seen (most recover by themselves; only a confirmed one is a failure).
+        stats["micStallsSuspected"] = float(self._health["input"].suspicions)
+        stats["speakerStallsSuspected"] = float(self._health["output"].suspicions)
         if self.mic is not None:
             stats.update(self.mic.stats())
         if self.speaker is not None:

@@ -119,6 +119,17 @@ class ToolSpec(WireModel):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
+IcePolicy = Literal["all", "relay"]
+
+
+class IceServerSetting(WireModel):
+    """One entry of ``voicepilot.connection.iceServers``: STUN or TURN URLs and the TURN user name
+    (its password comes from the editor's secret storage, never from a setting)."""
+
+    urls: list[str] = Field(min_length=1, max_length=8)
+    username: str | None = None
+
+
 class ConnectionSettings(WireModel):
     """Where to connect. Every field is optional: the profile supplies the defaults."""
 
@@ -134,6 +145,10 @@ class ConnectionSettings(WireModel):
     allowed_regions: list[str] | None = None
     voice: str | None = None
     instructions: str | None = None
+    ice_servers: list[IceServerSetting] | None = Field(default=None, max_length=8)
+    ice_transport_policy: IcePolicy | None = None
+    # VS Code's http.proxy (it may carry user:password, which is redacted from then on).
+    proxy: str | None = None
 
 
 class VadSettings(WireModel):
@@ -249,6 +264,8 @@ class SetCredentialsParams(WireModel):
     """``apiKey: null`` forgets the key (VoicePilot: Clear API Key)."""
 
     api_key: str | None = Field(min_length=1)
+    # The TURN servers' password (VoicePilot: Set TURN Password); omitted: none (it replaces the last one).
+    turn_credential: str | None = Field(default=None, min_length=1)
 
 
 class SetCredentialsResult(WireModel):
@@ -298,6 +315,10 @@ class DiagnosticsParams(WireModel):
     message: str | None = None
     error_kind: ErrorKindName | None = None
     stats: dict[str, float] = Field(default_factory=dict)
+    # The fences around library internals: "active", or "fallback: <reason>" when the library's stock
+    # (slower) behaviour is in use (audio/aiortc_hooks.py, audio/pyaec_hooks.py). Omitted when unused.
+    aiortc_hooks: str | None = None
+    pyaec_hooks: str | None = None
 
 
 class RunToolParams(WireModel):
@@ -393,6 +414,7 @@ CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     DeviceOutput,
     NoOutput,
     ToolSpec,
+    IceServerSetting,
     ConnectionSettings,
     VadSettings,
     SpeechSettings,

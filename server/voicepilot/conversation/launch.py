@@ -90,13 +90,15 @@ async def build_conversation(
     observer: SessionObserver,
     reporter: AudioReporter,
     output_name: str | None = None,
+    *,
+    turn_credential: str | None = None,
 ) -> tuple[RealtimeSession, LiveAudio | None]:
     """Everything up to (not including) connecting: the input, the endpoint, the speaker, the live
     audio (None without devices: a file in, nothing out). Raises a classified error on bad input;
     device errors are raised here, before the session connects."""
     source = await open_input(params)
     try:
-        endpoint, credential = await resolve(params, api_key, engine)
+        endpoint, credential = await resolve(params, api_key, engine, turn_credential)
         speaker = None if params.modality == "text" else await open_speaker_for(params, output_name)
     except BaseException:
         await close_input(source)

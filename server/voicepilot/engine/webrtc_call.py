@@ -27,11 +27,8 @@ log = logging.getLogger(__name__)
 
 class FaultyOutgoingAudio:
     """The engine's outgoing audio (a :class:`PcmStream`), through the injected faults (loss, delay,
-    a hung service).
-
-    It never rides on the caller's frames (``PacedAudioTrack.ride_along``): the real service sends on
-    its own clock, whatever the caller sends, and two peers riding on each other's frames would race
-    each other to the lead's end."""
+    a hung service), on its own clock, as the real service sends whatever the caller sends: it never
+    rides on the caller's frames (``PacedAudioTrack.ride_along``), or two peers would race each other."""
 
     def __init__(self, inner: PacedAudioTrack, faults: Faults, record: CallRecord | None = None) -> None:
         self._inner = inner

@@ -7,14 +7,19 @@ names the setting to fix.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, urlsplit
 
 from voicepilot.contract.models import ConnectionSettings, Profile
 from voicepilot.errors import config_error
+from voicepilot.realtime.ice_servers import IceSettings
 from voicepilot.realtime.session_config import Flavor
+
+if TYPE_CHECKING:
+    from voicepilot.realtime.proxy import Proxy
 
 PREVIEW_API_VERSION = "2025-04-01-preview"
 DEFAULT_PREVIEW_REGIONS = ("eastus2", "swedencentral")
@@ -37,6 +42,9 @@ class Endpoint:
     # The WebSocket form of the same session (the fallback transport); authenticated with the
     # long-lived credential, as the services document.
     websocket_url: str = ""
+    # How the media and the requests get there: STUN/TURN servers, and the HTTP proxy (if any).
+    ice: IceSettings = field(default_factory=IceSettings)
+    proxy: Proxy | None = None
 
     @property
     def loopback(self) -> bool:
@@ -91,8 +99,16 @@ def resolve_endpoint(
     profile: Profile,
     settings: ConnectionSettings | None,
     local_url: str | None = None,
+    *,
+    ice: IceSettings | None = None,
+    proxy: Proxy | None = None,
 ) -> Endpoint:
-    """Resolve a profile and its settings to the URLs the client will use."""
+    """Resolve a profile and its settings to the URLs the client will use, and the way there."""
+    endpoint = _resolve_urls(profile, settings, local_url)
+    return dataclasses.replace(endpoint, ice=ice or IceSettings(), proxy=proxy)
+
+
+def _resolve_urls(profile: Profile, settings: ConnectionSettings | None, local_url: str | None) -> Endpoint:
     settings = settings or ConnectionSettings()
     allowed_regions = tuple(_region(r) for r in settings.allowed_regions or DEFAULT_PREVIEW_REGIONS)
     flavor: Flavor = settings.api_flavor or "ga"

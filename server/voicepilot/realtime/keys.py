@@ -17,6 +17,7 @@ import aiohttp
 from voicepilot.errors import VoicePilotError, classify_http_status, network_error, protocol_error
 from voicepilot.logs import register_secret
 from voicepilot.realtime.endpoints import AuthStyle, Endpoint
+from voicepilot.realtime.proxy import route
 from voicepilot.realtime.service_clock import ServiceClock
 from voicepilot.realtime.session_config import SessionConfig
 
@@ -89,11 +90,14 @@ async def mint_ephemeral_key(
     returned in local time."""
     headers = await credential.auth_headers(endpoint.auth_style)
     sent_at = time.time()
+    via = route(endpoint.proxy, endpoint.mint_url)
     try:
         async with http.post(
             endpoint.mint_url,
             json=mint_body(endpoint, config),
-            headers=headers,
+            headers=headers | via.headers,
+            proxy=via.proxy,
+            proxy_headers=via.proxy_headers,
             timeout=aiohttp.ClientTimeout(total=MINT_TIMEOUT_S),
             # A redirect would resend the key to wherever it points: never follow one.
             allow_redirects=False,

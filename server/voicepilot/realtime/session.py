@@ -46,7 +46,8 @@ from voicepilot.realtime.router import MicRouter
 from voicepilot.realtime.service_clock import ServiceClock, backstop_end
 from voicepilot.realtime.session_config import SessionConfig
 from voicepilot.realtime.typed_text import new_text_item_id, user_text_event
-from voicepilot.tasks import TaskGroup, sleep_on_grid
+from voicepilot.realtime.webrtc import WebRTCTransport
+from voicepilot.tasks import TaskGroup, Ticker
 
 log = logging.getLogger(__name__)
 
@@ -290,8 +291,9 @@ class RealtimeSession:
     async def _supervise(self) -> None:
         """Watchdog, handover scheduler and drain collector, in one place so they never race."""
         loop = asyncio.get_running_loop()
+        ticker = Ticker(self.options.supervise_every_s)
         while True:
-            due = await sleep_on_grid(self.options.supervise_every_s)
+            due = await ticker.tick()
             overslept = loop.time() - due
             if overslept > OWN_STALL_S:
                 # This process stood still (a blocked loop, a suspended machine): the silence is ours,
@@ -695,6 +697,11 @@ class RealtimeSession:
             log.warning("could not ask for a response: %s", exc.message)
 
     # ------------------------------------------------------------------ plumbing
+
+    def aiortc_hooks(self) -> str | None:
+        """The active connection's fence around aiortc's internals (WebRTC only; audio/aiortc_hooks.py)."""
+        active = self.active
+        return active.transport.hooks if active is not None and isinstance(active.transport, WebRTCTransport) else None
 
     async def stats(self) -> dict[str, float]:
         stats: dict[str, float] = {name: float(value) for name, value in self.counters.items()}

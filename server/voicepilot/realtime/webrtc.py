@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import aiohttp
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from voicepilot.audio.opus import OpusEncodedTrack
@@ -23,9 +23,10 @@ from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
 from voicepilot.errors import VoicePilotError, classify_http_status, media_error, network_error
 from voicepilot.realtime.endpoints import Endpoint
-from voicepilot.realtime.ice import loopback_ice
+from voicepilot.realtime.ice import IcePath, ice_path, loopback_ice
 from voicepilot.realtime.keys import EphemeralKey, error_detail
-from voicepilot.tasks import ride_grid, wait_first
+from voicepilot.realtime.proxy import route
+from voicepilot.tasks import wait_first
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +64,13 @@ class WebRTCTransport:
         self.last_media_at: float | None = None
         self._failed = asyncio.Event()
         self._bytes_sent_at: tuple[float, int] | None = None
-        # Audio receivers with the low-latency buffer and Opus decoded on the loop (1; 0 means a newer
-        # aiortc kept its defaults: slower, and the log says why).
+        # The receivers with the low-latency buffer and Opus decoded on the loop (1), and "active" or
+        # why aiortc's (slower) defaults stayed (audio/aiortc_hooks.py).
         self.receivers_tuned = 0
+        self.hooks: str | None = None
 
     async def connect(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc = RTCPeerConnection(self._endpoint.ice.configuration())
         self._pc = pc
         # Encoded here, on the loop, rather than by aiortc (audio/opus.py: a third of the CPU).
         sending = OpusEncodedTrack(self._outgoing, silence_packet_ms=SILENCE_PACKET_MS)
@@ -93,11 +95,11 @@ class WebRTCTransport:
         if (most_ms := audio_max_ptime_ms(answer)) is not None and most_ms < SILENCE_PACKET_MS:
             log.info("the service takes at most %g ms in a packet: silence is sent in packets that fit", most_ms)
             sending.silence_packet_ms = most_ms
-        # aiortc's receive buffer delays every frame by 60-80 ms for nothing (the speaker's playout
-        # buffer absorbs the jitter) and its decoder thread costs more than decoding: tuned now that
-        # the receiving track exists, before media flows (voicepilot/audio/receive_tuning.py). The
-        # decoded frames come straight here; the track's drain (``_on_track``) sees it end.
-        self.receivers_tuned = tune_audio_receivers(pc, self._on_remote_frame)
+        # aiortc's receive buffer delays every frame by 60-80 ms for nothing and its decoder thread
+        # costs more than decoding: tuned now that the receiving track exists, before media flows
+        # (audio/receive_tuning.py). Frames come straight here; the track's drain sees it end.
+        tuning = tune_audio_receivers(pc, self._on_remote_frame)
+        self.receivers_tuned, self.hooks = tuning.tuned, tuning.status
         await self._wait_open(opened)
 
     async def _wait_open(self, opened: asyncio.Event) -> None:
@@ -135,11 +137,14 @@ class WebRTCTransport:
 
     async def _exchange_sdp(self, offer: str, key: EphemeralKey, http: aiohttp.ClientSession) -> str:
         headers = {"Authorization": f"Bearer {key.value}", "Content-Type": "application/sdp"}
+        via = route(self._endpoint.proxy, self._endpoint.calls_url)
         try:
             async with http.post(
                 self._endpoint.calls_url,
                 data=offer.encode(),
-                headers=headers,
+                headers=headers | via.headers,
+                proxy=via.proxy,
+                proxy_headers=via.proxy_headers,
                 timeout=aiohttp.ClientTimeout(total=SDP_TIMEOUT_S),
                 allow_redirects=False,
             ) as response:
@@ -155,6 +160,10 @@ class WebRTCTransport:
             raise network_error(
                 f"Could not reach the realtime service at {self._endpoint.calls_url} ({exc.__class__.__name__})."
             ) from exc
+
+    def ice_path(self) -> IcePath | None:
+        """The candidate pair carrying the call (None before ICE chose one)."""
+        return ice_path(self._pc) if self._pc is not None else None
 
     @property
     def channel_state(self) -> str:
@@ -178,10 +187,7 @@ class WebRTCTransport:
         task.add_done_callback(self._drains.discard)
 
     def _on_remote_frame(self, frame: av.AudioFrame) -> None:
-        # The loop is awake for the service's frame: ours can go in the same wake-up (audio/tracks.py),
-        # and so can the periodic work (watchdog, levels, stats) due before the next one (tasks.py).
         self._outgoing.ride_along()
-        ride_grid()
         self.frames_received += 1
         self.last_media_at = time.monotonic()
         if self._callbacks.on_remote_frame is not None:

@@ -22,6 +22,7 @@ from voicepilot.errors import VoicePilotError, classify_http_status, network_err
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.endpoints import Endpoint
 from voicepilot.realtime.keys import Credential, EphemeralKey
+from voicepilot.realtime.proxy import route
 from voicepilot.realtime.webrtc import TransportCallbacks
 from voicepilot.tasks import TaskGroup
 
@@ -56,10 +57,13 @@ class WebSocketTransport:
         headers = await self._credential.auth_headers(self._endpoint.auth_style)
         if self._endpoint.profile == "openai" and self._endpoint.flavor == "preview":
             headers["OpenAI-Beta"] = "realtime=v1"
+        via = route(self._endpoint.proxy, self._endpoint.websocket_url)
         try:
             self._ws = await http.ws_connect(
                 self._endpoint.websocket_url,
-                headers=headers,
+                headers=headers | via.headers,
+                proxy=via.proxy,
+                proxy_headers=via.proxy_headers,
                 heartbeat=HEARTBEAT_S,
                 timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
                 max_msg_size=16 * 1024 * 1024,

@@ -1,5 +1,6 @@
 """The connection checks of "Run Connection Diagnostics": key minted, SDP exchanged, data channel
-open, round trip.
+open, round trip, and the media path (which candidate pair carries the call: host, srflx or relay,
+UDP or TCP).
 
 A running conversation answers them from its live connection. Without one, a short probe session
 does the real steps (mint an ephemeral key, post the SDP offer, open the events channel, wait for
@@ -19,8 +20,10 @@ from voicepilot.conversation.engine_process import LocalEngineProcess
 from voicepilot.conversation.launch import session_config_for, session_options_for
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
+from voicepilot.realtime.ice_servers import turn_transport
 from voicepilot.realtime.observer import LifecycleEvent, Notice, StateChange, ToolCall, Transcript
 from voicepilot.realtime.session import RealtimeSession
+from voicepilot.realtime.webrtc import WebRTCTransport
 from voicepilot.realtime.websocket import WebSocketTransport
 from voicepilot.tasks import TIMEOUT_ERRORS
 
@@ -28,9 +31,11 @@ PROBE_TIMEOUT_S = 20.0
 # How long the probe waits for the service's first event once the channel is open.
 FIRST_EVENT_TIMEOUT_S = 5.0
 KEY, SDP, CHANNEL, ROUND_TRIP = "key minted", "SDP exchanged", "data channel open", "round trip"
+PATH = "media path"
+STEPS = (KEY, SDP, CHANNEL, ROUND_TRIP, PATH)
 
 
-class _QuietObserver:
+class QuietObserver:
     """The probe's observer: remembers how far the session got, tells the editor nothing."""
 
     def __init__(self) -> None:
@@ -111,14 +116,40 @@ async def connection_checks(session: RealtimeSession, first_event_ms: float | No
             next_step=None if events > 0 else "The service accepted the connection but does not answer: try again.",
         )
     )
+    checks.append(_path_check(session, transport))
     return checks
 
 
+def _path_check(session: RealtimeSession, transport: object) -> DiagnosticCheck:
+    if isinstance(transport, WebSocketTransport):
+        return DiagnosticCheck(name=PATH, ok=True, detail="Audio and events travel on the WebSocket (TCP).")
+    path = transport.ice_path() if isinstance(transport, WebRTCTransport) else None
+    if path is None:
+        return DiagnosticCheck(
+            name=PATH,
+            ok=False,
+            detail="ICE has not chosen a candidate pair.",
+            next_step="Check that UDP traffic to the service (or to the TURN server) is allowed.",
+        )
+    via = ""
+    turn = session.endpoint.ice.turn
+    if path.local_type == "relay" and turn is not None:
+        via = f", relayed by the TURN server {turn.url} (reached over {turn_transport(turn.url).upper()})"
+    return DiagnosticCheck(
+        name=PATH,
+        ok=True,
+        detail=(
+            f"The call goes from a {path.local_type} candidate to a {path.remote_type} candidate over "
+            f"{path.protocol.upper()}{via} ({path.local} -> {path.remote})."
+        ),
+    )
+
+
 async def probe_connection(
-    params: StartSessionParams, api_key: str | None, engine: LocalEngineProcess
+    params: StartSessionParams, api_key: str | None, engine: LocalEngineProcess, turn_credential: str | None = None
 ) -> list[DiagnosticCheck]:
     """Connect a silent session with `params`, read the checks, close it."""
-    observer = _QuietObserver()
+    observer = QuietObserver()
     session: RealtimeSession | None = None
     try:
         first_event = asyncio.Event()
@@ -129,7 +160,7 @@ async def probe_connection(
                 arrived.append(time.monotonic())
             first_event.set()
 
-        endpoint, credential = await resolve(params, api_key, engine)
+        endpoint, credential = await resolve(params, api_key, engine, turn_credential)
         session = RealtimeSession(
             "vp_probe",
             endpoint,
@@ -162,7 +193,7 @@ def _failed_at(states: list[str], message: str, next_step: str | None) -> list[D
     """The checks of a probe that failed: the steps it got past pass, the next one fails, the rest are not run."""
     reached = 0 if "connecting" not in states else 1
     checks = []
-    for index, name in enumerate((KEY, SDP, CHANNEL, ROUND_TRIP)):
+    for index, name in enumerate(STEPS):
         if index < reached:
             checks.append(DiagnosticCheck(name=name, ok=True, detail="Done."))
         elif index == reached:

@@ -43,7 +43,7 @@ from voicepilot.realtime.session import RealtimeSession
 from voicepilot.sidecar.probe import connection_checks, probe_connection
 from voicepilot.sidecar.protocol import raw_params_converter
 from voicepilot.sidecar.runtime import describe_runtime, runtime_counts
-from voicepilot.tasks import TaskGroup, sleep_on_grid
+from voicepilot.tasks import TaskGroup, Ticker
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ class VoicePilotServer(LanguageServer):
         super().__init__("voicepilot-sidecar", __version__, converter_factory=raw_params_converter)
         self.engine = LocalEngineProcess()
         self.api_key: str | None = None
+        self.turn_credential: str | None = None
         self.sessions: dict[str, RealtimeSession] = {}
         self._runs: dict[str, asyncio.Task[Any]] = {}
         # One live session per sidecar: startSession and endSession go one at a time, so requests
@@ -200,6 +201,7 @@ class VoicePilotServer(LanguageServer):
             EditorObserver(self),
             EditorAudioReporter(self, session_id),
             self.selected["output"],
+            turn_credential=self.turn_credential,
         )
         if audio is not None:
             audio.audio.set_muted(self.muted)
@@ -225,8 +227,9 @@ class VoicePilotServer(LanguageServer):
             self._runs.pop(session.session_id, None)
 
     async def _push_stats(self, session: RealtimeSession) -> None:
+        ticker = Ticker(STATS_INTERVAL_S)
         while session.state not in ("closed", "failed"):
-            await sleep_on_grid(STATS_INTERVAL_S)
+            await ticker.tick()
             try:
                 stats = await session.stats()
             except Exception:  # stats are best effort: never let them end the loop
@@ -235,7 +238,14 @@ class VoicePilotServer(LanguageServer):
             audio = self.audio.get(session.session_id)
             if audio is not None:
                 stats.update(audio.stats())
-            self.notify(contract.DIAGNOSTICS, DiagnosticsParams(session_id=session.session_id, stats=stats))
+            echo = audio.audio.echo if audio is not None else None
+            diagnostics = DiagnosticsParams(
+                session_id=session.session_id,
+                stats=stats,
+                aiortc_hooks=session.aiortc_hooks(),
+                pyaec_hooks=echo.hooks if echo is not None else None,
+            )
+            self.notify(contract.DIAGNOSTICS, diagnostics)
 
     async def end_session(self, params: contract.EndSessionParams) -> contract.EndSessionResult:
         async with self._one_at_a_time:
@@ -332,6 +342,9 @@ class VoicePilotServer(LanguageServer):
         if params.api_key is not None:
             register_secret(params.api_key)
         self.api_key = params.api_key
+        if params.turn_credential is not None:
+            register_secret(params.turn_credential)
+        self.turn_credential = params.turn_credential
         return contract.SetCredentialsResult(stored=params.api_key is not None)
 
     async def run_diagnostics(self, params: contract.RunDiagnosticsParams) -> contract.RunDiagnosticsResult:
@@ -353,7 +366,7 @@ class VoicePilotServer(LanguageServer):
                 if params.profile is not None
                 else self.last_params or contract.StartSessionParams(profile="local")
             )
-            connection = await probe_connection(probe_params, self.api_key, self.engine)
+            connection = await probe_connection(probe_params, self.api_key, self.engine, self.turn_credential)
         checks += connection
         if all(check.ok for check in connection):
             self.last_error = None  # a working connection now makes an old failure history

@@ -106,6 +106,10 @@ describe('basePythonCandidates', () => {
         ['/usr/local/bin/python3.12', 'Python extension'],
         ['python3', 'PATH'],
         ['python', 'PATH'],
+        ['python3.13', 'PATH'],
+        ['python3.12', 'PATH'],
+        ['python3.11', 'PATH'],
+        ['python3.10', 'PATH'],
       ],
     );
   });
@@ -115,7 +119,7 @@ describe('basePythonCandidates', () => {
 
     assert.deepEqual(
       (await basePythonCandidates(value)).map((candidate) => candidate.command),
-      ['python3', 'python'],
+      ['python3', 'python', 'python3.13', 'python3.12', 'python3.11', 'python3.10'],
     );
     assert.equal(asked.pythonExtension, 0);
   });

@@ -66,6 +66,8 @@ describe('package.json', () => {
       'voicepilot.azure.deployment',
       'voicepilot.azure.endpoint',
       'voicepilot.azure.region',
+      'voicepilot.connection.iceServers',
+      'voicepilot.connection.iceTransportPolicy',
       'voicepilot.connection.maxSessionS',
       'voicepilot.connection.renewIntervalS',
       'voicepilot.connection.transport',

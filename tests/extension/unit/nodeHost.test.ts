@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,7 +23,7 @@ describe('runProcess', () => {
     assert.deepEqual([...result.lines].sort(), ['one', 'three', 'two']);
   });
 
-  it('runs nothing of the workspace: a neutral directory and no PYTHONPATH', async () => {
+  it('runs nothing of the workspace: a private directory and no PYTHONPATH', async () => {
     const saved = process.env['PYTHONPATH'];
     process.env['PYTHONPATH'] = '/some/workspace';
     try {
@@ -31,7 +32,12 @@ describe('runProcess', () => {
         ['-e', "console.log(process.cwd()); console.log(process.env.PYTHONPATH ?? 'unset'); console.log(process.env.PYTHONSAFEPATH)"],
         () => undefined,
       );
-      assert.deepEqual(result.lines, [await realTmpdir(), 'unset', '1']);
+      const [cwd, ...rest] = result.lines;
+      assert.deepEqual(rest, ['unset', '1']);
+      // Not the shared temporary directory itself (anyone may write there), but a 0700 folder in it.
+      assert.equal(path.dirname(cwd), await realTmpdir());
+      assert.match(path.basename(cwd), /^voicepilot-setup-/);
+      assert.equal(statSync(cwd).mode & 0o777, 0o700);
     } finally {
       if (saved === undefined) {delete process.env['PYTHONPATH'];}
       else {process.env['PYTHONPATH'] = saved;}

@@ -25,6 +25,19 @@ describe('the .vsix', () => {
     }
   });
 
+  it("lets in every image and page the README shows or links to, so the details page has them", () => {
+    const ignore = readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n');
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const targets = [...readme.matchAll(/\]\(((?:docs\/|CONTRIBUTING)[^)#\s]*)/g)].map((match) => match[1]);
+
+    assert.ok(targets.length > 3);
+    for (const target of targets) {
+      const letIn = target.endsWith('.png') ? '!docs/screenshots/*.png' : target.startsWith('docs/') ? '!docs/*.md' : `!${target}`;
+      assert.ok(ignore.includes(letIn), `${target} needs ${letIn} in .vscodeignore`);
+      assert.ok(existsSync(path.join(root, target)), target);
+    }
+  });
+
   it('has the marketplace basics', () => {
     assert.equal(manifest.preview, true);
     assert.ok(existsSync(path.join(root, manifest.icon)));

@@ -174,7 +174,7 @@ describe('installSteps', () => {
   it('installs the locked dependencies with --require-hashes, then the wheel alone, with pip', () => {
     const steps = installSteps({ tool: 'pip' }, '/usr/bin/python3.11', '/s/env.partial', '/ext/req.txt', '/ext/vp.whl', 'linux');
 
-    assert.deepEqual(steps[0].args, ['-m', 'venv', '/s/env.partial']);
+    assert.deepEqual(steps[0].args, ['-I', '-m', 'venv', '/s/env.partial']);
     assert.equal(steps[1].command, '/s/env.partial/bin/python');
     assert.ok(steps[1].args.includes('--require-hashes') && steps[1].args.includes('/ext/req.txt'));
     assert.ok(steps[2].args.includes('--no-deps') && steps[2].args.at(-1) === '/ext/vp.whl');
@@ -199,7 +199,7 @@ describe('PythonEnvironment', () => {
 
     assert.match(python, /^\/storage\/python\/env-[0-9a-f]{16}\/bin\/python$/);
     assert.equal(host.commands.length, 3);
-    assert.match(host.commands[0], /^\/usr\/bin\/python3\.11 -m venv \/storage\/python\/env-[0-9a-f]{16}\.partial-/);
+    assert.match(host.commands[0], /^\/usr\/bin\/python3\.11 -I -m venv \/storage\/python\/env-[0-9a-f]{16}\.partial-/);
     assert.deepEqual(steps, ['looking for Python', 'creating the environment', 'installing the dependencies', 'installing VoicePilot']);
     assert.equal(host.environments().length, 1);
 
@@ -275,7 +275,7 @@ describe('PythonEnvironment', () => {
     const bases: BasePython[] = [{ command: '/opt/old/python', source: 'chosen by you' }, PATH_PYTHON];
 
     await new PythonEnvironment(host).ensure(bases, NO_PROGRESS);
-    assert.match(host.commands[0], /^\/usr\/bin\/python3\.12 -m venv/);
+    assert.match(host.commands[0], /^\/usr\/bin\/python3\.12 -I -m venv/);
 
     await assert.rejects(new PythonEnvironment(new FakeHost({ python3: { version: [3, 9], executable: '/usr/bin/python3.9' } })).ensure([PATH_PYTHON], NO_PROGRESS), {
       name: 'SetupError',

@@ -9,6 +9,12 @@ describe('redactSecrets', () => {
     assert.equal(redactSecrets(trace), 'Params: {\n    "apiKey": "<redacted>"\n}\n\n');
   });
 
+  it('hides the TURN password beside the key', () => {
+    const trace = '{"apiKey":null,"turnCredential":"turn-secret-9"}';
+
+    assert.equal(redactSecrets(trace), '{"apiKey":null,"turnCredential":"<redacted>"}');
+  });
+
   it('hides keys however they are spelled, spaced or escaped, and nothing else', () => {
     const line = '{"api_key":"a\\"b","ApiKey" : "c","voice":"alloy"}';
 

@@ -63,6 +63,23 @@ describe('buildStartSessionParams', () => {
     assert.deepEqual(idle(90000), { idleTimeoutMs: 30000 });
   });
 
+  it('sends the ICE servers, the relay policy and the proxy, trimmed, and leaves out empty ones', () => {
+    const params = buildStartSessionParams({
+      ...DEFAULTS,
+      iceServers: [{ urls: [' turns:turn.example.com:443 ', ''], username: 'me' }, { urls: [' '] }],
+      iceTransportPolicy: 'relay',
+      proxy: ' http://proxy.corp:3128 ',
+    });
+
+    assert.deepEqual(params.connection, {
+      iceServers: [{ urls: ['turns:turn.example.com:443'], username: 'me' }],
+      iceTransportPolicy: 'relay',
+      proxy: 'http://proxy.corp:3128',
+    });
+    const defaults = buildStartSessionParams({ ...DEFAULTS, iceServers: [], iceTransportPolicy: 'all', proxy: '' });
+    assert.ok(!('connection' in defaults));
+  });
+
   it('sends the VAD parameters in VAD mode only', () => {
     const vad = { threshold: 0.7, prefixPaddingMs: 200, silenceDurationMs: 800 };
 

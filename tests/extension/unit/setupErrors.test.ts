@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   describeSetupFailure,
   failureDetail,
+  withoutUrlCredentials,
   howToGetPython,
   SetupError,
 } from '../../../extension/src/environment/setupErrors';
@@ -61,6 +62,13 @@ describe('failureDetail', () => {
     ];
 
     assert.equal(failureDetail(lines), 'No matching distribution found for aiohappyeyeballs==2.7.1');
+  });
+
+  it('never shows the password of an index or proxy URL', () => {
+    const lines = ["ERROR: Could not fetch URL https://me:s3cret-token@index.example/simple/: connection refused"];
+
+    assert.equal(failureDetail(lines), 'Could not fetch URL https://***@index.example/simple/: connection refused');
+    assert.equal(withoutUrlCredentials('proxy http://u:p@10.0.0.1:3128 and http://host/x'), 'proxy http://***@10.0.0.1:3128 and http://host/x');
   });
 
   it('falls back to the last line, then to a placeholder', () => {

@@ -1,16 +1,10 @@
 """The CPU goal's reference: a full-duplex call with aiortc's defaults, measured beside the sidecar.
 
-Issue #4 set the sidecar's CPU goal (5 % of one core) against about 9 % measured for aiortc with its
-defaults (two processes, a 440 Hz sine sent both ways as Opus, the remote track drained, the
-data channel open; the offering process's CPU). This machine's speed varies by a third
-over a day (other tenants share its caches), so a figure measured on another day says little about
-this one. The bench therefore measures that same call in the same run, right after the sidecar's, and
-reports both.
-
-Each peer is a process of its own (``python -m tests.bench.reference_call offer|answer``), stock
-aiortc but for loopback ICE, exchanging SDP as one JSON line each way through the parent. The
-offering peer prints ``connected`` once the connection is up, runs until its stdin closes, and then
-prints how many frames it sent and received, so a call in which no audio flowed cannot pass for one.
+The goal is 5 % of one core against about 9 % for stock aiortc. The machine's speed varies over a
+day, so the bench measures this call in the same run, right after the sidecar's, and reports both.
+Each peer is a process (``python -m bench.reference_call offer|answer``), stock aiortc but for
+loopback ICE, exchanging SDP as one JSON line each way through the parent; the offering peer prints
+how many frames it sent and received, so a call in which no audio flowed cannot pass for one.
 """
 
 from __future__ import annotations
@@ -31,14 +25,14 @@ import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
-from tests.bench.stats import sample
+from bench.stats import sample
 from voicepilot.audio.tracks import drain_track
 from voicepilot.realtime.ice import loopback_ice
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 RATE = 48_000
 TONE_HZ = 440
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class SineTrack(AudioStreamTrack):
@@ -145,11 +139,11 @@ async def _peer_process(role: str) -> AsyncIterator[asyncio.subprocess.Process]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.bench.reference_call",
+        "bench.reference_call",
         role,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        cwd=REPO_ROOT,  # where ``tests`` is a package, whatever the caller's directory
+        cwd=REPO_ROOT,  # where ``bench`` and ``tests`` are packages, whatever the caller's directory
     )
     try:
         yield process
@@ -204,4 +198,4 @@ if __name__ == "__main__":
     elif len(sys.argv) == 3 and sys.argv[1] == "measure":
         print(json.dumps(dataclasses.asdict(asyncio.run(measure(float(sys.argv[2]))))))
     else:
-        sys.exit("usage: python -m tests.bench.reference_call offer|answer|measure SECONDS")
+        sys.exit("usage: python -m bench.reference_call offer|answer|measure SECONDS")

@@ -1,20 +1,11 @@
 """Audio benchmarks: what the WebRTC hop and the sidecar's own audio path add, and what they cost.
 
 ``scripts/bench-audio [--quick] [--json PATH]`` runs them; :func:`run` is what a larger bench calls.
-
-1. **WebRTC one way, through a loopback echo** (two peer connections in this process on 127.0.0.1):
-   a click leaves A's paced track, B plays it straight back; A->B and B->A one way, with aiortc's
-   default receive buffer and with :mod:`voicepilot.audio.jitter`'s. Measured from the source
-   track's ``recv`` returning the frame to the far receiver's track ``recv`` returning it: Opus
-   both ways, the network stack, the receive buffer.
-2. **The sidecar's device path** on a private PulseAudio (tests/fixtures/pulse.py):
-   capture -> wire (a click played into the virtual microphone, recorded from it by ``parec``; the
-   same click handed by :class:`Microphone` to the paced track: what the sidecar adds over a
-   minimal-latency recorder) and wire -> playback (a frame given to :class:`Speaker` as it arrives
-   from the network; the click heard at the speaker's monitor, compared with the same for ``pacat``
-   at 10 ms latency, the reference).
-3. **The sidecar process streaming full duplex** with the microphone and speaker, against the
-   local engine: CPU (% of one core) and RSS at start and end.
+Three measurements: WebRTC one way through a loopback echo (two peer connections in this process,
+aiortc's default receive buffer against :mod:`voicepilot.audio.jitter`'s); the sidecar's device path
+on a private PulseAudio (capture -> wire and wire -> playback, each beside ``parec``/``pacat`` as the
+reference); and the sidecar streaming full duplex against the local engine (CPU and RSS).
+docs/benchmarks.md describes each clock.
 """
 
 from __future__ import annotations
@@ -36,9 +27,9 @@ import av
 import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 
-from tests.bench.echo_room import db, erle, far_and_echo, pcm, simulate, user_over, voice_band_db
-from tests.bench.stats import one_way_latencies, percentile, sample
-from tests.bench.stats import onsets as sound_onsets
+from bench.echo_room import db, erle, far_and_echo, pcm, simulate, user_over, voice_band_db
+from bench.stats import one_way_latencies, percentile, sample
+from bench.stats import onsets as sound_onsets
 from tests.fixtures.pulse import MIC, MIC_FEED, RATE, MonitorRecorder, PulseAudio
 from voicepilot.audio.echo import EchoCanceller, PyAecEngine
 from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, Pcm, frame_to_mono, make_frame
@@ -304,7 +295,7 @@ async def sidecar_streaming(pulse: PulseAudio, workdir: Path, seconds: float) ->
 
 
 def echo_cancellation() -> dict[str, dict[str, float]]:
-    """The echo canceller on the synthetic room (tests/bench/echo_room.py), at 16 kHz (used) and 48 kHz.
+    """The echo canceller on the synthetic room (bench/echo_room.py), at 16 kHz (used) and 48 kHz.
 
     CPU is the canceller's own thread time per processed frame, as % of one core while it is active;
     the user's level change is over "go to line 42" said on top of the echo (300 Hz-8 kHz and all bands).

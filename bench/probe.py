@@ -1,14 +1,10 @@
 """Sessions run in this process with the sidecar's own session code, instrumented at both ends.
 
-The uplink clock starts when the microphone router hands a frame with sound to the outgoing
-track (then: Opus, RTP/SRTP or base64 JSON, the socket, the engine's decoder); it stops when the
-engine's receiver sees it (the control API's ``soundArrivals``). The downlink clock starts when
-the engine hands a frame with sound to its sender (``soundDepartures``) and stops when the session
-delivers the decoded frame to the playback hook. Both processes read CLOCK_MONOTONIC.
-
-``python -m tests.bench.probe latency --loss PCT`` runs a WebRTC and a WebSocket session side by
-side in a private network namespace where nftables drops PCT % of all packets on loopback (real
-loss: UDP datagrams vanish, TCP retransmits), and prints the result as JSON. It needs root.
+Uplink: from the microphone router handing a frame with sound to the outgoing track, to the engine's
+receiver seeing it (``soundArrivals``). Downlink: from the engine's sender (``soundDepartures``) to
+the session delivering the decoded frame to playback. Both processes read CLOCK_MONOTONIC.
+``python -m bench.probe latency --loss PCT`` runs a WebRTC and a WebSocket session side by side in a
+private network namespace where nftables drops PCT % of the packets on loopback (needs root).
 """
 
 from __future__ import annotations
@@ -28,8 +24,8 @@ from typing import Any
 
 import av
 
-from tests.bench.signals import probe_recording
-from tests.bench.stats import one_way_latencies, sample
+from bench.signals import probe_recording
+from bench.stats import one_way_latencies, sample
 from tests.integration.engine_process import EngineProcess
 from voicepilot.audio.frames import Pcm, frame_to_mono, rms_dbfs
 from voicepilot.audio.tracks import FrameSource
@@ -216,7 +212,7 @@ def latency_in_netns(loss_pct: float, seconds: float) -> dict[str, Any]:
         "-n",
         sys.executable,
         "-m",
-        "tests.bench.probe",
+        "bench.probe",
         "latency",
         "--inside-netns",
         "--loss",
@@ -264,7 +260,7 @@ async def concurrent(engine: EngineProcess, sessions: int, wav: Path, expected: 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.probe")
+    parser = argparse.ArgumentParser(prog="python -m bench.probe")
     sub = parser.add_subparsers(dest="command", required=True)
     lat = sub.add_parser("latency", help="WebRTC and WebSocket one-way latency at a packet loss rate")
     lat.add_argument("--loss", type=float, default=0.0, help="percent of packets dropped on loopback")

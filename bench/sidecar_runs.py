@@ -13,8 +13,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.bench.signals import spoken_recording
-from tests.bench.stats import ProcSample, sample
+from bench.signals import spoken_recording
+from bench.stats import ProcSample, sample
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import Notification, SidecarClient
 from tests.integration.spoken import gaps_at_switches, spoken_session

@@ -19,7 +19,7 @@ from voicepilot.audio.echo import EchoCanceller
 from voicepilot.audio.file_input import load_audio_file
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Pcm
 
-SAMPLES = Path(__file__).resolve().parents[2] / "server" / "voicepilot" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "server" / "voicepilot" / "samples"
 START = 5000.0  # the monotonic time a simulation starts at
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 LEAD_FRAMES = 3  # the speaker's callback runs ahead of its DAC by its output latency (60 ms here)

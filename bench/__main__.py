@@ -1,4 +1,5 @@
-"""``python -m tests.bench [--quick] [--json PATH]``: run every benchmark, print one table.
+"""``python -m bench [--quick] [--json PATH] [--markdown] [--from-json PATH]``: run every benchmark
+(or read a saved run), print one table (Markdown with ``--markdown``, as in docs/benchmarks.md).
 
 ``scripts/bench`` sets the machine up first and then runs this.
 """
@@ -22,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.bench import probe, reference_call, sidecar_runs
-from tests.bench.signals import probe_recording
-from tests.bench.stats import percentile
+from bench import first_word, network, probe, reference_call, sidecar_runs
+from bench.report import Values, markdown_table, text_table
+from bench.signals import probe_recording
+from bench.stats import percentile
 from tests.integration.engine_process import EngineProcess
 from tests.integration.rpc import SidecarClient
 from tests.integration.spoken import SAMPLES
@@ -44,6 +46,8 @@ class Plan:
     soak_s: float
     soak_limit_s: float
     concurrent: int
+    first_word_tries: int  # for each start time (bench/first_word.py)
+    idle_s: float
     # Quick runs measure the loss levels at the same time (each in its own namespace): faster, noisier.
     loss_in_parallel: bool = False
 
@@ -52,8 +56,8 @@ class Plan:
 # before the end). The soak runs alongside the other benchmarks (as a long editor session runs alongside other
 # work). The full run's soak streams for 10 minutes, the length the memory goal names (issue #4), so the whole
 # run takes a little more than that.
-QUICK = Plan(3, 10, 20, 8, 10, 8, 3, (0, 5, 10), 6, 60, 10, 6, loss_in_parallel=True)
-FULL = Plan(5, 30, 100, 30, 30, 30, 4, (0, 5, 10), 30, 600, 90, 20)
+QUICK = Plan(3, 10, 20, 8, 10, 8, 3, (0, 5, 10), 6, 60, 10, 6, 2, 30, loss_in_parallel=True)
+FULL = Plan(5, 30, 100, 30, 30, 30, 4, (0, 5, 10), 30, 600, 90, 20, 10, 120)
 
 
 # Benchmarks that failed, and results that had no samples: the run then exits 1.
@@ -63,6 +67,13 @@ FAILED: list[str] = []
 class Results:
     def __init__(self) -> None:
         self.values: dict[str, dict[str, Any]] = {}
+
+    def put_flag(self, key: str, value: bool, note: str | None = None) -> None:
+        """A yes/no result (``{"value": true}``); false counts as a failed benchmark."""
+        if not value:
+            FAILED.append(key)
+        self.values[key] = {"value": value, "unit": "bool", **({"note": note} if note else {})}
+        print(f"  {key:52} {str(value).lower():>10}", file=sys.stderr, flush=True)
 
     def put(self, key: str, value: float, unit: str, note: str | None = None) -> None:
         if math.isnan(value):
@@ -211,6 +222,10 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         put("soak_handovers", report.handovers, "count")
         put("soak_leaks", len(report.leaks()), "count", json.dumps(report.leaks()) if report.leaks() else None)
 
+    async def turn_tcp() -> None:
+        ok, took_ms = await network.turn_tcp_connect(workdir / "turn")
+        results.put_flag("turn_tcp_connect_ok", ok, f"diagnostics probe through coturn over TCP in {took_ms:.0f} ms")
+
     async def concurrency() -> None:
         engine = await EngineProcess.start(workdir)
         try:
@@ -228,6 +243,17 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         put("concurrent_engine_cpu_pct_per_session", found["engineCpuPctPerSession"], "% of one core")
         put("concurrent_client_cpu_pct_per_session", found["clientCpuPctPerSession"], "% of one core")
 
+    async def first_word_and_idle_devices() -> None:
+        report = await first_word.measure(workdir, plan.first_word_tries, plan.idle_s)
+        put(
+            "first_word_ok_ratio",
+            report.ok_ratio,
+            "ratio",
+            "a command said during connecting, 0, 300 and 1000 ms after connected, on a loaded machine: "
+            + ", ".join(f"{start} {ok}" for start, ok in report.by_start().items()),
+        )
+        put("false_device_alarms", report.false_alarms, "count", f"idle session of {plan.idle_s:g} s, loaded machine")
+
     await timed("sidecar cold start", cold_start)  # alone: it is mostly imports, which contention slows
     soaking = asyncio.ensure_future(timed(f"soak ({plan.soak_s:g} s, alongside the rest)", soak))
     try:
@@ -235,20 +261,25 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         await timed("handover", handover)
         await timed("one-way latency at packet loss", loss)
         await timed("concurrent sessions", concurrency)
+        await timed("TURN-TCP connect", turn_tcp)
     finally:
         await soaking
-
-
-def table(results: Results) -> str:
-    rows = [f"| {key} | {entry['value']:g} | {entry['unit']} |" for key, entry in results.values.items()]
-    return "\n".join(["| metric | value | unit |", "|---|---:|---|", *rows])
+    # Last and alone: it loads the machine on purpose, which would skew every other figure.
+    await timed("first word and idle devices on a loaded machine", first_word_and_idle_devices)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a short run (under 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="a short run (about 4 minutes)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
+    parser.add_argument("--from-json", type=Path, metavar="PATH", help="print a saved run's table (no run)")
     args = parser.parse_args()
+    table = markdown_table if args.markdown else text_table
+    if args.from_json:
+        saved: Values = json.loads(args.from_json.read_text())
+        print(table(saved))
+        return 0
     plan = QUICK if args.quick else FULL
     results = Results()
     # Other work on the machine slows everything here; the number says how busy it was.
@@ -262,7 +293,7 @@ def main() -> int:
         f"\nVoicePilot bench ({'quick' if args.quick else 'full'}), {date}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {took:.0f} s\n"
     )
-    print(table(results))
+    print(table(results.values))
     if args.json:
         payload = dict(results.values)
         payload["bench_seconds"] = {"value": round(took, 1), "unit": "s", "note": f"{date}, quick={args.quick}"}
