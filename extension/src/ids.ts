@@ -22,6 +22,7 @@ export const Commands = {
   runDiagnostics: 'voicepilot.runDiagnostics',
   restartSidecar: 'voicepilot.restartSidecar',
   showLogs: 'voicepilot.showLogs',
+  sendText: 'voicepilot.sendText',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     source = talk.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", metavar="FILE.wav", help="audio file to speak")
     source.add_argument("--mic", action="store_true", help="talk through the microphone (push-to-talk on Enter)")
+    source.add_argument(
+        "--text", metavar="MESSAGE", help="type MESSAGE instead of speaking: a text-only conversation, no audio device"
+    )
     talk.add_argument("--device", metavar="NAME", help="with --mic: the microphone (see voicepilot devices)")
     talk.add_argument("--speaker", metavar="NAME", help="the speaker for the reply (default with --mic: the default)")
     talk.add_argument("--vad", action="store_true", help="with --mic: the service detects turns instead of Enter")

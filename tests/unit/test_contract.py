@@ -50,6 +50,25 @@ def test_editor_tools_are_valid_realtime_function_tools() -> None:
         assert set(tool.parameters["required"]) <= set(tool.parameters["properties"])
 
 
+def test_the_documented_tool_shape_is_accepted_and_its_type_checked() -> None:
+    from voicepilot.conversation.launch import session_config_for
+
+    documented = {"type": "function", "name": "go_to_line", "description": "Go to a line.", "parameters": {}}
+    flat = {"name": "save_all"}
+    params = contract.StartSessionParams.model_validate({"profile": "local", "tools": [documented, flat]})
+    assert [tool.type for tool in params.tools] == ["function", None]
+    config = session_config_for(params)
+    assert [tool["name"] for tool in config.tools] == ["go_to_line", "save_all"]
+    for flavor in ("ga", "preview"):
+        sent = config.to_wire(flavor)["tools"]
+        assert [tool["type"] for tool in sent] == ["function", "function"]
+        assert sent[0] == documented
+    with pytest.raises(ValidationError, match="type"):
+        contract.ToolSpec.model_validate(dict(documented, type="mcp"))
+    with pytest.raises(ValidationError):
+        contract.ToolSpec.model_validate(dict(documented, strict=True))  # unknown fields stay refused
+
+
 def test_vad_settings_reach_the_session_config() -> None:
     from voicepilot.conversation.launch import session_config_for
 

@@ -11,7 +11,7 @@ TOOLS = ({"name": "go_to_line", "description": "d", "parameters": {"type": "obje
 @pytest.mark.parametrize("flavor", ["ga", "preview"])
 @pytest.mark.parametrize("turn", [TurnDetection(threshold=0.7, silence_duration_ms=300), None])
 def test_wire_round_trip(flavor: str, turn: TurnDetection | None) -> None:
-    config = SessionConfig(instructions="be brief", voice="cedar", turn_detection=turn, tools=TOOLS)
+    config = SessionConfig(instructions="be brief", voice="verse", turn_detection=turn, tools=TOOLS)
     wire = config.to_wire(flavor)  # type: ignore[arg-type]
     assert SessionConfig().merge_wire(wire, flavor) == config  # type: ignore[arg-type]
 
@@ -27,7 +27,7 @@ def test_ga_shape_is_nested_and_typed() -> None:
 
 def test_preview_shape_is_flat() -> None:
     wire = SessionConfig().to_wire("preview")
-    assert wire["voice"] == "marin"
+    assert wire["voice"] == "alloy"  # marin is GA-only
     assert wire["turn_detection"]["silence_duration_ms"] == 500
     assert "type" not in wire
 

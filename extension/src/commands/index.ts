@@ -8,6 +8,7 @@ import { selectDevice } from './devices';
 import { runDiagnostics } from './diagnostics';
 import { dictate } from './dictation';
 import { setMute, toggleTalking } from './pushToTalk';
+import { sendText } from './sendText';
 import { restartSidecar } from './sidecar';
 import {
   clearApiKey,
@@ -46,6 +47,7 @@ export function registerCommands(controller: Controller): vscode.Disposable {
     [Commands.runDiagnostics]: () => runDiagnostics(controller),
     [Commands.restartSidecar]: () => restartSidecar(controller),
     [Commands.showLogs]: () => controller.log.show(),
+    [Commands.sendText]: () => sendText(controller),
   };
   return vscode.Disposable.from(
     ...Object.entries(handlers).map(([command, handler]) => vscode.commands.registerCommand(command, handler)),

@@ -1,6 +1,6 @@
 // The reactions to what changes outside the commands and, like them, ends in a request to the
 // sidecar or a restart of it: a new API key, a new interpreter, a changed session setting, a
-// granted trust, a failed conversation, a long silence.
+// granted trust, a failed conversation, a long silence, a message typed into the transcript view.
 import * as vscode from 'vscode';
 import { ContextKeys } from '../ids';
 import { INTERPRETER_SETTING, readConversationSettings, readNotificationLevel, SESSION_SETTINGS } from '../settings/settings';
@@ -9,6 +9,7 @@ import { describeFailure } from '../views/presentation';
 import { restartConversation } from './conversation';
 import type { Controller } from './controller';
 import { stopAfterSilence } from './pushToTalk';
+import { sendText } from './sendText';
 import { deliverApiKey, deliverTurnPassword, restartForChange } from './sidecar';
 
 /** How often the silence auto-stop looks at the clock. */
@@ -23,6 +24,7 @@ export function registerReactions(controller: Controller): vscode.Disposable {
   void apiKey.get().then((key) => controller.contextKeys.set(ContextKeys.hasApiKey, key !== undefined));
   return vscode.Disposable.from(
     { dispose: () => clearInterval(silenceTimer) },
+    controller.transcript.onDidSubmitText((text) => void sendText(controller, text)),
     // SecretStorage reports this window's changes too: the one place a new key is sent from.
     apiKey.onDidChange(() => void deliverApiKey(controller)),
     apiKey.onDidChangeTurnPassword(() => void deliverTurnPassword(controller)),

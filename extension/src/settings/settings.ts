@@ -10,10 +10,14 @@ import type {
   ApiFlavor,
   AuthMode,
   ConversationSettings,
+  Eagerness,
   IcePolicy,
   IceServer,
+  Modality,
+  NoiseReduction,
   Transport,
   TurnTaking,
+  VadKind,
 } from '../sidecar/sessionParams';
 import { DEFAULT_ALLOWED_REGIONS, type EffectiveSettings } from './problems';
 
@@ -31,6 +35,8 @@ export const SESSION_SETTINGS = [
   'audio',
   'turnDetection',
   'connection',
+  'conversation',
+  'transcription',
 ]
   .map((name) => `${CONFIGURATION_SECTION}.${name}`)
   .concat('http.proxy');
@@ -76,6 +82,15 @@ export function readConversationSettings(): ConversationSettings {
     iceServers: iceServerList(userSetting<unknown>(config, 'connection.iceServers', [])),
     iceTransportPolicy: userSetting<IcePolicy>(config, 'connection.iceTransportPolicy', 'all'),
     proxy: vscode.workspace.getConfiguration('http').get<string>('proxy', ''),
+    modality: config.get<Modality>('conversation.mode', 'voice'),
+    speech: {
+      turnDetection: config.get<VadKind>('turnDetection.type', 'server_vad'),
+      eagerness: config.get<Eagerness>('turnDetection.eagerness', 'auto'),
+      idleTimeoutMs: config.get<number>('turnDetection.idleTimeoutMs', 0),
+      noiseReduction: config.get<NoiseReduction>('audio.noiseReduction', 'off'),
+      transcriptionModel: config.get<string>('transcription.model', ''),
+      transcriptionLanguage: config.get<string>('transcription.language', ''),
+    },
   };
 }
 

@@ -25,6 +25,8 @@ import type {
   SetCredentialsResult,
   SetMuteParams,
   SetMuteResult,
+  SendTextParams,
+  SendTextResult,
   StartSessionParams,
   StartSessionResult,
 } from './contract';
@@ -43,6 +45,7 @@ interface SidecarRequests {
   [Methods.listDevices]: [ListDevicesParams, ListDevicesResult];
   [Methods.selectDevices]: [SelectDevicesParams, SelectDevicesResult];
   [Methods.setMute]: [SetMuteParams, SetMuteResult];
+  [Methods.sendText]: [SendTextParams, SendTextResult];
 }
 
 export type SidecarMethod = keyof SidecarRequests;

@@ -17,6 +17,7 @@ export const Methods = {
   setMute: "voicepilot/setMute",
   audioLevel: "voicepilot/audioLevel",
   deviceState: "voicepilot/deviceState",
+  sendText: "voicepilot/sendText",
 } as const;
 
 export const CONNECTION_STATES = ["idle", "authenticating", "connecting", "connected", "renewing", "reconnecting", "failed", "closed"] as const;
@@ -43,6 +44,7 @@ export interface NoOutput {
 }
 
 export interface ToolSpec {
+  type?: "function";
   name: string;
   description?: string;
   parameters?: Record<string, unknown>;
@@ -77,6 +79,15 @@ export interface VadSettings {
   silenceDurationMs?: number;
 }
 
+export interface SpeechSettings {
+  turnDetection?: "server_vad" | "semantic_vad";
+  eagerness?: "low" | "medium" | "high" | "auto";
+  idleTimeoutMs?: number;
+  noiseReduction?: "near_field" | "far_field";
+  transcriptionModel?: string;
+  transcriptionLanguage?: string;
+}
+
 export interface StartSessionParams {
   profile: "local" | "azure" | "openai";
   input?: DeviceInput | FileInput;
@@ -88,6 +99,8 @@ export interface StartSessionParams {
   mode?: "conversation" | "dictation";
   tools?: Array<ToolSpec>;
   connection?: ConnectionSettings;
+  modality?: "voice" | "text";
+  speech?: SpeechSettings;
 }
 
 export interface StartSessionResult {
@@ -227,6 +240,15 @@ export interface DeviceStateParams {
   device?: string;
   message: string;
   errorKind?: "auth" | "quota" | "network" | "media" | "device" | "protocol" | "config";
+}
+
+export interface SendTextParams {
+  text: string;
+  sessionId?: string;
+}
+
+export interface SendTextResult {
+  accepted: boolean;
 }
 
 export type AudioInput = DeviceInput | FileInput;

@@ -1,6 +1,12 @@
 // The voicepilot/startSession request built from the user's settings. Pure:
 // ../settings/settings.ts reads them from VS Code; this module is unit-tested.
-import { EDITOR_TOOLS, type ConnectionSettings, type StartSessionParams, type VadSettings } from './contract';
+import {
+  EDITOR_TOOLS,
+  type ConnectionSettings,
+  type SpeechSettings,
+  type StartSessionParams,
+  type VadSettings,
+} from './contract';
 
 export type Transport = NonNullable<ConnectionSettings['transport']>;
 export type AuthMode = NonNullable<ConnectionSettings['auth']>;
@@ -8,6 +14,48 @@ export type ApiFlavor = NonNullable<ConnectionSettings['apiFlavor']>;
 export type IceServer = NonNullable<ConnectionSettings['iceServers']>[number];
 export type IcePolicy = NonNullable<ConnectionSettings['iceTransportPolicy']>;
 export type TurnTaking = NonNullable<StartSessionParams['turnTaking']>;
+export type Modality = NonNullable<StartSessionParams['modality']>;
+export type VadKind = NonNullable<SpeechSettings['turnDetection']>;
+export type Eagerness = NonNullable<SpeechSettings['eagerness']>;
+export type NoiseReduction = NonNullable<SpeechSettings['noiseReduction']> | 'off';
+
+/** The speech settings as read: empty strings, 0 and "off" mean the sidecar's default. */
+export interface SpeechChoices {
+  readonly turnDetection?: VadKind;
+  readonly eagerness?: Eagerness;
+  readonly idleTimeoutMs?: number;
+  readonly noiseReduction?: NoiseReduction;
+  readonly transcriptionModel?: string;
+  readonly transcriptionLanguage?: string;
+}
+
+const IDLE_TIMEOUT_MS = { min: 5000, max: 30000 };
+
+/** Only what differs from the defaults, so a user who sets nothing sends no `speech` at all. */
+export function buildSpeechSettings(choices: SpeechChoices | undefined): SpeechSettings | undefined {
+  const speech: SpeechSettings = {};
+  if (choices?.turnDetection === 'semantic_vad') {
+    speech.turnDetection = 'semantic_vad';
+    if (choices.eagerness !== undefined && choices.eagerness !== 'auto') {
+      speech.eagerness = choices.eagerness;
+    }
+  } else if (choices?.idleTimeoutMs !== undefined && choices.idleTimeoutMs > 0) {
+    const clamped = Math.round(Math.min(IDLE_TIMEOUT_MS.max, Math.max(IDLE_TIMEOUT_MS.min, choices.idleTimeoutMs)));
+    speech.idleTimeoutMs = clamped;
+  }
+  if (choices?.noiseReduction !== undefined && choices.noiseReduction !== 'off') {
+    speech.noiseReduction = choices.noiseReduction;
+  }
+  const model = choices?.transcriptionModel?.trim() ?? '';
+  if (model !== '') {
+    speech.transcriptionModel = model;
+  }
+  const language = choices?.transcriptionLanguage?.trim() ?? '';
+  if (language !== '') {
+    speech.transcriptionLanguage = language;
+  }
+  return Object.keys(speech).length > 0 ? speech : undefined;
+}
 
 /** The `voicepilot.*` settings a conversation uses, trimmed, paths resolved. */
 export interface ConversationSettings {
@@ -44,6 +92,10 @@ export interface ConversationSettings {
   readonly iceTransportPolicy?: IcePolicy;
   /** VS Code's `http.proxy`; empty: the sidecar's environment decides. */
   readonly proxy?: string;
+  /** `voicepilot.conversation.mode`: "text" types instead of speaking and opens no audio device. */
+  readonly modality?: Modality;
+  /** Turn detection's kind, noise reduction, transcription. */
+  readonly speech?: SpeechChoices;
 }
 
 /** Dictation: the final user text goes in at the cursor; the assistant neither acts nor speaks. */
@@ -121,6 +173,12 @@ export function buildStartSessionParams(
     tools: mode === 'dictation' ? [] : [...EDITOR_TOOLS],
     ...(Object.keys(connection).length > 0 ? { connection } : {}),
   };
+  if (mode === 'conversation' && settings.modality === 'text') {
+    // Typed in, written out: no microphone, no speaker, no turns to detect.
+    delete params.input;
+    params.modality = 'text';
+    return params;
+  }
   if (mode === 'dictation') {
     params.mode = 'dictation';
     params.output = { kind: 'none' };
@@ -137,6 +195,10 @@ export function buildStartSessionParams(
   }
   if (settings.echoCancellation === false) {
     params.echoCancellation = false;
+  }
+  const speech = buildSpeechSettings(settings.speech);
+  if (speech !== undefined) {
+    params.speech = speech;
   }
   return params;
 }

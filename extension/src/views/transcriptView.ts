@@ -13,6 +13,9 @@ export class TranscriptView implements vscode.WebviewViewProvider, vscode.Dispos
   private readonly changed = new vscode.EventEmitter<Turn>();
   /** Fires for every turn that changed (the dictation inserts the final ones). */
   readonly onDidChangeTurn = this.changed.event;
+  private readonly submitted = new vscode.EventEmitter<string>();
+  /** Fires with the text typed into the view's message box (Send Text Message without the input box). */
+  readonly onDidSubmitText = this.submitted.event;
   private readonly registration: vscode.Disposable;
 
   constructor() {
@@ -25,9 +28,11 @@ export class TranscriptView implements vscode.WebviewViewProvider, vscode.Dispos
     this.view = view;
     view.webview.options = { enableScripts: true, localResourceRoots: [] };
     view.webview.html = page(crypto.randomBytes(16).toString('base64'));
-    view.webview.onDidReceiveMessage((message: { type?: string }) => {
+    view.webview.onDidReceiveMessage((message: { type?: string; text?: unknown }) => {
       if (message.type === 'ready') {
         this.post();
+      } else if (message.type === 'send' && typeof message.text === 'string') {
+        this.submitted.fire(message.text);
       }
     });
     view.onDidDispose(() => {
@@ -74,6 +79,7 @@ export class TranscriptView implements vscode.WebviewViewProvider, vscode.Dispos
   dispose(): void {
     this.registration.dispose();
     this.changed.dispose();
+    this.submitted.dispose();
   }
 
   private post(): void {
@@ -105,15 +111,29 @@ function page(nonce: string): string {
   .time { color: var(--vscode-descriptionForeground); font-size: 0.9em; }
   .text { white-space: pre-wrap; margin-top: 2px; }
   .partial .text { font-style: italic; opacity: 0.8; }
+  form { display: flex; gap: 4px; position: sticky; bottom: 0; padding: 4px 0; background: var(--vscode-sideBar-background); }
+  input { flex: 1; color: var(--vscode-input-foreground); background: var(--vscode-input-background); border: 1px solid var(--vscode-input-border, transparent); padding: 2px 4px; }
+  button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: none; padding: 2px 8px; }
 </style>
 </head>
 <body>
 <main id="turns" role="log" aria-live="polite" aria-label="VoicePilot transcript">
   <p class="empty">Nothing said yet. Click VoicePilot in the status bar (or press Ctrl+Alt+M, Ctrl+Cmd+M on a Mac) and speak.</p>
 </main>
+<form id="send">
+  <input id="message" maxlength="4096" placeholder="Type a message for VoicePilot" aria-label="Message for VoicePilot">
+  <button type="submit">Send</button>
+</form>
 <script nonce="${nonce}">
   const vscode = acquireVsCodeApi();
   const list = document.getElementById('turns');
+  const message = document.getElementById('message');
+  document.getElementById('send').addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (message.value.trim() === '') return;
+    vscode.postMessage({ type: 'send', text: message.value });
+    message.value = '';
+  });
   window.addEventListener('message', (event) => {
     if (event.data.type !== 'turns') return;
     const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 4;

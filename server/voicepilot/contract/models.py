@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
-from voicepilot.contract.turn_detection import TurnDetection
+from voicepilot.contract.turn_detection import IDLE_TIMEOUT_MS_RANGE, Eagerness, TurnDetection, VadKind
 
 
 class WireModel(BaseModel):
@@ -59,9 +59,12 @@ SELECT_DEVICES = "voicepilot/selectDevices"
 SET_MUTE = "voicepilot/setMute"
 AUDIO_LEVEL = "voicepilot/audioLevel"
 DEVICE_STATE = "voicepilot/deviceState"
+SEND_TEXT = "voicepilot/sendText"
 
 Profile = Literal["local", "azure", "openai"]
 Mode = Literal["conversation", "dictation"]
+# How the conversation is carried: speech both ways, or typed text in and text out (no audio device).
+Modality = Literal["voice", "text"]
 ConnectionStateName = Literal[
     "idle", "authenticating", "connecting", "connected", "renewing", "reconnecting", "failed", "closed"
 ]
@@ -110,8 +113,12 @@ AudioOutput = Annotated[DeviceOutput | NoOutput, Field(discriminator="kind")]
 
 
 class ToolSpec(WireModel):
-    """A function tool the editor carries out (the Realtime API's flat function-tool shape)."""
+    """A function tool the editor carries out (the Realtime API's flat function-tool shape).
 
+    ``type`` may be given as the API documents it (``"function"``, the only kind the editor
+    carries out); any other type is refused. It is always sent as ``"function"``."""
+
+    type: Literal["function"] | None = None
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")
     description: str = ""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
@@ -158,6 +165,24 @@ class VadSettings(WireModel):
     silence_duration_ms: int = Field(default=TurnDetection.silence_duration_ms, ge=100, le=5000)
 
 
+# ---------------------------------------------------------------- speech settings
+
+
+class SpeechSettings(WireModel):
+    """How the service hears the user: the kind of turn detection, noise reduction, transcription.
+    Values are the Realtime API's; each is sent in the shape of the session's API flavour."""
+
+    # server_vad: a turn ends after a silence (``vad``); semantic_vad: when the model judges it has.
+    turn_detection: VadKind = "server_vad"
+    eagerness: Eagerness = "auto"
+    # server_vad on GA: ask for a response after this long without speech (the preview API has none).
+    idle_timeout_ms: int | None = Field(default=None, ge=IDLE_TIMEOUT_MS_RANGE[0], le=IDLE_TIMEOUT_MS_RANGE[1])
+    noise_reduction: Literal["near_field", "far_field"] | None = None
+    transcription_model: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    # ISO-639-1 (``en``, ``pt-BR``); none: the model detects the language.
+    transcription_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
+
 class StartSessionParams(WireModel):
     profile: Profile
     input: AudioInput | None = None
@@ -174,6 +199,9 @@ class StartSessionParams(WireModel):
     mode: Mode = "conversation"
     tools: list[ToolSpec] = Field(default_factory=list)
     connection: ConnectionSettings | None = None
+    # Typed text (voicepilot/sendText) works in both; "text" opens no audio device and asks for text replies.
+    modality: Modality = "voice"
+    speech: SpeechSettings | None = None
 
 
 class StartSessionResult(WireModel):
@@ -343,6 +371,23 @@ class DeviceStateParams(WireModel):
     error_kind: ErrorKindName | None = None
 
 
+# ---------------------------------------------------------------- typed text
+
+MAX_TEXT_CHARS = 4096
+
+
+class SendTextParams(WireModel):
+    """A typed message from the user: a user turn in the conversation, answered like a spoken one."""
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    session_id: str | None = None
+
+
+class SendTextResult(WireModel):
+    # False when no session is connected (nothing was sent).
+    accepted: bool
+
+
 # ---------------------------------------------------------------- the catalogue
 
 # method -> (params model, result model or None for a notification)
@@ -355,6 +400,7 @@ EDITOR_REQUESTS: dict[str, tuple[type[WireModel], type[WireModel]]] = {
     LIST_DEVICES: (ListDevicesParams, ListDevicesResult),
     SELECT_DEVICES: (SelectDevicesParams, SelectDevicesResult),
     SET_MUTE: (SetMuteParams, SetMuteResult),
+    SEND_TEXT: (SendTextParams, SendTextResult),
 }
 SIDECAR_NOTIFICATIONS: dict[str, type[WireModel]] = {
     CONNECTION_STATE: ConnectionStateParams,
@@ -376,6 +422,7 @@ CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     IceServerSetting,
     ConnectionSettings,
     VadSettings,
+    SpeechSettings,
     StartSessionParams,
     StartSessionResult,
     EndSessionParams,
@@ -401,4 +448,6 @@ CONTRACT_MODELS: tuple[type[WireModel], ...] = (
     RunToolResult,
     AudioLevelParams,
     DeviceStateParams,
+    SendTextParams,
+    SendTextResult,
 )

@@ -87,6 +87,7 @@ def generate() -> str:
         "setMute": contract.SET_MUTE,
         "audioLevel": contract.AUDIO_LEVEL,
         "deviceState": contract.DEVICE_STATE,
+        "sendText": contract.SEND_TEXT,
     }
     out.extend(f'  {key}: "{value}",' for key, value in names.items())
     out.append("} as const;\n")

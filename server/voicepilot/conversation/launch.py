@@ -11,7 +11,13 @@ from voicepilot.audio.capture import Microphone
 from voicepilot.audio.file_input import open_audio_file
 from voicepilot.audio.tracks import FileFrameSource, FrameSource
 from voicepilot.audio.voice import AudioReporter, MicrophoneInput, VoiceAudio, open_microphone
-from voicepilot.contract.models import ConnectionSettings, DeviceInput, StartSessionParams
+from voicepilot.contract.models import (
+    ConnectionSettings,
+    DeviceInput,
+    SpeechSettings,
+    StartSessionParams,
+    VadSettings,
+)
 from voicepilot.contract.turn_detection import TurnDetection
 from voicepilot.conversation.endpoint import resolve
 from voicepilot.conversation.engine_process import LocalEngineProcess
@@ -23,22 +29,34 @@ from voicepilot.realtime.session_config import DEFAULT_INSTRUCTIONS, SessionConf
 
 
 def turn_detection_for(params: StartSessionParams) -> TurnDetection:
-    vad = params.vad
-    if vad is None:
-        return TurnDetection()
+    vad = params.vad or VadSettings()
+    speech = params.speech or SpeechSettings()
     return TurnDetection(
-        threshold=vad.threshold, prefix_padding_ms=vad.prefix_padding_ms, silence_duration_ms=vad.silence_duration_ms
+        threshold=vad.threshold,
+        prefix_padding_ms=vad.prefix_padding_ms,
+        silence_duration_ms=vad.silence_duration_ms,
+        kind=speech.turn_detection,
+        eagerness=speech.eagerness,
+        idle_timeout_ms=speech.idle_timeout_ms,
     )
 
 
 def session_config_for(params: StartSessionParams) -> SessionConfig:
     connection = params.connection
+    text_only = params.modality == "text"
+    speech = params.speech or SpeechSettings()
     config = SessionConfig(
         model=(connection.deployment if connection and connection.deployment else "gpt-realtime"),
         instructions=(connection.instructions if connection and connection.instructions else DEFAULT_INSTRUCTIONS),
-        voice=(connection.voice if connection and connection.voice else "marin"),
-        turn_detection=None if params.turn_taking == "pushToTalk" else turn_detection_for(params),
-        tools=tuple(tool.model_dump(mode="json") for tool in params.tools),
+        voice=(connection.voice if connection and connection.voice else None),
+        # A text-only conversation sends no speech: there are no turns for the service to detect.
+        turn_detection=None if text_only or params.turn_taking == "pushToTalk" else turn_detection_for(params),
+        # The type is the session configuration's to write (always "function").
+        tools=tuple(tool.model_dump(mode="json", exclude={"type"}) for tool in params.tools),
+        output_modality="text" if text_only else "audio",
+        noise_reduction=speech.noise_reduction,
+        transcription_model=speech.transcription_model or SessionConfig.transcription_model,
+        transcription_language=speech.transcription_language,
     )
     return config
 
@@ -47,8 +65,11 @@ async def open_input(params: StartSessionParams) -> FrameSource | None:
     """The session's audio: a file, or the microphone (named, else the default), opened and running.
 
     Device errors (no PortAudio, no microphone, busy, permission denied) are raised here, so they
-    answer the startSession request. PortAudio is loaded only for a device.
+    answer the startSession request. PortAudio is loaded only for a device. A text-only
+    conversation has no input.
     """
+    if params.modality == "text":
+        return None
     if params.input is None or params.input.kind == "device":
         return await open_microphone(params.input.name if params.input else None)
     return FileFrameSource(await open_audio_file(params.input.path, params.input.max_seconds))
@@ -78,7 +99,7 @@ async def build_conversation(
     source = await open_input(params)
     try:
         endpoint, credential = await resolve(params, api_key, engine, turn_credential)
-        speaker = await open_speaker_for(params, output_name)
+        speaker = None if params.modality == "text" else await open_speaker_for(params, output_name)
     except BaseException:
         await close_input(source)
         raise

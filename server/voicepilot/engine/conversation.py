@@ -24,13 +24,15 @@ from voicepilot.audio.frames import SAMPLE_RATE, Pcm, Resampler, rms_dbfs
 from voicepilot.engine import responses
 from voicepilot.engine.faults import Faults
 from voicepilot.engine.recognizers import STT_RATE, RecognizerPool
+from voicepilot.engine.session_checks import session_problem
 from voicepilot.engine.speech import dialogue, stt, tts
 from voicepilot.engine.speech import vad as vad_mod
-from voicepilot.engine.speech.grammar import ToolCall
+from voicepilot.engine.speech.grammar import CommandGrammar, ToolCall
 from voicepilot.errors import VoicePilotError
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.events import new_id
 from voicepilot.realtime.session_config import Flavor, SessionConfig
+from voicepilot.realtime.voices import voice_for
 from voicepilot.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
@@ -261,6 +263,10 @@ class Conversation:
         self._error(ev.ACTIVE_RESPONSE_CODE, message, event_id)
 
     def _update_session(self, session: dict[str, Any]) -> None:
+        problem = session_problem(session, self.flavor)
+        if problem is not None:
+            self._error("invalid_value", problem)
+            return
         try:
             self.config = self.config.merge_wire(session, self.flavor)
         except (TypeError, ValueError, AttributeError) as exc:
@@ -485,7 +491,8 @@ class Conversation:
             reply = await self._compose_reply()
             calls = [(reply.tool_call, new_id("call"))] if reply.tool_call is not None else []
             if not calls:
-                output = [await self._speak(response_id, reply.text)]
+                say = self._write if self.config.output_modality == "text" else self._speak
+                output = [await say(response_id, reply.text)]
         if calls:
             output = [self._function_call_item(response_id, *call, index) for index, call in enumerate(calls)]
         if self._faults.hold_response_done_ms:
@@ -508,10 +515,12 @@ class Conversation:
             turn = self._pending_turns.pop(0)
             return dialogue.reply_for_user_turn(await turn.recognition)
         if last is not None and last.get("type") == "message" and last.get("role") == "user":
-            text = " ".join(str(c.get("text", "")) for c in last.get("content", []) if isinstance(c, dict))
-            return dialogue.reply_for_user_turn(
-                stt.Recognition(text=text.strip(), tool_call=None, confidence=1.0, source="free")
-            )
+            # A typed turn (input_text): read as the recogniser's grammar would have heard it.
+            text = " ".join(str(c.get("text", "")) for c in last.get("content", []) if isinstance(c, dict)).strip()
+            call = CommandGrammar.from_tools(self.config.tools).parse_typed(text)
+            source: Literal["grammar", "free"] = "grammar" if call is not None else "free"
+            typed = stt.Recognition(text=text, tool_call=call, confidence=1.0, source=source)
+            return dialogue.reply_for_user_turn(typed)
         return dialogue.Reply("How can I help?", None)
 
     def _tool_output_reply(self, output: dict[str, Any]) -> str:
@@ -578,7 +587,7 @@ class Conversation:
             ev.ConversationItemCreated(item=item, previous_item_id=self._items[-1]["id"] if self._items else None)
         )
         self.emit(ev.ContentPartAdded(response_id=response_id, item_id=item_id, part=part))
-        audio = await tts.synthesize(text, SAMPLE_RATE, self.config.voice)
+        audio = await tts.synthesize(text, SAMPLE_RATE, voice_for(self.flavor, self.config.voice))
         self._speaking_response = response_id
         assert self.link is not None
         if self._webrtc:
@@ -594,6 +603,34 @@ class Conversation:
         item = dict(item, status="completed", content=[part])
         self._items.append(item)
         self._audio_ms[item_id] = len(audio) * 1000 // SAMPLE_RATE
+        self.emit(ev.OutputItemDone(response_id=response_id, item=item))
+        self.emit(ev.ConversationItemDone(item=item))
+        return item
+
+    async def _write(self, response_id: str, text: str) -> dict[str, Any]:
+        """A text-only reply (``output_modalities: ["text"]``): the text events, no audio."""
+        item_id = new_id("item")
+        item: dict[str, Any] = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "role": "assistant",
+            "status": "in_progress",
+            "content": [],
+        }
+        self.emit(ev.OutputItemAdded(response_id=response_id, item=item))
+        self.emit(
+            ev.ConversationItemCreated(item=item, previous_item_id=self._items[-1]["id"] if self._items else None)
+        )
+        part = {"type": "output_text" if self.flavor == "ga" else "text", "text": ""}
+        self.emit(ev.ContentPartAdded(response_id=response_id, item_id=item_id, part=part))
+        for index, word in enumerate(text.split(" ")):
+            self.emit(ev.TextDelta(response_id=response_id, item_id=item_id, delta=word if index == 0 else " " + word))
+        self.emit(ev.TextDone(response_id=response_id, item_id=item_id, text=text))
+        part = dict(part, text=text)
+        self.emit(ev.ContentPartDone(response_id=response_id, item_id=item_id, part=part))
+        item = dict(item, status="completed", content=[part])
+        self._items.append(item)
         self.emit(ev.OutputItemDone(response_id=response_id, item=item))
         self.emit(ev.ConversationItemDone(item=item))
         return item

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RENEW_INTERVAL_S = 50.0
 DEFAULT_MIN_REMAINING_S = 10.0
+# Renewal never comes sooner than this (unless the interval asked for is shorter): a key that
+# looks short-lived, whatever the reason, must not make the service mint in a tight loop.
+MIN_RENEWAL_DELAY_S = 5.0
 FATAL_KINDS = frozenset({ErrorKind.AUTH, ErrorKind.CONFIG, ErrorKind.PROTOCOL})
 
 
@@ -134,7 +137,7 @@ class KeyService:
             margin = min(self.min_remaining_s, lifetime / 3)
             # Never let the key at hand fall below its margin, whatever the interval says.
             delay = min(delay, max(0.0, self._key.seconds_left() - margin))
-        return delay
+        return max(delay, min(MIN_RENEWAL_DELAY_S, self.renew_interval_s))
 
     async def close(self) -> None:
         if self._task is not None:

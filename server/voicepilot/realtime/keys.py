@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import aiohttp
@@ -18,6 +18,7 @@ from voicepilot.errors import VoicePilotError, classify_http_status, network_err
 from voicepilot.logs import register_secret
 from voicepilot.realtime.endpoints import AuthStyle, Endpoint
 from voicepilot.realtime.proxy import route
+from voicepilot.realtime.service_clock import ServiceClock
 from voicepilot.realtime.session_config import SessionConfig
 
 MINT_TIMEOUT_S = 10.0
@@ -77,10 +78,18 @@ def mint_body(endpoint: Endpoint, config: SessionConfig) -> dict[str, Any]:
 
 
 async def mint_ephemeral_key(
-    http: aiohttp.ClientSession, endpoint: Endpoint, credential: Credential, config: SessionConfig
+    http: aiohttp.ClientSession,
+    endpoint: Endpoint,
+    credential: Credential,
+    config: SessionConfig,
+    clock: ServiceClock | None = None,
 ) -> EphemeralKey:
-    """POST the mint request and return the ephemeral key, or raise a classified error."""
+    """POST the mint request and return the ephemeral key, or raise a classified error.
+
+    With a ``clock``, the answer's ``Date`` header updates it and the key's ``expires_at`` is
+    returned in local time."""
     headers = await credential.auth_headers(endpoint.auth_style)
+    sent_at = time.time()
     via = route(endpoint.proxy, endpoint.mint_url)
     try:
         async with http.post(
@@ -94,6 +103,8 @@ async def mint_ephemeral_key(
             allow_redirects=False,
         ) as response:
             body = await response.text()
+            if clock is not None:
+                clock.observe(response.headers.get("Date"), sent_at)
             if response.status != 200:
                 raise classify_http_status(response.status, error_detail(body), response.headers.get("Retry-After"))
     except VoicePilotError:
@@ -102,10 +113,10 @@ async def mint_ephemeral_key(
         raise network_error(
             f"Could not reach the key service at {endpoint.mint_url} ({exc.__class__.__name__})."
         ) from exc
-    return parse_mint_response(body, endpoint)
+    return parse_mint_response(body, endpoint, clock)
 
 
-def parse_mint_response(body: str, endpoint: Endpoint) -> EphemeralKey:
+def parse_mint_response(body: str, endpoint: Endpoint, clock: ServiceClock | None = None) -> EphemeralKey:
     try:
         payload = json.loads(body)
         if endpoint.flavor == "preview":
@@ -116,4 +127,6 @@ def parse_mint_response(body: str, endpoint: Endpoint) -> EphemeralKey:
     except (ValueError, KeyError, TypeError):
         raise protocol_error("The key service answered without an ephemeral key.") from None
     register_secret(key.value, transient=True)
+    if clock is not None:
+        key = replace(key, expires_at=clock.to_local(key.expires_at))
     return key

@@ -43,7 +43,9 @@ from voicepilot.realtime.observer import (
 )
 from voicepilot.realtime.responses import failure_of
 from voicepilot.realtime.router import MicRouter
+from voicepilot.realtime.service_clock import ServiceClock, backstop_end
 from voicepilot.realtime.session_config import SessionConfig
+from voicepilot.realtime.typed_text import new_text_item_id, user_text_event
 from voicepilot.realtime.webrtc import WebRTCTransport
 from voicepilot.tasks import TaskGroup, Ticker
 
@@ -135,6 +137,7 @@ class RealtimeSession:
         self._handover_retry_at = 0.0
         self._started_at = time.monotonic()
         self._rng = random.Random()
+        self.clock = ServiceClock()
         self.failure: VoicePilotError | None = None
         self.ended = asyncio.Event()
         self.quiet = asyncio.Event()
@@ -157,7 +160,7 @@ class RealtimeSession:
         self._http = client_session()
         http = self._http
         self.keys = KeyService(
-            lambda: mint_ephemeral_key(http, self.endpoint, self._credential, self.config),
+            lambda: mint_ephemeral_key(http, self.endpoint, self._credential, self.config, self.clock),
             renew_interval_s=self.options.renew_interval_s,
             backoff=self.options.backoff,
             on_renewed=self._on_key_renewed,
@@ -250,7 +253,12 @@ class RealtimeSession:
         except BaseException:
             await connection.close()
             raise
-        connection.send(ev.SessionUpdate(session=self.config.to_wire(self.endpoint.flavor)), self.beta)
+        transport: Literal["webrtc", "websocket"] = "websocket" if connection.kind == "websocket" else "webrtc"
+        if connection.service_expires_at is None:
+            # Until session.created says otherwise: the profile's documented session length.
+            connection.service_expires_at = backstop_end(self.endpoint.profile, connection.opened_unix)
+        session = self.config.to_wire(self.endpoint.flavor, transport)
+        connection.send(ev.SessionUpdate(session=session), self.beta)
         for role, text in self._history:
             connection.send(ev.ConversationItemCreate(item=self._history_item(role, text)), self.beta)
         if self.options.max_session_s is not None:
@@ -455,6 +463,15 @@ class RealtimeSession:
         connection.send(ev.InputAudioBufferCommit(), self.beta)
         self._request_response(connection)
 
+    def send_text(self, text: str) -> None:
+        """A typed message: a user turn, shown as the user's transcript, and a reply asked for."""
+        connection = self._require_active()
+        item_id = new_text_item_id()
+        event = user_text_event(text, item_id)
+        connection.send(event, self.beta)
+        self._transcript("user", item_id, event.item["content"][0]["text"], final=True)
+        self._request_response(connection)
+
     def clear_input(self) -> None:
         self._require_active().send(ev.InputAudioBufferClear(), self.beta)
 
@@ -526,7 +543,7 @@ class RealtimeSession:
             case ev.SessionCreated(session=session) | ev.SessionUpdated(session=session):
                 expires_at = session.get("expires_at")
                 if isinstance(expires_at, int | float) and expires_at > 0:
-                    connection.service_expires_at = float(expires_at)
+                    connection.service_expires_at = self.clock.to_local(float(expires_at))
             case ev.AudioDelta(item_id=item_id, delta=delta):
                 connection.heard.note_audio(item_id, len(delta) * 3 // 4)
             case ev.SpeechStarted():

@@ -173,6 +173,7 @@ class VoicePilotServer(LanguageServer):
         self._handle(contract.LIST_DEVICES, contract.ListDevicesParams, self.list_devices)
         self._handle(contract.SELECT_DEVICES, contract.SelectDevicesParams, self.select_devices)
         self._handle(contract.SET_MUTE, contract.SetMuteParams, self.set_mute)
+        self._handle(contract.SEND_TEXT, contract.SendTextParams, self.send_text)
 
         async def on_shutdown(params: Any) -> None:
             await self.close()
@@ -297,6 +298,21 @@ class VoicePilotServer(LanguageServer):
         else:
             session.commit_and_respond()
         return contract.PushToTalkResult(accepted=True)
+
+    async def send_text(self, params: contract.SendTextParams) -> contract.SendTextResult:
+        """A typed message into the connected session (the one named, else the only one)."""
+        session = next(
+            (
+                s
+                for s in self.sessions.values()
+                if s.state in ("connected", "renewing") and params.session_id in (None, s.session_id)
+            ),
+            None,
+        )
+        if session is None:
+            return contract.SendTextResult(accepted=False)
+        session.send_text(params.text)
+        return contract.SendTextResult(accepted=True)
 
     async def list_devices(self, params: contract.ListDevicesParams) -> contract.ListDevicesResult:
         from voicepilot.conversation.live_audio import device_listing

@@ -1,9 +1,10 @@
 """``voicepilot talk``: the sidecar's session code, driven from a terminal.
 
 It prints state changes, transcripts and tool calls (``--json``: one object per line) and exits
-0 after the reply to the last utterance of the input, non-zero with a clear message on failure.
-With no editor attached, tool calls are acknowledged but not carried out. With ``--mic`` it talks
-through the microphone and speaker until ``q`` or Ctrl-D (:mod:`voicepilot.terminal.talk_live`).
+0 after the reply to the last utterance of the input (or to the message typed with ``--text``),
+non-zero with a clear message on failure. With no editor attached, tool calls are acknowledged
+but not carried out. With ``--mic`` it talks through the microphone and speaker until ``q`` or
+Ctrl-D (:mod:`voicepilot.terminal.talk_live`).
 """
 
 from __future__ import annotations
@@ -96,11 +97,19 @@ class TerminalObserver:
 async def run_talk(args: argparse.Namespace) -> int:
     observer = TerminalObserver(args.json)
     mic = bool(getattr(args, "mic", False))
-    speaker = getattr(args, "speaker", None)
+    text: str | None = getattr(args, "text", None)
+    speaker = None if text is not None else getattr(args, "speaker", None)
     params = StartSessionParams(
         profile=args.profile,
-        input=DeviceInput(kind="device", name=args.device) if mic else FileInput(kind="file", path=args.input),
+        input=(
+            None
+            if text is not None
+            else DeviceInput(kind="device", name=args.device)
+            if mic
+            else FileInput(kind="file", path=args.input)
+        ),
         output=DeviceOutput(kind="device", name=speaker) if speaker or mic else None,
+        modality="text" if text is not None else "voice",
         turn_taking="pushToTalk" if mic and not args.vad else "vad",
         barge_in=bool(getattr(args, "barge_in", False)),
         echo_cancellation=bool(getattr(args, "echo_cancellation", True)),
@@ -130,6 +139,8 @@ async def run_talk(args: argparse.Namespace) -> int:
             if session.failure is not None:
                 raise session.failure
             return 0
+        if text is not None:
+            session.send_text(text)
         finished = getattr(session.source, "finished", None)
         if finished is not None:
             await wait_first(finished, session.ended)

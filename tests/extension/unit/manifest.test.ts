@@ -57,6 +57,7 @@ describe('package.json', () => {
     assert.deepEqual(Object.keys(properties).sort(), [
       'voicepilot.audio.echoCancellation',
       'voicepilot.audio.inputDevice',
+      'voicepilot.audio.noiseReduction',
       'voicepilot.audio.outputDevice',
       'voicepilot.azure.allowedRegions',
       'voicepilot.azure.apiFlavor',
@@ -70,6 +71,7 @@ describe('package.json', () => {
       'voicepilot.connection.maxSessionS',
       'voicepilot.connection.renewIntervalS',
       'voicepilot.connection.transport',
+      'voicepilot.conversation.mode',
       'voicepilot.input.file',
       'voicepilot.input.maxFileSeconds',
       'voicepilot.instructions',
@@ -81,11 +83,16 @@ describe('package.json', () => {
       'voicepilot.tools.allowedSecretFiles',
       'voicepilot.tools.confirmDestructive',
       'voicepilot.trace.server',
+      'voicepilot.transcription.language',
+      'voicepilot.transcription.model',
       'voicepilot.turnDetection.bargeIn',
+      'voicepilot.turnDetection.eagerness',
+      'voicepilot.turnDetection.idleTimeoutMs',
       'voicepilot.turnDetection.mode',
       'voicepilot.turnDetection.prefixPaddingMs',
       'voicepilot.turnDetection.silenceDurationMs',
       'voicepilot.turnDetection.threshold',
+      'voicepilot.turnDetection.type',
       'voicepilot.voice',
     ]);
     for (const [key, property] of Object.entries(properties)) {

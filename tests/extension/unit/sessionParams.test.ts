@@ -21,6 +21,48 @@ describe('buildStartSessionParams', () => {
     assert.ok(!('connection' in params));
   });
 
+  it('asks for a text-only conversation with no audio device in text mode', () => {
+    const params = buildStartSessionParams({ ...DEFAULTS, modality: 'text', outputDevice: 'USB', inputDevice: 'Mic' });
+
+    assert.deepEqual(params, { profile: 'local', modality: 'text', tools: [...EDITOR_TOOLS] });
+    assert.equal(buildStartSessionParams({ ...DEFAULTS, modality: 'voice' }).modality, undefined);
+    assert.equal(buildStartSessionParams({ ...DEFAULTS, modality: 'text' }, 'dictation').modality, undefined);
+  });
+
+  it('sends only the speech settings that differ from the defaults', () => {
+    const defaults = {
+      turnDetection: 'server_vad',
+      eagerness: 'auto',
+      idleTimeoutMs: 0,
+      noiseReduction: 'off',
+      transcriptionModel: '',
+      transcriptionLanguage: ' ',
+    } as const;
+    assert.equal(buildStartSessionParams({ ...DEFAULTS, speech: defaults }).speech, undefined);
+
+    const chosen = buildStartSessionParams({
+      ...DEFAULTS,
+      speech: { ...defaults, noiseReduction: 'far_field', transcriptionModel: ' gpt-4o-transcribe ', transcriptionLanguage: 'de' },
+    });
+    assert.deepEqual(chosen.speech, {
+      noiseReduction: 'far_field',
+      transcriptionModel: 'gpt-4o-transcribe',
+      transcriptionLanguage: 'de',
+    });
+  });
+
+  it('sends semantic VAD with its eagerness, and the idle timeout for server VAD only, within its bounds', () => {
+    const semantic = buildStartSessionParams({
+      ...DEFAULTS,
+      speech: { turnDetection: 'semantic_vad', eagerness: 'high', idleTimeoutMs: 8000 },
+    });
+    assert.deepEqual(semantic.speech, { turnDetection: 'semantic_vad', eagerness: 'high' });
+    const idle = (ms: number) => buildStartSessionParams({ ...DEFAULTS, speech: { idleTimeoutMs: ms } }).speech;
+    assert.deepEqual(idle(8000), { idleTimeoutMs: 8000 });
+    assert.deepEqual(idle(10), { idleTimeoutMs: 5000 });
+    assert.deepEqual(idle(90000), { idleTimeoutMs: 30000 });
+  });
+
   it('sends the ICE servers, the relay policy and the proxy, trimmed, and leaves out empty ones', () => {
     const params = buildStartSessionParams({
       ...DEFAULTS,

@@ -24,6 +24,7 @@ _OPTIONAL_OBJECTS = {"all": "files"}
 _SYMBOL_WORDS = {".": "dot", "_": "underscore", "-": "dash", "/": "slash"}
 _TOKEN = re.compile(r"[a-z]+|[0-9]+|\S")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SENTENCE_PUNCTUATION = re.compile(r"[,;:!?]|\.(?=\s|$)")
 _LONGEST_NUMBER = 5  # words in "seven hundred and seventy seven"
 
 
@@ -168,10 +169,16 @@ class CommandGrammar:
                 return ToolCall(command.tool, arguments)
         return None
 
+    def parse_typed(self, text: str) -> ToolCall | None:
+        """The tool call a typed phrase stands for: "Go to line 5." as "go to line five"."""
+        # Sentence punctuation is not part of a command; a "." inside a word is ("main.py").
+        words = spoken_words(_SENTENCE_PUNCTUATION.sub(" ", text))
+        return self.parse(" ".join(words)) if words else None
+
 
 def _command(tool: Mapping[str, Any]) -> _Command | None:
     name = tool.get("name")
-    if tool.get("type", "function") != "function" or not isinstance(name, str):
+    if tool.get("type") not in (None, "function") or not isinstance(name, str):
         return None
     phrase = _name_words(name)
     if phrase is None or not _sayable(phrase):
