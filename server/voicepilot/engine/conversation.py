@@ -571,9 +571,8 @@ class Conversation:
         self.emit(ev.ConversationItemDone(item=item))
         return item
 
-    async def _speak(self, response_id: str, text: str) -> dict[str, Any]:
-        item_id = new_id("item")
-        part = {"type": "output_audio", "transcript": ""}
+    def _open_message(self, response_id: str, item_id: str) -> dict[str, Any]:
+        """Announce the assistant's message item of a response, in progress and still empty."""
         item: dict[str, Any] = {
             "id": item_id,
             "object": "realtime.item",
@@ -586,6 +585,12 @@ class Conversation:
         self.emit(
             ev.ConversationItemCreated(item=item, previous_item_id=self._items[-1]["id"] if self._items else None)
         )
+        return item
+
+    async def _speak(self, response_id: str, text: str) -> dict[str, Any]:
+        item_id = new_id("item")
+        part = {"type": "output_audio", "transcript": ""}
+        item = self._open_message(response_id, item_id)
         self.emit(ev.ContentPartAdded(response_id=response_id, item_id=item_id, part=part))
         audio = await tts.synthesize(text, SAMPLE_RATE, voice_for(self.flavor, self.config.voice))
         self._speaking_response = response_id
@@ -610,18 +615,7 @@ class Conversation:
     async def _write(self, response_id: str, text: str) -> dict[str, Any]:
         """A text-only reply (``output_modalities: ["text"]``): the text events, no audio."""
         item_id = new_id("item")
-        item: dict[str, Any] = {
-            "id": item_id,
-            "object": "realtime.item",
-            "type": "message",
-            "role": "assistant",
-            "status": "in_progress",
-            "content": [],
-        }
-        self.emit(ev.OutputItemAdded(response_id=response_id, item=item))
-        self.emit(
-            ev.ConversationItemCreated(item=item, previous_item_id=self._items[-1]["id"] if self._items else None)
-        )
+        item = self._open_message(response_id, item_id)
         part = {"type": "output_text" if self.flavor == "ga" else "text", "text": ""}
         self.emit(ev.ContentPartAdded(response_id=response_id, item_id=item_id, part=part))
         for index, word in enumerate(text.split(" ")):
