@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,24 @@ async def test_send_text_without_a_session_or_without_text(sidecar: SidecarClien
         await sidecar.request("voicepilot/sendText", {"text": ""})
     assert raised.value.code == -32602
     assert sidecar.process.returncode is None
+
+
+async def test_the_engine_without_flite_answers_in_text_and_says_how_to_install_it(
+    tmp_path: Path, samples: Path
+) -> None:
+    assert shutil.which("flite") is not None  # else hiding it would prove nothing
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    # The sidecar and its local engine run from sys.executable: with this PATH, flite is gone.
+    sidecar = await SidecarClient.start(tmp_path, extra_env={"PATH": str(empty)})
+    try:
+        sidecar.tool_handler = ok_tool
+        await sidecar.request("voicepilot/startSession", start_params(samples / "go_to_line_12.wav"))
+        await sidecar.wait_for(lambda: sidecar.final_transcripts("assistant"))
+        assert sidecar.tool_requests[0]["arguments"] == {"line": 12}
+        assert "12" in sidecar.final_transcripts("assistant")[0]
+        notices = [n for n in sidecar.of("voicepilot/diagnostics") if "flite" in str(n.get("message"))]
+        assert len(notices) == 1, notices
+        assert "sudo apt-get install flite" in notices[0]["message"]
+    finally:
+        await sidecar.stop()

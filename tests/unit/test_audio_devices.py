@@ -33,6 +33,23 @@ def test_missing_portaudio_is_a_device_error_naming_the_package(monkeypatch: pyt
     assert "apt-get install libportaudio2" in raised.value.next_step
 
 
+@pytest.mark.parametrize(
+    ("platform", "steps"),
+    [
+        ("linux", ("sudo apt-get install libportaudio2", "sudo dnf install portaudio")),
+        ("darwin", ("pip install --force-reinstall sounddevice",)),
+        ("win32", ("pip install --force-reinstall sounddevice",)),
+    ],
+)
+def test_the_portaudio_step_is_for_this_os(
+    monkeypatch: pytest.MonkeyPatch, platform: str, steps: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr("sys.platform", platform)
+    step = devices.portaudio_install_step()
+    assert all(expected in step for expected in steps), step
+    assert ("apt-get" in step) == (platform == "linux")
+
+
 def test_file_input_never_loads_portaudio() -> None:
     import subprocess
     import sys

@@ -48,7 +48,22 @@ async def test_missing_flite_is_a_media_error(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(VoicePilotError) as raised:
         await tts.synthesize("hello")
     assert raised.value.kind is ErrorKind.MEDIA
-    assert "apt-get install flite" in raised.value.next_step
+    assert raised.value.code == tts.FLITE_MISSING
+
+
+@pytest.mark.parametrize(
+    ("platform", "step"),
+    [
+        ("linux", "sudo apt-get install flite"),
+        ("linux", "sudo dnf install flite"),
+        ("darwin", "brew install flite"),
+        ("win32", "put `flite.exe` on PATH"),
+    ],
+)
+def test_the_flite_install_step_is_for_this_os(monkeypatch: pytest.MonkeyPatch, platform: str, step: str) -> None:
+    monkeypatch.setattr("sys.platform", platform)
+    assert step in tts.flite_install_step()
+    assert "answers in text" in tts.flite_install_step()
 
 
 async def test_speech_round_trips_through_the_recognizer(recognizer: Recognizer) -> None:

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -44,6 +45,21 @@ def device_error(message: str, next_step: str | None = None, code: str | None = 
     return error
 
 
+def portaudio_install_step(platform: str | None = None) -> str:
+    """How to get PortAudio on ``platform`` (``sys.platform`` by default)."""
+    platform = platform or sys.platform
+    if platform in ("darwin", "win32"):
+        # sounddevice's wheels for macOS and Windows carry PortAudio: a broken install lost it.
+        how = (
+            "sounddevice's own copy of it is missing: reinstall it into the Python that runs VoicePilot "
+            "(pip install --force-reinstall sounddevice)"
+        )
+    else:
+        debian = f"sudo apt-get install {PORTAUDIO_PACKAGE}"
+        how = f"Install it (Debian/Ubuntu: {debian}; Fedora: sudo dnf install portaudio)"
+    return f"{how}, then restart VoicePilot. File input works without it."
+
+
 def portaudio() -> ModuleType:
     """The ``sounddevice`` module, imported on first use. Raises a DEVICE error without PortAudio."""
     global _sd
@@ -53,8 +69,7 @@ def portaudio() -> ModuleType:
         except OSError as exc:  # sounddevice raises OSError when libportaudio is not found
             raise device_error(
                 "The PortAudio library is not installed, so VoicePilot cannot use the microphone or speakers.",
-                f"Install it (Debian/Ubuntu: sudo apt-get install {PORTAUDIO_PACKAGE}; Fedora: sudo dnf install "
-                "portaudio; macOS: brew install portaudio), then restart VoicePilot. File input works without it.",
+                portaudio_install_step(),
                 code="portaudio_missing",
             ) from exc
         except ImportError as exc:

@@ -139,6 +139,7 @@ class Conversation:
         self._active_response: str | None = None
         self._active_task: asyncio.Task[None] | None = None
         self._speaking_response: str | None = None
+        self._told_no_voice = False  # the notice that flite is missing goes once per session
         self._current_item: str | None = None
         self._cancel_reason: str | None = None
         self._response_lock = asyncio.Lock()
@@ -592,12 +593,13 @@ class Conversation:
         part = {"type": "output_audio", "transcript": ""}
         item = self._open_message(response_id, item_id)
         self.emit(ev.ContentPartAdded(response_id=response_id, item_id=item_id, part=part))
-        audio = await tts.synthesize(text, SAMPLE_RATE, voice_for(self.flavor, self.config.voice))
-        self._speaking_response = response_id
+        audio = await self._voice(text)
         assert self.link is not None
-        if self._webrtc:
-            self.emit(ev.OutputAudioBufferStarted(response_id=response_id))
-        self.link.play(audio, response_id, item_id)
+        if audio.size:
+            self._speaking_response = response_id
+            if self._webrtc:
+                self.emit(ev.OutputAudioBufferStarted(response_id=response_id))
+            self.link.play(audio, response_id, item_id)
         words = text.split(" ")
         for index, word in enumerate(words):
             delta = word if index == 0 else " " + word
@@ -611,6 +613,19 @@ class Conversation:
         self.emit(ev.OutputItemDone(response_id=response_id, item=item))
         self.emit(ev.ConversationItemDone(item=item))
         return item
+
+    async def _voice(self, text: str) -> Pcm:
+        """The reply spoken; without flite, no audio (the transcript still goes) and a notice once."""
+        try:
+            return await tts.synthesize(text, SAMPLE_RATE, voice_for(self.flavor, self.config.voice))
+        except VoicePilotError as exc:
+            if exc.code != tts.FLITE_MISSING:
+                raise
+            if not self._told_no_voice:
+                self._told_no_voice = True
+                log.warning("%s", exc)
+                self._error(tts.FLITE_MISSING, f"{exc.message} {exc.next_step}", kind="server_error")
+            return np.zeros(0, dtype=np.int16)
 
     async def _write(self, response_id: str, text: str) -> dict[str, Any]:
         """A text-only reply (``output_modalities: ["text"]``): the text events, no audio."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
+import sys
 
 import av
 import numpy as np
@@ -33,6 +34,19 @@ REALTIME_VOICES = {
     "cedar": "awb",
 }
 FLITE_VOICES = frozenset({"slt", "rms", "kal", "kal16", "awb"})
+FLITE_MISSING = "flite_missing"
+
+
+def flite_install_step(platform: str | None = None) -> str:
+    """How to install flite on ``platform`` (``sys.platform`` by default)."""
+    platform = platform or sys.platform
+    if platform == "darwin":
+        how = "Install it with Homebrew: `brew install flite`"
+    elif platform == "win32":
+        how = "flite has no Windows installer: build it from its source and put `flite.exe` on PATH"
+    else:
+        how = "Install it (Debian/Ubuntu: `sudo apt-get install flite`; Fedora: `sudo dnf install flite`)"
+    return f"{how}, then start the conversation again. Until then the local engine answers in text."
 
 
 def flite_voice(voice: str | None) -> str:
@@ -45,15 +59,17 @@ def flite_voice(voice: str | None) -> str:
 async def synthesize(text: str, sample_rate: int = 48000, voice: str | None = None) -> npt.NDArray[np.int16]:
     """Mono int16 samples of ``text`` spoken at ``sample_rate``; empty for blank text.
 
-    Raises a media ``VoicePilotError`` when flite is not installed or fails.
+    Raises a media ``VoicePilotError`` when flite fails, with the code ``FLITE_MISSING`` when it is
+    not installed.
     """
     if not text.strip():
         return np.zeros(0, dtype=np.int16)
     executable = shutil.which(FLITE)
     if executable is None:
         raise media_error(
-            "Speech synthesis for the local engine needs flite, which is not installed.",
-            "Install it with `apt-get install flite` (Debian and Ubuntu), then start the engine again.",
+            "The local engine's voice needs flite, which is not installed.",
+            flite_install_step(),
+            code=FLITE_MISSING,
         )
     # "-t" makes flite read the next argument as text even if it looks like an option or a file.
     process = await asyncio.create_subprocess_exec(
