@@ -18,7 +18,7 @@ import { userToolPolicy, type ToolPolicy } from './tools/tools';
 import { ContextKeyPublisher } from './contextKeys';
 import { SidecarPython } from './environment/setupUi';
 import { DiagnosticsView } from './views/diagnosticsView';
-import { reportError, showDeviceNotice } from './views/messages';
+import { showDeviceNotice } from './views/messages';
 import { ConnectionStatusBar } from './views/statusBar';
 import { TranscriptView } from './views/transcriptView';
 
@@ -103,11 +103,8 @@ export function activate(context: vscode.ExtensionContext): VoicePilotApi {
     log,
   );
 
-  // At window startup only a sidecar that needs no setup starts; the voice engine is set up on first use.
-  void sidecarPython
-    .ifReady()
-    .then((ready) => (ready === undefined ? undefined : sidecar?.start()))
-    .catch((error: unknown) => reportError('start', error));
+  // Activation only shows the status-bar item: the sidecar (and the voice engine's setup) waits
+  // for the first command or view that needs it, so a window that never talks runs no Python.
   return { controller, statusBar, events, toolPolicy };
 }
 

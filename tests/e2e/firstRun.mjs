@@ -85,6 +85,17 @@ function newestLog(userData) {
   return readFileSync(path.join(session, hosts[hosts.length - 1], 'voicepilot.voicepilot', 'VoicePilot.log'), 'utf8');
 }
 
+/** How often the newest window's log says it started the sidecar (0 before the log exists). */
+function sidecarStarts(userData) {
+  let log = '';
+  try {
+    log = newestLog(userData);
+  } catch {
+    return 0;
+  }
+  return log.split('\n').filter((line) => line.includes('Starting the sidecar')).length;
+}
+
 /** A project's own `.venv`, a real Python without voicepilot: importable, but not VoicePilot's. */
 function writeUnrelatedVenv(workspace, basePython) {
   const python = path.join(workspace, '.venv', 'bin', 'python');
@@ -117,9 +128,10 @@ export async function runFirstRunTest({ browser, base, run, artifacts, record, u
     await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT_MS });
 
-    await check(context, 'first run, index down: nothing is installed at startup', async () => {
+    await check(context, 'first run, index down: nothing is installed or started at startup', async () => {
       await voicePilotItem(page, 'idle').waitFor();
       if (environments(userData).length > 0) throw new Error(`an environment exists before first use: ${environments(userData)}`);
+      if (sidecarStarts(userData) > 0) throw new Error('the window started the sidecar before any command');
     });
 
     await check(context, 'first run, index down: the setup fails with Retry and leaves no half-made environment', async () => {
@@ -173,6 +185,8 @@ export async function runFirstRunTest({ browser, base, run, artifacts, record, u
       await second.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
       await second.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT_MS });
       await voicePilotItem(second, 'idle').waitFor();
+      // Activation shows the item and nothing more: the sidecar waits for the first command.
+      if (sidecarStarts(userData) > 0) throw new Error('the window started the sidecar before any command');
       const started = Date.now();
       await runFromPalette(second, 'VoicePilot: Run Connection Diagnostics');
       await second.locator('.part.panel .monaco-list-row', { hasText: /checks passed/ }).waitFor();

@@ -35,8 +35,8 @@ export class SidecarPython {
     );
   }
 
-  /** The interpreter that needs no setup, or undefined: at window startup nothing is installed. */
-  async ifReady(): Promise<PythonInterpreter | undefined> {
+  /** The interpreter that needs no setup, or undefined. */
+  private async ifReady(): Promise<PythonInterpreter | undefined> {
     const ready = await findReadyPython(this.fullLookup());
     if (ready !== undefined) {
       return ready;

@@ -119,6 +119,12 @@ describe('package.json', () => {
     );
   });
 
+  it('activates after startup for its status-bar item only, never blocking the window', () => {
+    // Commands and views activate it too: VS Code 1.74+ infers onCommand/onView from contributes.
+    assert.deepEqual(manifest.activationEvents, ['onStartupFinished']);
+    assert.ok(Number(/\^1\.(\d+)/.exec(manifest.engines.vscode)?.[1]) >= 74, manifest.engines.vscode);
+  });
+
   it('puts every command in the VoicePilot category, with an icon', () => {
     for (const entry of manifest.contributes.commands) {
       assert.equal(entry.category, 'VoicePilot', entry.command);
