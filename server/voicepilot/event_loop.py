@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 log = logging.getLogger(__name__)
 
 
-def new_event_loop() -> asyncio.AbstractEventLoop:
+def new_event_loop(platform: str | None = None) -> asyncio.AbstractEventLoop:
+    """uvloop's loop, or asyncio's (on Windows ``platform``, ``sys.platform`` by default, always)."""
+    if (platform or sys.platform) == "win32":
+        # asyncio's Proactor loop: subprocesses (the engine) work there, and no uvloop is built.
+        return asyncio.new_event_loop()
     try:
         import uvloop
-    except ImportError:  # Windows, or an install without it: the same behaviour, a little more CPU
+    except ImportError:  # an install without it: the same behaviour, a little more CPU
         log.debug("uvloop is not installed: using asyncio's event loop")
         return asyncio.new_event_loop()
     return uvloop.new_event_loop()
