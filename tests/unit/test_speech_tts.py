@@ -1,3 +1,5 @@
+import shutil
+
 import numpy as np
 import pytest
 
@@ -81,3 +83,14 @@ async def test_other_speech_is_not_forced_onto_a_command(recognizer: Recognizer,
     assert recognition.tool_call is None
     assert recognition.source == "free"
     assert recognition.text == sentence
+
+
+async def test_on_windows_flite_writes_through_a_temporary_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Windows has no /dev/stdout: the same flite, told to write a file, gives the same speech.
+    on_posix = await tts.synthesize("hello", 16_000)
+    flite = shutil.which("flite")
+    monkeypatch.setattr("shutil.which", lambda name: flite)  # Windows' which looks for flite.exe
+    monkeypatch.setattr("sys.platform", "win32")
+    on_windows = await tts.synthesize("hello", 16_000)
+    assert on_windows.size > 0
+    assert abs(on_windows.size - on_posix.size) <= 160  # within 10 ms: the same sentence

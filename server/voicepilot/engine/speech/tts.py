@@ -10,6 +10,8 @@ import asyncio
 import io
 import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import av
 import numpy as np
@@ -71,23 +73,42 @@ async def synthesize(text: str, sample_rate: int = 48000, voice: str | None = No
             flite_install_step(),
             code=FLITE_MISSING,
         )
+    wav = await _run_flite(executable, flite_voice(voice), text)
+    return await asyncio.to_thread(_decode_wav, wav, sample_rate)
+
+
+async def _run_flite(executable: str, voice: str, text: str) -> bytes:
+    """flite's WAV: through its stdout, or on Windows (no ``/dev/stdout``) through a temporary file."""
+    if sys.platform != "win32":
+        wav = await _flite(executable, voice, text, "/dev/stdout")
+    else:
+        with tempfile.TemporaryDirectory(prefix="voicepilot-tts-") as folder:
+            output = Path(folder) / "speech.wav"
+            await _flite(executable, voice, text, str(output))
+            wav = await asyncio.to_thread(output.read_bytes)
+    if not wav:
+        raise media_error("flite could not synthesise speech: it wrote no audio")
+    return wav
+
+
+async def _flite(executable: str, voice: str, text: str, output: str) -> bytes:
     # "-t" makes flite read the next argument as text even if it looks like an option or a file.
     process = await asyncio.create_subprocess_exec(
         executable,
         "-voice",
-        flite_voice(voice),
+        voice,
         "-t",
         text,
         "-o",
-        "/dev/stdout",
+        output,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     wav, errors = await process.communicate()
-    if process.returncode != 0 or not wav:
+    if process.returncode != 0:
         detail = errors.decode(errors="replace").strip() or f"exit status {process.returncode}"
         raise media_error(f"flite could not synthesise speech: {detail}")
-    return await asyncio.to_thread(_decode_wav, wav, sample_rate)
+    return wav
 
 
 def _decode_wav(wav: bytes, sample_rate: int) -> npt.NDArray[np.int16]:
