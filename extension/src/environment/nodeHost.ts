@@ -136,6 +136,7 @@ export function nodeHost(storagePath: string, extensionPath: string, log: (line:
     rename: (from, to) => fs.rename(from, to),
     remove: (target) => fs.rm(target, { recursive: true, force: true }),
     exists: (file) => fs.stat(file).then(() => true, () => false),
+    mtime: (file) => fs.stat(file).then((stat) => stat.mtimeMs, () => undefined),
     findUv: () => findOnPath('uv'),
     hasPipConfiguration,
     log,

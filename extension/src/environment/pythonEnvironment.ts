@@ -42,6 +42,8 @@ export interface EnvironmentHost {
   rename(from: string, to: string): Promise<void>;
   remove(folderOrFile: string): Promise<void>;
   exists(file: string): Promise<boolean>;
+  /** When `file` (or folder) was last modified, in ms since the epoch; undefined when it is gone. */
+  mtime(file: string): Promise<number | undefined>;
   /** uv's path when it is on PATH. */
   findUv(): Promise<string | undefined>;
   /** Whether the user configured pip (a config file or PIP_* variables), which uv would ignore. */
@@ -78,6 +80,11 @@ function digest(parts: readonly (Buffer | string)[]): string {
 
 export const ENVIRONMENT_PREFIX = 'env-';
 const PARTIAL_MARKER = '.partial-';
+/**
+ * A partial folder this old is the remains of a window reloaded or closed mid-setup (no install
+ * takes an hour); a younger one may be another window's setup under way.
+ */
+export const PARTIAL_MAX_AGE_MS = 60 * 60 * 1000;
 
 export interface EnvironmentPlan {
   /** The complete environment to use as it is, or the one to build (then `build` is true). */
@@ -216,7 +223,9 @@ export class PythonEnvironment {
     const probed = await this.pickPython(bases, signal);
     const inputs = await this.inputsFor(probed);
     await this.host.mkdir(this.root);
-    const plan = planEnvironment(inputs.key, await this.host.readdir(this.root));
+    const entries = await this.host.readdir(this.root);
+    await this.sweepPartials(entries);
+    const plan = planEnvironment(inputs.key, entries);
     const folder = path.join(this.root, plan.folder);
     if (plan.build) {
       await this.build(probed, folder, inputs.stamp, progress, signal);
@@ -233,6 +242,19 @@ export class PythonEnvironment {
         .catch((error: unknown) => this.host.log(`Could not remove ${stale}: ${String(error)}`));
     }
     return environmentPython(folder, this.host.platform);
+  }
+
+  /** Removes the partial environments older than PARTIAL_MAX_AGE_MS that setups left behind. */
+  private async sweepPartials(entries: readonly string[]): Promise<void> {
+    const now = Date.now();
+    for (const entry of entries.filter((name) => name.startsWith(ENVIRONMENT_PREFIX) && name.includes(PARTIAL_MARKER))) {
+      const folder = path.join(this.root, entry);
+      const modified = await this.host.mtime(folder);
+      if (modified !== undefined && now - modified > PARTIAL_MAX_AGE_MS) {
+        this.host.log(`Removing a setup's remains: ${entry}`);
+        await this.host.remove(folder).catch((error: unknown) => this.host.log(`Could not remove ${entry}: ${String(error)}`));
+      }
+    }
   }
 
   /** Forgets the current environment, so the next ensure() picks a Python again. */

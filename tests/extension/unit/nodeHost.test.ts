@@ -71,8 +71,11 @@ describe('nodeHost', () => {
 
       assert.deepEqual(await readdir(path.join(storage, 'python')), ['env-a']);
       assert.equal(await host.exists(path.join(storage, 'python', 'env-a', 'bin', 'python')), true);
+      const modified = await host.mtime(path.join(storage, 'python', 'env-a'));
+      assert.ok(modified !== undefined && Math.abs(Date.now() - modified) < 60_000, String(modified));
       await host.remove(path.join(storage, 'python', 'env-a'));
       assert.deepEqual(await host.readdir(path.join(storage, 'python')), []);
+      assert.equal(await host.mtime(path.join(storage, 'python', 'env-a')), undefined);
     } finally {
       await rm(storage, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@ import type { BasePython } from '../../../extension/src/environment/findPython';
 import {
   environmentKey,
   installSteps,
+  PARTIAL_MAX_AGE_MS,
   planEnvironment,
   PythonEnvironment,
   type EnvironmentHost,
@@ -114,6 +115,13 @@ class FakeHost implements EnvironmentHost {
 
   exists(file: string): Promise<boolean> {
     return Promise.resolve(this.files.has(file) || [...this.files.keys()].some((name) => name.startsWith(`${file}/`)));
+  }
+
+  /** Modification times set by a test; anything else was modified just now. */
+  readonly mtimes = new Map<string, number>();
+
+  async mtime(file: string): Promise<number | undefined> {
+    return (await this.exists(file)) ? (this.mtimes.get(file) ?? Date.now()) : undefined;
   }
 
   findUv(): Promise<string | undefined> {
@@ -238,6 +246,22 @@ describe('PythonEnvironment', () => {
     assert.equal(host.commands.length, 4);
     assert.match(host.commands[3], /--no-deps .*voicepilot-0\.1\.0-py3-none-any\.whl --force-reinstall$/);
     assert.equal(await new PythonEnvironment(host).existing(), before);
+  });
+
+  it("sweeps the partial environments older than an hour that a reloaded window left, not another window's", async () => {
+    const host = new FakeHost(PYTHON_311);
+    const abandoned = `${ROOT}/env-0123456789abcdef.partial-41-1700000000000`;
+    const underWay = `${ROOT}/env-0123456789abcdef.partial-42-1700000000001`;
+    host.files.set(`${abandoned}/bin/python`, Buffer.from(''));
+    host.files.set(`${underWay}/bin/python`, Buffer.from(''));
+    host.mtimes.set(abandoned, Date.now() - PARTIAL_MAX_AGE_MS - 60_000);
+    host.mtimes.set(underWay, Date.now() - 5 * 60_000);
+
+    const python = await new PythonEnvironment(host).ensure([PATH_PYTHON], NO_PROGRESS);
+
+    const left = host.environments().sort();
+    assert.deepEqual(left, [path.basename(underWay), python.split('/')[3]].sort());
+    assert.ok(host.logged.some((line) => line.includes(path.basename(abandoned))));
   });
 
   it('leaves no half-made environment when the index refuses, and a retry succeeds', async () => {
