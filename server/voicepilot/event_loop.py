@@ -14,9 +14,9 @@ import sys
 log = logging.getLogger(__name__)
 
 
-def new_event_loop(platform: str | None = None) -> asyncio.AbstractEventLoop:
-    """uvloop's loop, or asyncio's (on Windows ``platform``, ``sys.platform`` by default, always)."""
-    if (platform or sys.platform) == "win32":
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop where it is installed and not on Windows, else asyncio's."""
+    if sys.platform == "win32":
         # asyncio's Proactor loop: subprocesses (the engine) work there, and no uvloop is built.
         return asyncio.new_event_loop()
     try:

@@ -29,3 +29,13 @@ def test_without_uvloop_asyncios_own_loop_is_used(monkeypatch: pytest.MonkeyPatc
         assert loop.run_until_complete(asyncio.sleep(0, result=7)) == 7
     finally:
         loop.close()
+
+
+def test_windows_gets_asyncios_loop_though_uvloop_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.platform", "win32")
+    loop = new_event_loop()
+    try:
+        assert not isinstance(loop, uvloop.Loop)
+        assert loop.run_until_complete(asyncio.sleep(0, result=3)) == 3
+    finally:
+        loop.close()

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from voicepilot.event_loop import new_event_loop
 from voicepilot.sidecar.framing import read_frame
 from voicepilot.sidecar.stdio import open_stdio
 
@@ -56,15 +55,3 @@ async def test_windows_writes_after_the_editor_left_are_dropped(pipes: tuple[int
     stdio.transport.write(b"nobody reads this")
     await asyncio.wait_for(stdio.flush(), 5)  # no exception reaches the loop, and flush still resolves
     stdio.transport.close()
-
-
-def test_windows_never_gets_uvloop() -> None:
-    pytest.importorskip("uvloop")
-    windows = new_event_loop("win32")
-    linux = new_event_loop("linux")
-    try:
-        assert type(windows).__module__.startswith("asyncio")
-        assert type(linux).__module__.startswith("uvloop")
-    finally:
-        windows.close()
-        linux.close()
