@@ -112,7 +112,7 @@ export async function runUiTest({ browser, base, run, artifacts, record }) {
     await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT_MS });
 
-    await check(context, 'the status bar shows VoicePilot idle once the sidecar runs', async () => {
+    await check(context, 'the status bar shows VoicePilot idle at startup, before the sidecar runs', async () => {
       await voicePilotItem(page, 'idle').waitFor({ timeout: TIMEOUT_MS });
       await page.locator('.part.statusbar').screenshot({ path: path.join(artifacts, 'status-bar-idle.png') });
     });
