@@ -5,9 +5,8 @@ slow reader (a busy editor) would stall audio, and its read loop trusts every he
 is an asyncio pipe transport and stdin an asyncio stream read by :mod:`voicepilot.sidecar.framing`
 with size limits; each message is checked (:mod:`voicepilot.sidecar.messages`) and handed to
 pygls's protocol. When stdin closes (the editor is gone), ``exit`` arrives or the framing breaks,
-every session, task and child process is closed before the process exits. On Windows, whose
-Proactor loop cannot connect an editor's anonymous pipes, a thread on each pipe does the blocking
-I/O and hands the data to the loop.
+every session, task and child process is closed before the process exits. On Windows (whose
+Proactor loop cannot connect anonymous pipes) a thread per pipe does the blocking I/O instead.
 """
 
 from __future__ import annotations
