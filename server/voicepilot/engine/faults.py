@@ -25,7 +25,12 @@ class FaultSettings(WireModel):
     outbound_loss: float | None = Field(default=None, ge=0, le=1, description="fraction of engine audio dropped")
     delay_outbound_ms: int | None = Field(default=None, ge=0, le=5000)
     delay_inbound_ms: int | None = Field(default=None, ge=0, le=5000)
-    stop_answering: bool | None = Field(default=None, description="no events and no audio: a hung service")
+    stop_answering: bool | None = Field(
+        default=None, description="no events, no audio, no ICE consent answers: a hung service"
+    )
+    quiet_between_turns: bool | None = Field(
+        default=None, description="send no RTP while there is nothing to say, as a service may"
+    )
     tamper_fingerprint: bool | None = Field(default=None, description="corrupt the DTLS fingerprint of answers")
     blackhole_ice: bool | None = Field(default=None, description="answer, then drop ICE: UDP as if blocked")
     echo_key: Literal["full", "truncated"] | None = Field(
@@ -55,6 +60,7 @@ class Faults:
         self.delay_outbound_ms = 0
         self.delay_inbound_ms = 0
         self.stop_answering = False
+        self.quiet_between_turns = False
         self.tamper_fingerprint = False
         self.blackhole_ice = False
         self.echo_key: str | None = None

@@ -117,12 +117,9 @@ class Connection:
     def kind(self) -> str:
         return self.transport.kind
 
-    def media_silent_for(self) -> float:
-        """Seconds since the last remote audio frame (since opening, if none came yet)."""
-        if isinstance(self.transport, WebSocketTransport):
-            return self.transport.media_silent_for()
-        last = self.transport.last_media_at or self.opened_at
-        return time.monotonic() - last
+    def peer_silent_for(self) -> float:
+        """Seconds since the peer last showed it is alive (ICE consent, audio; WebSocket heartbeats)."""
+        return self.transport.peer_silent_for()
 
     async def close(self) -> None:
         await self.transport.close()

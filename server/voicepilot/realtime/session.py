@@ -78,7 +78,8 @@ class SessionOptions:
     renew_interval_s: float = 50.0
     # End service sessions after this long even if the service would allow more (None: its limit).
     max_session_s: float | None = None
-    # A peer that sends no audio for this long is dead (aiortc alone notices after ~30 s).
+    # A peer that answers no consent check (and sends no audio) for this long is dead (aiortc alone
+    # notices after ~30 s). Audio alone is no sign: a service may send none between turns.
     dead_after_s: float = 2.5
     backoff: Backoff = field(default_factory=Backoff)
     supervise_every_s: float = 0.1
@@ -325,9 +326,9 @@ class RealtimeSession:
             return network_error("The service session reached its time limit.", code="session_expired")
         if connection.lost_reason is not None:
             return network_error(f"The connection to the realtime service was lost: {connection.lost_reason}.")
-        silent = connection.media_silent_for()
+        silent = connection.peer_silent_for()
         if judge_silence and silent > self.options.dead_after_s:
-            return network_error(f"The realtime service stopped sending audio ({silent:.1f} s of nothing).")
+            return network_error(f"The realtime service stopped answering ({silent:.1f} s without a sign of life).")
         return None
 
     def _handover_due(self) -> bool:
