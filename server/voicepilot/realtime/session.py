@@ -24,9 +24,10 @@ import aiohttp
 import av
 
 from voicepilot.audio.tracks import FrameSource
+from voicepilot.contract.tools import READ_ONLY_TOOLS
 from voicepilot.errors import ErrorKind, VoicePilotError, media_error, network_error, protocol_error
 from voicepilot.realtime import events as ev
-from voicepilot.realtime.connection import Connection, seconds_until
+from voicepilot.realtime.connection import Connection, HeldCall, seconds_until
 from voicepilot.realtime.endpoints import Endpoint
 from voicepilot.realtime.http import client_session
 from voicepilot.realtime.key_service import Backoff, KeyService
@@ -118,6 +119,7 @@ class RealtimeSession:
             "unknown_fields": 0,
             "refused_responses": 0,
             "failed_responses": 0,
+            "withheld_calls": 0,
             "service_errors": 0,
             "handovers": 0,
             "reconnects": 0,
@@ -615,10 +617,19 @@ class RealtimeSession:
         self._observer.on_notice(Notice(self.session_id, f"The service reported: {error.message}", ErrorKind.PROTOCOL))
 
     def _on_response_done(self, connection: Connection, response: ev.ResponseInfo) -> None:
+        held = connection.held_calls.pop(response.id, [])
+        if response.status == "completed":
+            for call in held:
+                self._run_call(connection, call)
+        elif held:
+            # Interrupted, failed or cut short: its side effects must not happen.
+            connection.turns.responses.withdraw_calls(response.id)
+            self.counters["withheld_calls"] += len(held)
+            log.info("response %s ended %s: %d held call(s) not run", response.id, response.status, len(held))
         if response.status not in ("cancelled", "failed"):
             # A function call can also arrive only as an output item of response.done.
             for item in response.output:
-                self._start_completed_call(connection, response.id, item)
+                self._start_completed_call(connection, response.id, item, response_done=True)
         follow_up = connection.turns.responses.on_response_done(response)
         if follow_up is not None:
             self._send_request(connection, follow_up)
@@ -630,7 +641,9 @@ class RealtimeSession:
 
     # ------------------------------------------------------------------ tools
 
-    def _start_completed_call(self, connection: Connection, response_id: str, item: dict[str, Any]) -> None:
+    def _start_completed_call(
+        self, connection: Connection, response_id: str, item: dict[str, Any], response_done: bool = False
+    ) -> None:
         """A call from a completed function_call item, when its arguments event never came."""
         call_id = item.get("call_id")
         if item.get("type") != "function_call" or not isinstance(call_id, str) or not call_id:
@@ -638,17 +651,33 @@ class RealtimeSession:
         if item.get("status", "completed") != "completed":
             return
         name = connection.turns.responses.name_of(item.get("id"), call_id, item.get("name"))
-        self._start_tool_call(connection, call_id, name, str(item.get("arguments") or "{}"), response_id)
+        arguments = str(item.get("arguments") or "{}")
+        self._start_tool_call(connection, call_id, name, arguments, response_id, response_done)
 
     def _start_tool_call(
-        self, connection: Connection, call_id: str, name: str, arguments: str, response_id: str | None = None
+        self,
+        connection: Connection,
+        call_id: str,
+        name: str,
+        arguments: str,
+        response_id: str | None = None,
+        response_done: bool = False,
     ) -> None:
+        """Run a call once; a side-effecting one only once its response has completed (a reply the
+        user interrupts, or that fails, may already have streamed its calls)."""
         if call_id in self._handled_calls:
             return
         self._handled_calls.add(call_id)
         connection.turns.responses.add_call(call_id, response_id)
+        call = HeldCall(call_id, name, arguments)
+        if response_id is not None and not response_done and name not in READ_ONLY_TOOLS:
+            connection.held_calls.setdefault(response_id, []).append(call)
+            return
+        self._run_call(connection, call)
+
+    def _run_call(self, connection: Connection, call: HeldCall) -> None:
         connection.turns.tools_in_flight += 1
-        self._tasks.spawn(self._run_tool(connection, call_id, name, arguments))
+        self._tasks.spawn(self._run_tool(connection, call.call_id, call.name, call.arguments))
 
     async def _run_tool(self, connection: Connection, call_id: str, name: str, raw_arguments: str) -> None:
         try:
