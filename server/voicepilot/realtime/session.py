@@ -15,7 +15,6 @@ import json
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -29,6 +28,7 @@ from voicepilot.errors import ErrorKind, VoicePilotError, media_error, network_e
 from voicepilot.realtime import events as ev
 from voicepilot.realtime.connection import Connection, HeldCall, seconds_until
 from voicepilot.realtime.endpoints import Endpoint
+from voicepilot.realtime.history import History
 from voicepilot.realtime.http import client_session
 from voicepilot.realtime.key_service import Backoff, KeyService
 from voicepilot.realtime.keys import Credential, EphemeralKey, mint_ephemeral_key
@@ -133,7 +133,7 @@ class RealtimeSession:
         self._user_text: dict[str, str] = {}
         self._assistant_text: dict[str, str] = {}
         self._handled_calls: set[str] = set()
-        self._history: deque[tuple[Role, str]] = deque(maxlen=HISTORY_ITEMS)
+        self._history = History(HISTORY_ITEMS, HISTORY_CHARS)
         self._handover_due_at: float | None = None
         self._websocket_only = False
         self._handover_task: asyncio.Task[None] | None = None
@@ -556,8 +556,9 @@ class RealtimeSession:
                 # Still "speaking" after speech_stopped, until the commit that follows it, so the
                 # conversation never looks quiet between the two.
                 turns.speaking = True
-            case ev.InputCommitted():
+            case ev.InputCommitted(item_id=item_id):
                 turns.speaking = False
+                self._history.reserve(item_id)
                 if self.config.turn_detection is not None and self.config.turn_detection.create_response:
                     turns.unanswered_commits += 1
             case ev.InputTranscriptionDelta(item_id=item_id, delta=delta):
@@ -598,7 +599,7 @@ class RealtimeSession:
 
     def _transcript(self, role: Role, item_id: str, text: str, final: bool) -> None:
         if final and text:
-            self._history.append((role, text[:HISTORY_CHARS]))
+            self._history.add(role, text, item_id)
         self._observer.on_transcript(Transcript(role, item_id, text, final, self.session_id))
 
     def _on_service_error(self, connection: Connection, error: ev.ErrorDetail) -> None:
