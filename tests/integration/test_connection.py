@@ -207,6 +207,26 @@ async def test_killed_engine_is_detected_without_any_rtp(
     assert detected - killed_at < 3.0
 
 
+async def test_a_transcript_after_the_reply_is_replayed_before_it(
+    sidecar: SidecarClient, engine: EngineProcess, samples: Path
+) -> None:
+    await engine.faults(lateTranscripts=1)  # the user's transcript comes after the reply's response.done
+    await connected_session(sidecar, engine, samples)
+    await sidecar.wait_for(lambda: sidecar.final_transcripts("user") and sidecar.final_transcripts("assistant"), 40)
+    finals = [(p["role"], p["text"]) for p in sidecar.of("voicepilot/transcript") if p["final"]]
+    assert [role for role, _ in finals][:2] == ["assistant", "user"]  # the fault really reordered them
+    await engine.act(closePeers=True)  # the next session gets the history replayed
+    await sidecar.wait_for(lambda: sidecar.states()[-1:] == ["connected"] and len(sidecar.states()) == 5, 20)
+    replayed: list[dict[str, str]] = []
+    for _ in range(50):  # the replay's items follow the session's opening events
+        replayed = (await engine.control())["calls"][1]["messages"]
+        if len(replayed) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    assert [m["role"] for m in replayed[:2]] == ["user", "assistant"], replayed
+    assert replayed[0]["text"] == "go to line twelve"
+
+
 async def test_killed_engine_is_detected_and_a_restarted_one_reconnects(
     sidecar: SidecarClient, start_engine: Any, samples: Path, tmp_path: Path
 ) -> None:

@@ -384,6 +384,7 @@ class Engine:
             "expired": record.expired,
             "truncations": [{"itemId": item, "audioEndMs": end} for item, end in record.truncations],
             "closed": call.closed.is_set(),
+            "messages": conversation.messages(),
         }
 
     async def control_faults(self, request: web.Request) -> web.Response:

@@ -43,6 +43,13 @@ class FaultSettings(WireModel):
         ge=0,
         description="refuse the next N response.create, starting a response of the engine's own as each arrives",
     )
+    late_transcripts: int | None = Field(
+        default=None, ge=0, description="deliver the next N input transcripts after the reply's response.done"
+    )
+    late_transcript_rate: float | None = Field(
+        default=None, ge=0, le=1, description="deliver this fraction of input transcripts late, at random"
+    )
+    seed: int | None = Field(default=None, description="reseed the random faults, for a repeatable run")
     hold_response_done_ms: int | None = Field(
         default=None, ge=0, le=10000, description="hold each response.done this long after its last output item"
     )
@@ -68,11 +75,16 @@ class Faults:
         self.fail_kind: FailureKind = "quota"
         self.hold_response_done_ms = 0
         self.race_creates = 0
+        self.late_transcripts = 0
+        self.late_transcript_rate = 0.0
         self._rng = rng or random.Random()
 
     def update(self, settings: FaultSettings) -> None:
         for name, value in settings.model_dump(exclude_none=True).items():
-            setattr(self, name, value)
+            if name == "seed":
+                self._rng.seed(value)
+            else:
+                setattr(self, name, value)
 
     def take_mint_rejection(self) -> tuple[int, float | None] | None:
         if self.reject_mints <= 0:
@@ -106,6 +118,13 @@ class Faults:
             return False
         self.race_creates -= 1
         return True
+
+    def take_late_transcript(self) -> bool:
+        """Whether this input transcript comes after the reply (the service transcribes on its own time)."""
+        if self.late_transcripts > 0:
+            self.late_transcripts -= 1
+            return True
+        return self.late_transcript_rate > 0 and self._rng.random() < self.late_transcript_rate
 
     def drop_inbound(self) -> bool:
         return self.stop_answering or (self.inbound_loss > 0 and self._rng.random() < self.inbound_loss)
