@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from voicepilot.engine.call_gate import CallGate
 from voicepilot.engine.conversation import Conversation
+from voicepilot.engine.cors import cors
 from voicepilot.engine.faults import Faults, FaultSettings
 from voicepilot.engine.http_errors import error_response
 from voicepilot.engine.http_guard import HttpGuard
@@ -87,7 +88,7 @@ class Engine:
     # ------------------------------------------------------------------ app
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=1 << 20, middlewares=[self.http_guard.middleware])
+        app = web.Application(client_max_size=1 << 20, middlewares=[self.http_guard.middleware, cors])
         app.router.add_post("/openai/v1/realtime/client_secrets", self.mint_ga)
         app.router.add_post("/v1/realtime/client_secrets", self.mint_ga)
         app.router.add_post("/openai/realtimeapi/sessions", self.mint_preview)
