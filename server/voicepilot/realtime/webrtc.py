@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import aiohttp
 import av
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from voicepilot.audio.loss_policy import LossPolicy, fraction_lost_pct
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
@@ -38,6 +39,7 @@ OPEN_TIMEOUT_S = 5.0  # a working path connects in well under a second; then fal
 # and nothing added to the sound's latency (audio/opus.py). Silence that ends a turn can reach the
 # service's VAD up to 40 ms later. 20 turns it off.
 SILENCE_PACKET_MS = 60
+LOSS_POLL_S = 1.0  # aiortc sends a receiver report about every second; its latest is read this often
 HANDSHAKE_GRACE_S = 5.0  # more time for a handshake under way (ICE done): an overloaded service
 
 
@@ -68,13 +70,15 @@ class WebRTCTransport:
         # why aiortc's (slower) defaults stayed (audio/aiortc_hooks.py).
         self.receivers_tuned = 0
         self.hooks: str | None = None
+        self._loss_policy = LossPolicy()
+        self._loss_task: asyncio.Task[None] | None = None
 
     async def connect(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:
         pc = RTCPeerConnection(self._endpoint.ice.configuration())
         self._pc = pc
         # Encoded here, on the loop, rather than by aiortc (audio/opus.py: a third of the CPU).
-        sending = OpusEncodedTrack(self._outgoing, silence_packet_ms=SILENCE_PACKET_MS)
-        pc.addTrack(sending)
+        sending = OpusEncodedTrack(self._outgoing, silence_packet_ms=SILENCE_PACKET_MS, loss=self._loss_policy.settings)
+        sender = pc.addTrack(sending)
         channel = pc.createDataChannel(DATA_CHANNEL_LABEL, ordered=True)
         self._channel = channel
         opened = asyncio.Event()
@@ -100,7 +104,29 @@ class WebRTCTransport:
         # (audio/receive_tuning.py). Frames come straight here; the track's drain sees it end.
         tuning = tune_audio_receivers(pc, self._on_remote_frame)
         self.receivers_tuned, self.hooks = tuning.tuned, tuning.status
+        self._loss_task = asyncio.get_running_loop().create_task(self._adapt_to_loss(sender, sending))
         await self._wait_open(opened)
+
+    async def _adapt_to_loss(self, sender: RTCRtpSender, sending: OpusEncodedTrack) -> None:
+        """Feed the peer's receiver reports (the loss it sees of what is sent) to the encoder's FEC
+        hint and bitrate (audio/loss_policy.py)."""
+        last: object = None
+        while not self._closed:
+            await asyncio.sleep(LOSS_POLL_S)
+            for entry in (await sender.getStats()).values():
+                # A new report only: the same one read twice would weigh double.
+                fresh = entry.type == "remote-inbound-rtp" and entry.timestamp != last
+                if not fresh or entry.fractionLost is None:
+                    continue
+                last = entry.timestamp
+                if (settings := self._loss_policy.update(int(entry.fractionLost))) is not None:
+                    log.info(
+                        "loss %.0f %%: Opus FEC hint %d %%, %d bit/s",
+                        self._loss_policy.smoothed_pct,
+                        settings.packet_loss_pct,
+                        settings.bitrate,
+                    )
+                    sending.apply(settings)
 
     async def _wait_open(self, opened: asyncio.Event) -> None:
         """Wait for the events channel, failing fast when ICE or DTLS fails instead of timing out."""
@@ -215,7 +241,9 @@ class WebRTCTransport:
             # Fields stay None until the first RTCP reports arrive.
             if entry.type == "remote-inbound-rtp" and entry.roundTripTime is not None:
                 stats["rttMs"] = float(entry.roundTripTime) * 1000
-                stats["fractionLost"] = float(entry.fractionLost or 0)
+                # RTCP's fraction lost is 0-255 (RFC 3550); the stats give the fraction, 0-1.
+                stats["fractionLost"] = fraction_lost_pct(int(entry.fractionLost or 0)) / 100
+                stats["fecHintPct"] = float(self._loss_policy.settings.packet_loss_pct)
             elif entry.type == "inbound-rtp" and entry.packetsReceived is not None:
                 stats["jitterMs"] = float(entry.jitter or 0) / 48  # RTP timestamp units at 48 kHz
                 stats["packetsLost"] = float(entry.packetsLost or 0)
@@ -230,6 +258,9 @@ class WebRTCTransport:
 
     async def close(self) -> None:
         self._closed = True
+        if self._loss_task is not None:
+            self._loss_task.cancel()
+            await asyncio.gather(self._loss_task, return_exceptions=True)
         if self._pc is not None:
             try:
                 await self._pc.close()
