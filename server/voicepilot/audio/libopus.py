@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 from functools import cache
 
 import numpy as np
 
 from voicepilot.audio.frames import SAMPLE_RATE, Pcm
+
+log = logging.getLogger(__name__)
 
 MAX_FRAME_SAMPLES = SAMPLE_RATE * 120 // 1000  # RFC 6716: the most audio one packet holds
 OPUS_OK = 0
@@ -49,7 +52,9 @@ def _load() -> _Library | str:
     try:
         return _Library(ctypes.CDLL(name))
     except (OSError, AttributeError) as exc:
-        return f"libopus could not be loaded ({exc})"
+        problem = f"libopus could not be loaded ({exc})"
+        log.warning("%s: lost packets are skipped, not concealed", problem)  # once: the result is cached
+        return problem
 
 
 def load_problem() -> str | None:

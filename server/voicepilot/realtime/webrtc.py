@@ -18,6 +18,7 @@ import av
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from voicepilot.audio.inline_decode import InlineOpusDecoder
 from voicepilot.audio.loss_policy import LossPolicy, fraction_lost_pct
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
@@ -71,6 +72,7 @@ class WebRTCTransport:
         self.receivers_tuned = 0
         self.hooks: str | None = None
         self._loss_policy = LossPolicy()
+        self._decoders: list[InlineOpusDecoder] = []  # the received audio's (playback gaps)
         self._loss_task: asyncio.Task[None] | None = None
 
     async def connect(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:
@@ -104,6 +106,7 @@ class WebRTCTransport:
         # (audio/receive_tuning.py). Frames come straight here; the track's drain sees it end.
         tuning = tune_audio_receivers(pc, self._on_remote_frame)
         self.receivers_tuned, self.hooks = tuning.tuned, tuning.status
+        self._decoders = [d for d in tuning.decoders if isinstance(d, InlineOpusDecoder)]
         self._loss_task = asyncio.get_running_loop().create_task(self._adapt_to_loss(sender, sending))
         await self._wait_open(opened)
 
@@ -237,6 +240,9 @@ class WebRTCTransport:
             return {}
         report = await self._pc.getStats()
         stats: dict[str, float] = {"receiversTuned": float(self.receivers_tuned)}
+        for decoder in self._decoders[:1]:  # one audio track
+            stats |= decoder.gaps.stats()
+            stats["lossConcealment"] = float(decoder.concealment is None)  # 0: holes skipped (no libopus)
         for entry in report.values():
             # Fields stay None until the first RTCP reports arrive.
             if entry.type == "remote-inbound-rtp" and entry.roundTripTime is not None:
