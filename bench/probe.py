@@ -192,6 +192,7 @@ async def latency(loss_pct: float, seconds: float, workdir: Path, bursty: bool =
             "playbackGapMsMax": run.stats.get("playbackGapMsMax", 0.0),
             "playbackGapMsPerMin": run.stats.get("playbackGapMsPerMin", 0.0),
             "fecRecoveredMs": run.stats.get("fecRecoveredMs", 0.0),
+            "fecHintPct": run.stats.get("fecHintPct", 0.0),  # what the peer's reports made the encoder send
         }
     return result
 

@@ -10,7 +10,7 @@ import pytest
 
 from voicepilot.audio.frames import FRAME_SAMPLES, frame_to_mono, make_frame
 from voicepilot.audio.inline_decode import MAX_CONCEAL_SAMPLES, InlineOpusDecoder
-from voicepilot.audio.libopus import OpusDecoder, load_problem
+from voicepilot.audio.libopus import OpusDecoder, has_fec, load_problem
 from voicepilot.audio.loss_policy import settings_for
 from voicepilot.audio.opus import voice_encoder
 
@@ -49,7 +49,8 @@ def snr_db(reference: Any, other: Any) -> float:
 
 def test_holes_are_filled_on_the_stream_clock_and_counted() -> None:
     packets = voiced_packets(60)
-    lost = {10, 20, 21, 30, 31, 32}
+    lost = {10, 19, 20, 28, 29, 30}
+    assert all(has_fec(packets[index]) for index in (11, 21, 31))  # what follows each hole carries FEC
     decoder, frames = decode_with_holes(packets, lost)
     assert decoder.concealment is None
     # Every sample of the stream is there, in order, each frame at its own pts.
@@ -80,6 +81,20 @@ def test_fec_recovers_a_lost_frame_better_than_plc() -> None:
     plc_snr = snr_db(reference[25], plc.conceal(FRAME_SAMPLES))
     assert fec_snr > 3  # close to what arrived
     assert fec_snr > plc_snr + 3
+
+
+def test_a_packet_without_fec_after_a_hole_leaves_it_all_to_plc() -> None:
+    encoder = voice_encoder()  # no loss settings: no FEC
+    tone = (np.sin(np.arange(FRAME_SAMPLES * 20) / 9) * 8000).astype(np.int16)
+    packets = [
+        bytes(encoder.encode(make_frame(tone[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES], i * FRAME_SAMPLES))[0])
+        for i in range(20)
+    ]
+    assert not any(has_fec(packet) for packet in packets)
+    decoder, frames = decode_with_holes(packets, {8, 9})
+    assert [f.pts for f in frames] == [i * FRAME_SAMPLES for i in range(20)]
+    assert (decoder.gaps.recovered_samples, decoder.gaps.concealed_samples) == (0, 2 * FRAME_SAMPLES)
+    assert decoder.gaps.stats()["playbackGapMsMax"] == 40
 
 
 def test_without_libopus_holes_are_skipped_and_still_counted() -> None:

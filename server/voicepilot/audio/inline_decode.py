@@ -22,7 +22,7 @@ import av
 import numpy as np
 
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, TIME_BASE, Pcm, silent_frame
-from voicepilot.audio.libopus import OpusDecoder, OpusError, load_problem
+from voicepilot.audio.libopus import OpusDecoder, OpusError, has_fec, load_problem
 from voicepilot.audio.opus import voice_decoder
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,8 @@ class InlineOpusDecoder:
             gaps.gap(missing)
             return
         start = timestamp - missing
-        recovered = min(missing, FRAME_SAMPLES)
+        # The last lost frame from the next packet's FEC, when it carries one; all the rest by PLC.
+        recovered = min(missing, FRAME_SAMPLES) if has_fec(data) else 0
         concealed = missing - recovered
         at = 0
         while at < concealed:  # PLC, a frame at most at a time (libopus conceals up to one packet's worth)
@@ -157,9 +158,10 @@ class InlineOpusDecoder:
             self.concealed += 1
             self._deliver(_pcm_frame(pcm, (start + at) % TIMESTAMP_MOD))
             at += pcm.size
-        pcm = self._libopus.decode_fec(data, recovered)
-        self.concealed += 1
-        self._deliver(_pcm_frame(pcm, (start + at) % TIMESTAMP_MOD))
+        if recovered:
+            pcm = self._libopus.decode_fec(data, recovered)
+            self.concealed += 1
+            self._deliver(_pcm_frame(pcm, (start + at) % TIMESTAMP_MOD))
         gaps.concealed_samples += concealed
         gaps.recovered_samples += recovered
         gaps.gap(concealed)

@@ -63,6 +63,44 @@ def load_problem() -> str | None:
     return loaded if isinstance(loaded, str) else None
 
 
+def has_fec(data: bytes) -> bool:
+    """Whether a mono packet carries in-band FEC for the one before it: the LBRR flag after its
+    first SILK frame's VAD flags (what libopus 1.5's ``opus_packet_has_lbrr`` reads; the system's
+    may be older). Only its first frame's, which is where the previous packet's copy is."""
+    if len(data) < 2:
+        return False
+    config, code = data[0] >> 3, data[0] & 0x3
+    if config >= 16:
+        return False  # CELT only: no SILK layer, no LBRR
+    frame_ms = (10, 20, 40, 60)[config % 4] if config < 12 else (10, 20)[config % 2]
+    silk_frames = max(1, frame_ms // 20)
+    if code in (0, 1):
+        first = 1
+    elif code == 2:
+        first = 3 if len(data) > 1 and data[1] >= 252 else 2  # after the first frame's length
+    else:
+        if len(data) < 3:
+            return False
+        if data[1] & 0x40:  # padding: its length bytes (255 means more follow) come first
+            first = 2
+            while first < len(data) and data[first] == 255:
+                first += 1
+            first += 1
+        else:
+            first = 2
+        if not data[1] & 0x80:  # CBR; VBR has the frames' lengths next (one or two bytes each)
+            pass
+        else:
+            count = data[1] & 0x3F
+            for _ in range(count - 1):
+                if first >= len(data):
+                    return False
+                first += 2 if data[first] >= 252 else 1
+    if first >= len(data):
+        return False
+    return bool((data[first] >> (7 - silk_frames)) & 0x1)
+
+
 class OpusError(Exception):
     pass
 
