@@ -23,7 +23,8 @@ pytestmark = [
 def test_every_utterance_is_transcribed_at_ten_percent_loss() -> None:
     result = latency_in_netns(10, 16)
     webrtc, websocket = result["webrtc"], result["websocket"]
-    assert webrtc["failure"] is None and websocket["failure"] is None
+    assert webrtc["failure"] is None
+    assert websocket["failure"] is None
     assert result["expected"] >= 2
     assert webrtc["transcribed"] == result["expected"]
     assert websocket["transcribed"] == result["expected"]
