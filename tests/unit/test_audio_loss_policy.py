@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+import asyncio
+from types import SimpleNamespace
+from typing import Any
 
+import numpy as np
+import pytest
+
+from voicepilot.audio import loss_policy
 from voicepilot.audio.frames import FRAME_SAMPLES, make_frame
 from voicepilot.audio.loss_policy import (
     BASE_BITRATE,
@@ -11,6 +17,7 @@ from voicepilot.audio.loss_policy import (
     MAX_HINT_PCT,
     EncoderSettings,
     LossPolicy,
+    follow_receiver_reports,
     fraction_lost_pct,
     settings_for,
 )
@@ -86,3 +93,31 @@ def test_the_encoder_adds_fec_when_the_hint_asks_for_it() -> None:
     # so only "not identical" is certain), and the raised bitrate of 20 % loss costs more.
     assert sizes(EncoderSettings(packet_loss_pct=20, bitrate=BASE_BITRATE)) != sizes(None)
     assert sizes(settings_for(20)) > sizes(None)
+
+
+class FakeSender:
+    """What follow_receiver_reports reads of an RTCRtpSender: its stats, then a closed transport."""
+
+    def __init__(self, reports: list[tuple[int, int]]) -> None:
+        self._reports = reports  # (arrival stamp, fraction lost), one per poll
+        self.transport = SimpleNamespace(state="connected")
+
+    async def getStats(self) -> dict[str, Any]:  # aiortc's name
+        stamp, fraction = self._reports.pop(0)
+        if not self._reports:
+            self.transport.state = "closed"
+        entry = SimpleNamespace(type="remote-inbound-rtp", timestamp=stamp, fractionLost=fraction)
+        return {"remote": entry, "other": SimpleNamespace(type="outbound-rtp", timestamp=stamp)}
+
+
+async def test_each_new_receiver_report_moves_the_encoder_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loss_policy, "REPORT_POLL_S", 0)
+    # The same report read twice (no new one in between) counts once.
+    sender = FakeSender([(1, 64), (1, 64), (2, 64), (3, 64), (4, 0)])
+    applied: list[EncoderSettings] = []
+    policy = LossPolicy()
+    await asyncio.wait_for(follow_receiver_reports(sender, policy, applied.append), 5)  # type: ignore[arg-type]
+    # 25 %: 12.5 then 18.75 then 21.9 smoothed (three reports, not four), then one at 0: 10.9,
+    # clearly inside a lower step.
+    assert [s.packet_loss_pct for s in applied] == [15, 20, 25, 15]
+    assert policy.smoothed_pct == pytest.approx(25 * 0.875 / 2)

@@ -5,18 +5,26 @@ the last report, in 256ths). :class:`LossPolicy` smooths it and maps it to
 :class:`EncoderSettings`: libopus's ``packet_loss`` hint (percent; with FEC on, the encoder adds a
 low-bitrate copy of each frame to the next packet when the hint is high enough) and a bitrate
 raised with it so the redundancy does not starve the frame itself. Settings change in steps, with
-hysteresis: each change restarts the encoder.
+hysteresis: each change restarts the encoder. :func:`follow_receiver_reports` feeds a sender's.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from aiortc import RTCRtpSender
+
+log = logging.getLogger(__name__)
 
 BASE_BITRATE = 32_000  # wideband speech is transparent well below this; the service resamples to 24 kHz
 MAX_BITRATE = 48_000
 BITRATE_PER_LOSS_PCT = 800  # 20 % loss: +16 kbit/s, about what libopus's FEC copy of a frame costs
 STEP_PCT = 5  # the hint moves in steps of this many percent
 MAX_HINT_PCT = 30  # beyond this more redundancy buys little; libopus takes up to 100
+REPORT_POLL_S = 1.0  # aiortc receives a receiver report about every second; its latest is read this often
 SMOOTHING = 0.5  # weight of a new report (one every second or so): a burst moves the hint quickly
 RELAX_MARGIN_PCT = 2.0  # the hint comes down only once the smoothed loss is this far inside the lower step
 
@@ -64,3 +72,29 @@ class LossPolicy:
         """``pct`` rounded up to a step (any loss at all asks for some redundancy), capped."""
         steps = -int(-pct // STEP_PCT) if pct > 0.5 else 0
         return min(MAX_HINT_PCT, steps * STEP_PCT)
+
+
+async def follow_receiver_reports(
+    sender: RTCRtpSender, policy: LossPolicy, apply: Callable[[EncoderSettings], None]
+) -> None:
+    """Until cancelled: each new receiver report the peer sends about ``sender``'s stream goes to
+    ``policy``, and settings it changes to ``apply`` (the encoding track's)."""
+    last: object = None
+    while True:
+        await asyncio.sleep(REPORT_POLL_S)
+        if sender.transport.state == "closed":
+            return  # the call is over
+        for entry in (await sender.getStats()).values():
+            # A new report only (aiortc stamps each when it arrives): one read twice would weigh double.
+            fresh = entry.type == "remote-inbound-rtp" and entry.timestamp != last
+            if not fresh or entry.fractionLost is None:
+                continue
+            last = entry.timestamp
+            if (settings := policy.update(int(entry.fractionLost))) is not None:
+                log.info(
+                    "loss %.0f %%: Opus FEC hint %d %%, %d bit/s",
+                    policy.smoothed_pct,
+                    settings.packet_loss_pct,
+                    settings.bitrate,
+                )
+                apply(settings)

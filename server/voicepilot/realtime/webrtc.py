@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import aiohttp
 import av
-from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from voicepilot.audio.inline_decode import InlineOpusDecoder
-from voicepilot.audio.loss_policy import LossPolicy, fraction_lost_pct
+from voicepilot.audio.loss_policy import LossPolicy, follow_receiver_reports, fraction_lost_pct
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
@@ -40,7 +40,6 @@ OPEN_TIMEOUT_S = 5.0  # a working path connects in well under a second; then fal
 # and nothing added to the sound's latency (audio/opus.py). Silence that ends a turn can reach the
 # service's VAD up to 40 ms later. 20 turns it off.
 SILENCE_PACKET_MS = 60
-LOSS_POLL_S = 1.0  # aiortc sends a receiver report about every second; its latest is read this often
 HANDSHAKE_GRACE_S = 5.0  # more time for a handshake under way (ICE done): an overloaded service
 
 
@@ -107,29 +106,11 @@ class WebRTCTransport:
         tuning = tune_audio_receivers(pc, self._on_remote_frame)
         self.receivers_tuned, self.hooks = tuning.tuned, tuning.status
         self._decoders = [d for d in tuning.decoders if isinstance(d, InlineOpusDecoder)]
-        self._loss_task = asyncio.get_running_loop().create_task(self._adapt_to_loss(sender, sending))
+        # The engine's receiver reports set the FEC hint and bitrate (audio/loss_policy.py).
+        self._loss_task = asyncio.get_running_loop().create_task(
+            follow_receiver_reports(sender, self._loss_policy, sending.apply)
+        )
         await self._wait_open(opened)
-
-    async def _adapt_to_loss(self, sender: RTCRtpSender, sending: OpusEncodedTrack) -> None:
-        """Feed the peer's receiver reports (the loss it sees of what is sent) to the encoder's FEC
-        hint and bitrate (audio/loss_policy.py)."""
-        last: object = None
-        while not self._closed:
-            await asyncio.sleep(LOSS_POLL_S)
-            for entry in (await sender.getStats()).values():
-                # A new report only: the same one read twice would weigh double.
-                fresh = entry.type == "remote-inbound-rtp" and entry.timestamp != last
-                if not fresh or entry.fractionLost is None:
-                    continue
-                last = entry.timestamp
-                if (settings := self._loss_policy.update(int(entry.fractionLost))) is not None:
-                    log.info(
-                        "loss %.0f %%: Opus FEC hint %d %%, %d bit/s",
-                        self._loss_policy.smoothed_pct,
-                        settings.packet_loss_pct,
-                        settings.bitrate,
-                    )
-                    sending.apply(settings)
 
     async def _wait_open(self, opened: asyncio.Event) -> None:
         """Wait for the events channel, failing fast when ICE or DTLS fails instead of timing out."""
