@@ -73,7 +73,7 @@ class InlineOpusDecoder:
         # Why holes are skipped rather than filled, or None when they are filled.
         self.concealment: str | None = load_problem() if use_libopus else "libopus not used"
         self._libopus = OpusDecoder() if self.concealment is None else None
-        self._codec = voice_decoder()
+        self._codec = voice_decoder() if self._libopus is None else None  # the fallback
         self._next_timestamp: int | None = None  # where the audio delivered last ends
         self.gaps = PlaybackGaps()
         self._quiet = False  # the last frame was silence (decoded quietly, or stood in for)
@@ -123,6 +123,7 @@ class InlineOpusDecoder:
     def _decode(self, data: bytes, timestamp: int) -> list[av.AudioFrame]:
         if self._libopus is not None:
             return [_pcm_frame(self._libopus.decode(data), timestamp)]
+        assert self._codec is not None
         packet = av.Packet(data)
         packet.pts = timestamp
         packet.time_base = TIME_BASE
