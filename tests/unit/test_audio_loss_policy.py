@@ -13,6 +13,7 @@ from voicepilot.audio import loss_policy
 from voicepilot.audio.frames import FRAME_SAMPLES, make_frame
 from voicepilot.audio.loss_policy import (
     BASE_BITRATE,
+    INITIAL_HINT_PCT,
     MAX_BITRATE,
     MAX_HINT_PCT,
     EncoderSettings,
@@ -121,3 +122,14 @@ async def test_each_new_receiver_report_moves_the_encoder_once(monkeypatch: pyte
     # clearly inside a lower step.
     assert [s.packet_loss_pct for s in applied] == [15, 20, 25, 15]
     assert policy.smoothed_pct == pytest.approx(25 * 0.875 / 2)
+
+
+def test_a_call_starts_protected_and_a_clean_path_relaxes_it_within_seconds() -> None:
+    policy = LossPolicy(INITIAL_HINT_PCT)
+    assert policy.settings == settings_for(INITIAL_HINT_PCT)
+    reports = 0
+    while policy.settings.packet_loss_pct and reports < 20:
+        policy.update(0)
+        reports += 1
+    assert policy.settings == EncoderSettings()
+    assert reports <= 6  # a report a second

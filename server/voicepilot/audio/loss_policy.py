@@ -26,6 +26,9 @@ STEP_PCT = 5  # the hint moves in steps of this many percent
 MAX_HINT_PCT = 30  # beyond this more redundancy buys little; libopus takes up to 100
 REPORT_POLL_S = 1.0  # aiortc receives a receiver report about every second; its latest is read this often
 SMOOTHING = 0.5  # weight of a new report (one every second or so): a burst moves the hint quickly
+# Until the first report (a second or more into the call, when the first words are already going
+# out) a call is sent as if it lost this much; the reports of a clean path take it to 0 in about 5 s.
+INITIAL_HINT_PCT = 10
 RELAX_MARGIN_PCT = 2.0  # the hint comes down only once the smoothed loss is this far inside the lower step
 
 

@@ -19,7 +19,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from voicepilot.audio.inline_decode import InlineOpusDecoder
-from voicepilot.audio.loss_policy import LossPolicy, follow_receiver_reports, fraction_lost_pct
+from voicepilot.audio.loss_policy import INITIAL_HINT_PCT, LossPolicy, follow_receiver_reports, fraction_lost_pct
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
@@ -70,7 +70,7 @@ class WebRTCTransport:
         # why aiortc's (slower) defaults stayed (audio/aiortc_hooks.py).
         self.receivers_tuned = 0
         self.hooks: str | None = None
-        self._loss_policy = LossPolicy()
+        self._loss_policy = LossPolicy(INITIAL_HINT_PCT)
         self._decoders: list[InlineOpusDecoder] = []  # the received audio's (playback gaps)
         self._loss_task: asyncio.Task[None] | None = None
 
