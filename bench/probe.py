@@ -179,13 +179,14 @@ async def latency(loss_pct: float, seconds: float, workdir: Path, bursty: bool =
         calls = (await engine.control())["calls"]
     finally:
         await engine.stop()
-    result: dict[str, Any] = {"lossPct": loss_pct, "bursty": bursty, "expected": len(expected)}
+    result: dict[str, Any] = {"lossPct": loss_pct, "bursty": bursty, "expected": len(expected), "said": expected}
     for run in runs:
         up, down = run.latencies(calls)
         result[run.transport] = {
             "uplinkMs": up,
             "downlinkMs": down,
             "transcribed": sum(1 for t in run.observer.user_transcripts if t in expected),
+            "misheard": [t for t in run.observer.user_transcripts if t not in expected],
             "reconnects": sum(1 for e in run.observer.lifecycle if e.kind == "reconnected"),
             "failure": run.failure,
             # Received audio that did not arrive and was concealed or skipped (WebRTC; TCP loses none).
