@@ -116,3 +116,17 @@ def test_a_long_silence_from_the_sender_is_not_filled() -> None:
     assert len(frames) == 11
     assert decoder.gaps.discontinuities == 1
     assert decoder.gaps.holes == 0
+
+
+def test_silence_the_buffer_dropped_to_catch_up_is_not_concealed() -> None:
+    packets = voiced_packets(20)
+    frames: list[Any] = []
+    decoder = InlineOpusDecoder(frames.append)
+    for index in range(10):
+        decoder.decode(packets[index], index * FRAME_SAMPLES)
+    # 10 lost; 11 and 12 arrived behind it and were dropped by the buffer to work off the delay.
+    decoder.dropped(2 * FRAME_SAMPLES)
+    decoder.decode(packets[13], 13 * FRAME_SAMPLES)
+    assert decoder.gaps.holes == 1
+    assert decoder.gaps.concealed_samples + decoder.gaps.recovered_samples == FRAME_SAMPLES  # packet 10 only
+    assert len(frames) == 12

@@ -103,12 +103,12 @@ class HooksReport:
 
 def replace_receiver_parts(
     pc: RTCPeerConnection,
-    new_buffer: Callable[[], JitterBuffer],
+    new_buffer: Callable[[FrameDecoder], JitterBuffer],
     new_decoder: Callable[[FrameSink], FrameDecoder],
     on_frame: FrameSink | None = None,
     version: str | None = None,
 ) -> HooksReport:
-    """Give every receiving audio receiver of ``pc`` a ``new_buffer()`` and a ``new_decoder(sink)`` fed
+    """Give every receiving audio receiver of ``pc`` a ``new_decoder(sink)`` and a ``new_buffer(decoder)`` fed
     on the loop, whose frames go to ``on_frame`` if given, else to the receiving track.
     ``version``: aiortc's (the installed one)."""
     report = HooksReport()
@@ -138,7 +138,7 @@ def replace_receiver_parts(
 
 def _replace(
     receiver: Any,
-    new_buffer: Callable[[], JitterBuffer],
+    new_buffer: Callable[[FrameDecoder], JitterBuffer],
     new_decoder: Callable[[FrameSink], FrameDecoder],
     on_frame: FrameSink | None,
 ) -> DecoderQueue | str:
@@ -153,6 +153,6 @@ def _replace(
     if not isinstance(current, queue.Queue) or not isinstance(output, asyncio.Queue):
         return "has no decoder queue or track queue"
     stand_in = DecoderQueue(current, new_decoder(on_frame or output.put_nowait))
-    setattr(receiver, _JITTER_BUFFER, new_buffer())
+    setattr(receiver, _JITTER_BUFFER, new_buffer(stand_in.decoder))
     setattr(receiver, _DECODER_QUEUE, stand_in)
     return stand_in

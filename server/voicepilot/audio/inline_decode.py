@@ -120,6 +120,12 @@ class InlineOpusDecoder:
             self.decoded += 1
             self._deliver(frame)
 
+    def dropped(self, samples: int) -> None:
+        """The receive buffer dropped ``samples`` of silence on purpose (working off a backlog): not a
+        hole to fill."""
+        if self._next_timestamp is not None:
+            self._next_timestamp = (self._next_timestamp + samples) % TIMESTAMP_MOD
+
     def _decode(self, data: bytes, timestamp: int) -> list[av.AudioFrame]:
         if self._libopus is not None:
             return [_pcm_frame(self._libopus.decode(data), timestamp)]
