@@ -243,9 +243,17 @@ async def test_websocket_calls_are_capped_and_one_that_sends_nothing_is_closed(s
     engine = await start_engine("--max-calls", "2", "--ws-idle-timeout", "1")
     headers = {"api-key": engine.api_key}
     async with aiohttp.ClientSession() as http:
-        # Heartbeat pings are traffic: a client that sends them is not idle.
-        alive = await http.ws_connect(engine.url + WEBSOCKET, headers=headers, heartbeat=0.3)
+        # Pings are traffic: a client that sends them is not idle. Sent by hand, not as aiohttp's
+        # heartbeat, which closes the client itself when a pong is late on a loaded machine.
+        alive = await http.ws_connect(engine.url + WEBSOCKET, headers=headers, heartbeat=None)
         assert (await alive.receive(timeout=10)).type == aiohttp.WSMsgType.TEXT  # session.created
+
+        async def keep_pinging() -> None:
+            while not alive.closed:
+                await alive.ping()
+                await asyncio.sleep(0.3)
+
+        pinger = asyncio.create_task(keep_pinging())
         # Measured from before the handshake: the engine's idle clock starts within it, so the time
         # the refusals below take on a loaded machine cannot make the close look early.
         started = time.monotonic()
@@ -267,6 +275,8 @@ async def test_websocket_calls_are_capped_and_one_that_sends_nothing_is_closed(s
             # Nothing to read, and still open. (Not receive's timeout: each of its pongs restarts it.)
             await asyncio.wait_for(alive.receive(), 1.5)
         assert not alive.closed
+        pinger.cancel()
+        await asyncio.gather(pinger, return_exceptions=True)
         await alive.close()
         await idle.close()
     control = await engine.control()
