@@ -50,7 +50,6 @@ class Plan:
     idle_s: float
     # Quick runs measure the loss levels at the same time (each in its own namespace): faster, noisier.
     loss_in_parallel: bool = False
-    bursty_loss_levels: tuple[float, ...] = ()  # loss in runs of packets (bench/probe.py), after the random ones
 
 
 # A 90 s service session limit makes the session manager hand over every 30 s (it starts a minute
@@ -58,7 +57,7 @@ class Plan:
 # work). The full run's soak streams for 10 minutes, the length the memory goal names (issue #4), so the whole
 # run takes a little more than that.
 QUICK = Plan(5, 10, 20, 8, 10, 8, 3, (0, 5, 10), 6, 60, 10, 6, 2, 30, loss_in_parallel=True)
-FULL = Plan(5, 30, 100, 30, 30, 30, 4, (0, 5, 10, 20), 30, 600, 90, 20, 10, 120, bursty_loss_levels=(10,))
+FULL = Plan(5, 30, 100, 30, 30, 30, 4, (0, 5, 10), 30, 600, 90, 20, 10, 120)
 
 
 # Benchmarks that failed, and results that had no samples: the run then exits 1.
@@ -183,16 +182,15 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
         put("handover_replies", run.replies, f"of {run.expected}", "spoken replies that reached the editor")
 
     async def loss() -> None:
-        def measure(level: float, bursty: bool) -> Coroutine[Any, Any, dict[str, Any]]:
-            return asyncio.to_thread(probe.latency_in_netns, level, plan.loss_s, bursty)
+        def measure(level: float) -> Coroutine[Any, Any, dict[str, Any]]:
+            return asyncio.to_thread(probe.latency_in_netns, level, plan.loss_s)
 
-        runs = [(level, False) for level in plan.loss_levels] + [(level, True) for level in plan.bursty_loss_levels]
         if plan.loss_in_parallel:
-            measured = await asyncio.gather(*(measure(level, bursty) for level, bursty in runs))
+            measured = await asyncio.gather(*(measure(level) for level in plan.loss_levels))
         else:
-            measured = [await measure(level, bursty) for level, bursty in runs]
-        for (level, bursty), found in zip(runs, measured, strict=True):
-            tag = f"loss{level:g}" + ("bursty" if bursty else "")
+            measured = [await measure(level) for level in plan.loss_levels]
+        for level, found in zip(plan.loss_levels, measured, strict=True):
+            tag = f"loss{level:g}"
             for transport in ("webrtc", "websocket"):
                 got = found[transport]
                 if got["failure"]:
@@ -203,12 +201,6 @@ async def run(plan: Plan, workdir: Path, results: Results) -> None:
                     put(f"oneway_{way}_ms_p95_{transport}_{tag}", percentile(samples, 95), "ms")
                 put(f"transcripts_ok_{transport}_{tag}", got["transcribed"], f"of {found['expected']}")
                 put(f"reconnects_{transport}_{tag}", got["reconnects"], "count")
-                put(f"playback_gap_ms_max_{transport}_{tag}", got["playbackGapMsMax"], "ms", "longest concealed")
-                put(f"playback_gap_ms_per_min_{transport}_{tag}", got["playbackGapMsPerMin"], "ms/min", "concealed")
-            if level == 10 and not bursty:  # the issue's goals: every utterance heard, no gap over 60 ms
-                webrtc = found["webrtc"]
-                put("loss10_transcribed_ratio", webrtc["transcribed"] / max(1, found["expected"]), "ratio", "WebRTC")
-                put("loss10_playback_gap_ms_max", webrtc["playbackGapMsMax"], "ms", "WebRTC, goal 60 or less")
             for way in ("uplink", "downlink"):
                 for pct in (50, 95):
                     web = results.values[f"oneway_{way}_ms_p{pct}_webrtc_{tag}"]["value"]

@@ -4,8 +4,7 @@ Uplink: from the microphone router handing a frame with sound to the outgoing tr
 receiver seeing it (``soundArrivals``). Downlink: from the engine's sender (``soundDepartures``) to
 the session delivering the decoded frame to playback. Both processes read CLOCK_MONOTONIC.
 ``python -m bench.probe latency --loss PCT`` runs a WebRTC and a WebSocket session side by side in a
-private network namespace where nftables drops PCT % of the packets on loopback (needs root);
-``--bursty`` drops them in runs (BURST_PACKETS in a row) instead of one at a time.
+private network namespace where nftables drops PCT % of the packets on loopback (needs root).
 """
 
 from __future__ import annotations
@@ -42,9 +41,6 @@ from voicepilot.tasks import wait_first
 
 TOOL_OUTPUT = json.dumps({"ok": True})
 RAMP_S = 0.5  # between the starts of concurrent sessions (each lasts longer than all the starts)
-# Bursty loss: runs of this many packets in a row (both directions share loopback's input hook, so
-# each direction loses about half of a run: 40-60 ms of audio), as many runs as the loss rate asks.
-BURST_PACKETS = 5
 
 
 @dataclass
@@ -94,7 +90,6 @@ class ProbeRun:
     failure: str | None = None
     connected_at: float | None = None
     ended_at: float | None = None
-    stats: dict[str, float] = field(default_factory=dict)  # the session's, when the recording was answered
 
     def latencies(self, calls: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
         """(uplink, downlink) one-way latencies in ms against this run's engine calls."""
@@ -140,7 +135,6 @@ async def run_session(engine: EngineProcess, wav: Path, transport: str, name: st
         run.connected_at = time.monotonic()
         await wait_first(marked.finished, session.ended)
         await wait_first(session.quiet, session.ended)
-        run.stats = await session.stats()
         if session.failure is not None:
             run.failure = session.failure.describe()
     except Exception as exc:  # a failed session is reported, not raised: the other one goes on
@@ -170,7 +164,7 @@ def peak_overlap(runs: list[ProbeRun]) -> int:
 # ----------------------------------------------------------------------------- latency under loss
 
 
-async def latency(loss_pct: float, seconds: float, workdir: Path, bursty: bool = False) -> dict[str, Any]:
+async def latency(loss_pct: float, seconds: float, workdir: Path) -> dict[str, Any]:
     wav = workdir / "probe.wav"
     expected = probe_recording(wav, seconds)
     engine = await EngineProcess.start(workdir)
@@ -179,49 +173,36 @@ async def latency(loss_pct: float, seconds: float, workdir: Path, bursty: bool =
         calls = (await engine.control())["calls"]
     finally:
         await engine.stop()
-    result: dict[str, Any] = {"lossPct": loss_pct, "bursty": bursty, "expected": len(expected), "said": expected}
+    result: dict[str, Any] = {"lossPct": loss_pct, "expected": len(expected)}
     for run in runs:
         up, down = run.latencies(calls)
         result[run.transport] = {
             "uplinkMs": up,
             "downlinkMs": down,
             "transcribed": sum(1 for t in run.observer.user_transcripts if t in expected),
-            "misheard": [t for t in run.observer.user_transcripts if t not in expected],
             "reconnects": sum(1 for e in run.observer.lifecycle if e.kind == "reconnected"),
             "failure": run.failure,
-            # Received audio that did not arrive and was concealed or skipped (WebRTC; TCP loses none).
-            "playbackGapMsMax": run.stats.get("playbackGapMsMax", 0.0),
-            "playbackGapMsPerMin": run.stats.get("playbackGapMsPerMin", 0.0),
-            "fecRecoveredMs": run.stats.get("fecRecoveredMs", 0.0),
-            "fecHintPct": run.stats.get("fecHintPct", 0.0),  # what the peer's reports made the encoder send
         }
     return result
 
 
-def loss_rule(loss_pct: float, bursty: bool = False) -> str:
-    """The nftables rule dropping ``loss_pct`` % of packets: at random, or in runs of BURST_PACKETS
-    (a counter: BURST_PACKETS dropped in every BURST_PACKETS * 100 / loss_pct)."""
-    if bursty:
-        return f"numgen inc mod {round(BURST_PACKETS * 100 / loss_pct)} < {BURST_PACKETS} drop"
-    return f"numgen random mod 1000 < {round(loss_pct * 10)} drop"
-
-
-def _netns_setup(loss_pct: float, bursty: bool = False) -> None:
+def _netns_setup(loss_pct: float) -> None:
     """Inside a fresh network namespace: loopback up, and nftables dropping loss_pct % of packets."""
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     if loss_pct > 0:
+        permille = round(loss_pct * 10)
         rules = (
             "table inet vpbench {\n"
             "  chain input {\n"
             "    type filter hook input priority 0; policy accept;\n"
-            f"    {loss_rule(loss_pct, bursty)}\n"
+            f"    numgen random mod 1000 < {permille} drop\n"
             "  }\n"
             "}\n"
         )
         subprocess.run(["nft", "-f", "-"], input=rules.encode(), check=True)
 
 
-def latency_in_netns(loss_pct: float, seconds: float, bursty: bool = False) -> dict[str, Any]:
+def latency_in_netns(loss_pct: float, seconds: float) -> dict[str, Any]:
     """Run :func:`latency` in a child process in its own network namespace (``unshare -n``)."""
     for tool in ("unshare", "ip", "nft"):
         if shutil.which(tool) is None:
@@ -238,7 +219,6 @@ def latency_in_netns(loss_pct: float, seconds: float, bursty: bool = False) -> d
         str(loss_pct),
         "--seconds",
         str(seconds),
-        *(["--bursty"] if bursty else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds * 4 + 120)
     if done.returncode != 0:
@@ -285,15 +265,14 @@ def main() -> int:
     lat = sub.add_parser("latency", help="WebRTC and WebSocket one-way latency at a packet loss rate")
     lat.add_argument("--loss", type=float, default=0.0, help="percent of packets dropped on loopback")
     lat.add_argument("--seconds", type=float, default=20.0)
-    lat.add_argument("--bursty", action="store_true", help="drop packets in runs rather than one at a time")
     lat.add_argument("--inside-netns", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.inside_netns:
-        print(json.dumps(latency_in_netns(args.loss, args.seconds, args.bursty)))
+        print(json.dumps(latency_in_netns(args.loss, args.seconds)))
         return 0
-    _netns_setup(args.loss, args.bursty)
+    _netns_setup(args.loss)
     with tempfile.TemporaryDirectory(prefix="vp-probe-") as workdir:
-        print(json.dumps(asyncio.run(latency(args.loss, args.seconds, Path(workdir), args.bursty))))
+        print(json.dumps(asyncio.run(latency(args.loss, args.seconds, Path(workdir)))))
     return 0
 
 

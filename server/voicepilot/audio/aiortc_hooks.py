@@ -16,7 +16,7 @@ import importlib.metadata
 import logging
 import queue
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import av
@@ -106,7 +106,6 @@ class HooksReport:
 
     tuned: int = 0
     fallback: str | None = None
-    decoders: list[FrameDecoder] = field(default_factory=list)  # the tuned receivers' (for their stats)
 
     @property
     def status(self) -> str:
@@ -115,12 +114,12 @@ class HooksReport:
 
 def replace_receiver_parts(
     pc: RTCPeerConnection,
-    new_buffer: Callable[[FrameDecoder], JitterBuffer],
+    new_buffer: Callable[[], JitterBuffer],
     new_decoder: Callable[[FrameSink], FrameDecoder],
     on_frame: FrameSink | None = None,
     version: str | None = None,
 ) -> HooksReport:
-    """Give every receiving audio receiver of ``pc`` a ``new_decoder(sink)`` and a ``new_buffer(decoder)`` fed
+    """Give every receiving audio receiver of ``pc`` a ``new_buffer()`` and a ``new_decoder(sink)`` fed
     on the loop, whose frames go to ``on_frame`` if given, else to the receiving track.
     ``version``: aiortc's (the installed one)."""
     report = HooksReport()
@@ -138,33 +137,30 @@ def replace_receiver_parts(
         report.fallback = problem
         return report
     for receiver in receivers:
-        replaced = _replace(receiver, new_buffer, new_decoder, on_frame)
-        if isinstance(replaced, DecoderQueue):
+        problem = _replace(receiver, new_buffer, new_decoder, on_frame)
+        if problem is None:
             report.tuned += 1
-            report.decoders.append(replaced.decoder)
         else:
-            log.warning("aiortc's receiver %s: keeping its default jitter buffer and decoder thread", replaced)
-            report.fallback = f"the receiver {replaced}"
+            log.warning("aiortc's receiver %s: keeping its default jitter buffer and decoder thread", problem)
+            report.fallback = f"the receiver {problem}"
     return report
 
 
 def _replace(
     receiver: Any,
-    new_buffer: Callable[[FrameDecoder], JitterBuffer],
+    new_buffer: Callable[[], JitterBuffer],
     new_decoder: Callable[[FrameSink], FrameDecoder],
     on_frame: FrameSink | None,
-) -> DecoderQueue | str:
-    """The receiver's stand-in decoder queue, or why it has none."""
+) -> str | None:
     buffer = getattr(receiver, _JITTER_BUFFER, None)
     current = getattr(receiver, _DECODER_QUEUE, None)
     if isinstance(current, DecoderQueue):
-        return current  # done already
+        return None  # done already
     output = getattr(getattr(receiver, "_track", None), "_queue", None)
     if not isinstance(buffer, JitterBuffer):
         return f"has no {_JITTER_BUFFER}"
     if not isinstance(current, queue.Queue) or not isinstance(output, asyncio.Queue):
         return "has no decoder queue or track queue"
-    stand_in = DecoderQueue(current, new_decoder(on_frame or output.put_nowait))
-    setattr(receiver, _JITTER_BUFFER, new_buffer(stand_in.decoder))
-    setattr(receiver, _DECODER_QUEUE, stand_in)
-    return stand_in
+    setattr(receiver, _JITTER_BUFFER, new_buffer())
+    setattr(receiver, _DECODER_QUEUE, DecoderQueue(current, new_decoder(on_frame or output.put_nowait)))
+    return None

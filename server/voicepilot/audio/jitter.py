@@ -5,21 +5,18 @@ hop) and schedules nothing, so that delay buys no protection against jitter: the
 buffer does that. :class:`LowLatencyAudioBuffer` (same interface) releases the next packet in
 sequence at once, holds early ones until the missing one arrives, takes a packet as lost once more
 than ``reorder_ms`` of audio is held behind it, drops late packets and duplicates, and works off a
-backlog by dropping silent frames (telling ``on_dropped``, so the decoder does not conceal them as lost).
-Packets may hold 20 ms or more: windows go by the audio a packet
+backlog by dropping silent frames. Packets may hold 20 ms or more: windows go by the audio a packet
 holds (its Opus TOC byte). :mod:`voicepilot.audio.aiortc_hooks` puts it in place.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add
 
 from voicepilot.audio.aiortc_hooks import packet_payload
-from voicepilot.audio.frames import FRAME_MS, SAMPLE_RATE
+from voicepilot.audio.frames import FRAME_MS
 from voicepilot.audio.opus import opus_packet_ms
 
 REORDER_MS = 60  # how much audio may arrive after a missing packet before it is taken as lost
@@ -29,10 +26,9 @@ RESET_JUMP = 100  # a jump this far ahead is a new stream (or a long outage): st
 
 
 class LowLatencyAudioBuffer(JitterBuffer):
-    def __init__(self, reorder_ms: float = REORDER_MS, on_dropped: Callable[[int], None] | None = None) -> None:
+    def __init__(self, reorder_ms: float = REORDER_MS) -> None:
         super().__init__(capacity=16, prefetch=0)
         self.reorder_ms = reorder_ms
-        self._on_dropped = on_dropped  # samples of audio dropped on purpose before the next frame
         self._held: dict[int, RtpPacket] = {}
         self._next: int | None = None
         self.released = 0
@@ -59,10 +55,8 @@ class LowLatencyAudioBuffer(JitterBuffer):
             self._next = oldest
         ready = self._take()
         # A backlog (packets that arrived after a gap) costs a frame of delay each: drop silent ones.
-        while ready is not None and self._next in self._held and _silent(payload := packet_payload(ready)):
+        while ready is not None and self._next in self._held and _silent(packet_payload(ready)):
             self.caught_up += 1
-            if self._on_dropped is not None:
-                self._on_dropped(round(opus_packet_ms(payload) * SAMPLE_RATE / 1000))
             ready = self._take()
         if ready is None:
             return False, None

@@ -6,8 +6,8 @@ pool, about a third of the sidecar's CPU. Given ``av.Packet`` objects it only pa
 Opus inline, the RTP timestamp taken from the stream's sample count. Once the encoder has settled on
 digital silence (``SILENT_RUN`` frames), its last packet is sent again instead of encoding, and with
 ``silence_packet_ms`` several such frames leave in one packet (RFC 6716 code 3); sound is never held
-back. Sound goes in 20 ms packets. :meth:`OpusEncodedTrack.apply` takes new loss settings (in-band
-FEC hint, bitrate: audio/loss_policy.py). Measurements and rejected choices: docs/performance.md.
+back. Sound goes in 20 ms packets; a receiver must take longer ones (RFC 7587), and the tests send them.
+Measurements and rejected choices: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from voicepilot.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, SILENCE, TIME_BASE, Pcm
-from voicepilot.audio.loss_policy import EncoderSettings
 from voicepilot.audio.tracks import PcmStream
 
 # libopus's complexity (0-10; ffmpeg's default is 10). 5 is WebRTC's own setting on mobile: measured
@@ -42,20 +41,16 @@ def _voice_codec(mode: Literal["r", "w"]) -> av.AudioCodecContext:
     return codec
 
 
-def voice_encoder(frames_per_packet: int = 1, loss: EncoderSettings | None = None) -> av.AudioCodecContext:
-    """libopus for voice, one packet per ``frames_per_packet`` 20 ms frames (one frame of that many samples);
-    with ``loss``, its bitrate and in-band FEC for that loss (ffmpeg's ``fec`` and ``packet_loss``)."""
+def voice_encoder(frames_per_packet: int = 1) -> av.AudioCodecContext:
+    """libopus for voice, one packet per ``frames_per_packet`` 20 ms frames (one frame of that many samples)."""
     codec = _voice_codec("w")
-    codec.bit_rate = BITRATE if loss is None else loss.bitrate
+    codec.bit_rate = BITRATE
     codec.time_base = TIME_BASE
-    options = {
+    codec.options = {
         "application": "voip",
         "compression_level": str(COMPLEXITY),
         "frame_duration": str(FRAME_MS * frames_per_packet),
     }
-    if loss is not None:
-        options |= {"fec": str(int(loss.fec)), "packet_loss": str(loss.packet_loss_pct)}
-    codec.options = options
     return codec
 
 
@@ -70,23 +65,14 @@ class OpusEncodedTrack(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(
-        self,
-        inner: PcmStream,
-        frames_per_packet: int = 1,
-        silence_packet_ms: float = 0,
-        loss: EncoderSettings | None = None,
-    ) -> None:
+    def __init__(self, inner: PcmStream, frames_per_packet: int = 1, silence_packet_ms: float = 0) -> None:
         super().__init__()
         self._inner = inner
         self._frames_per_packet = frames_per_packet  # fixed: the encoder and its frame are sized for it
         # The most audio one packet of reused silence holds (0 or a frame's worth: one frame a packet).
         # Lowered when the peer's answer asks for shorter packets (``a=maxptime``).
         self.silence_packet_ms = silence_packet_ms
-        self.loss = loss
-        self._codec = voice_encoder(frames_per_packet, loss)
-        self._pending_loss: EncoderSettings | None = None
-        self.encoder_restarts = 0
+        self._codec = voice_encoder(frames_per_packet)
         samples = FRAME_SAMPLES * frames_per_packet
         # One frame, refilled for each encode: libopus has read it by the time ``encode`` returns
         # (a frame made per packet cost more than the encoder's own Python call).
@@ -141,17 +127,7 @@ class OpusEncodedTrack(MediaStreamTrack):
             pcm = self._packet_pcm
         return pcm, pts, silent
 
-    def apply(self, loss: EncoderSettings) -> None:
-        """Encode with ``loss``'s settings from the next packet on (PyAV cannot change an open encoder's
-        options: a new one takes over; Opus decoders follow any encoder's packets)."""
-        if loss != self.loss:
-            self._pending_loss = loss
-
     def _encode(self, pcm: Pcm, pts: int) -> av.Packet[Any] | None:
-        if self._pending_loss is not None:
-            self.loss, self._pending_loss = self._pending_loss, None
-            self._codec = voice_encoder(self._frames_per_packet, self.loss)
-            self.encoder_restarts += 1
         self._frame.planes[0].update(pcm)  # type: ignore[arg-type]  # any buffer, not only bytes
         self._frame.pts = pts
         packets = self._codec.encode(self._frame)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiortc import RTCPeerConnection
 
-from voicepilot.audio.aiortc_hooks import FrameDecoder, FrameSink, HooksReport, replace_receiver_parts
+from voicepilot.audio.aiortc_hooks import FrameSink, HooksReport, replace_receiver_parts
 from voicepilot.audio.inline_decode import InlineOpusDecoder
 from voicepilot.audio.jitter import LowLatencyAudioBuffer
 
@@ -25,9 +25,4 @@ def tune_audio_receivers(
     track all the same (:func:`voicepilot.audio.tracks.drain_track` with the same callback), for its
     end, and for the frames of a receiver that kept aiortc's decoder.
     """
-    return replace_receiver_parts(pc, _buffer_for, InlineOpusDecoder, on_frame, version)
-
-
-def _buffer_for(decoder: FrameDecoder) -> LowLatencyAudioBuffer:
-    # Silence the buffer drops to catch up is not lost audio: the decoder must not conceal it.
-    return LowLatencyAudioBuffer(on_dropped=decoder.dropped if isinstance(decoder, InlineOpusDecoder) else None)
+    return replace_receiver_parts(pc, LowLatencyAudioBuffer, InlineOpusDecoder, on_frame, version)

@@ -13,7 +13,6 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from voicepilot.audio.aiortc_hooks import ice_connection
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, SILENCE, Pcm, Resampler, frame_to_mono, rms_dbfs
-from voicepilot.audio.loss_policy import INITIAL_HINT_PCT, LossPolicy, follow_receiver_reports
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
@@ -78,10 +77,7 @@ class WebRTCCall:
 
     async def answer(self, offer_sdp: str) -> str:
         pc = self._pc
-        # Like a browser peer, the engine answers loss with Opus FEC, from the client's receiver reports.
-        policy = LossPolicy(INITIAL_HINT_PCT)
-        sending = OpusEncodedTrack(self._outgoing, loss=policy.settings)
-        self._tasks.spawn(follow_receiver_reports(pc.addTrack(sending), policy, sending.apply))
+        pc.addTrack(OpusEncodedTrack(self._outgoing))
         pc.on("datachannel", self._on_datachannel)
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state)

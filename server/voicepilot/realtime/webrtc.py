@@ -18,8 +18,6 @@ import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
-from voicepilot.audio.inline_decode import InlineOpusDecoder
-from voicepilot.audio.loss_policy import INITIAL_HINT_PCT, LossPolicy, follow_receiver_reports, fraction_lost_pct
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
@@ -74,16 +72,13 @@ class WebRTCTransport:
         # why aiortc's (slower) defaults stayed (audio/aiortc_hooks.py).
         self.receivers_tuned = 0
         self.hooks: str | None = None
-        self._loss_policy = LossPolicy(INITIAL_HINT_PCT)
-        self._decoders: list[InlineOpusDecoder] = []  # the received audio's (playback gaps)
-        self._loss_task: asyncio.Task[None] | None = None
 
     async def connect(self, key: EphemeralKey, http: aiohttp.ClientSession) -> None:
         pc = RTCPeerConnection(self._endpoint.ice.configuration())
         self._pc = pc
         # Encoded here, on the loop, rather than by aiortc (audio/opus.py: a third of the CPU).
-        sending = OpusEncodedTrack(self._outgoing, silence_packet_ms=SILENCE_PACKET_MS, loss=self._loss_policy.settings)
-        sender = pc.addTrack(sending)
+        sending = OpusEncodedTrack(self._outgoing, silence_packet_ms=SILENCE_PACKET_MS)
+        pc.addTrack(sending)
         channel = pc.createDataChannel(DATA_CHANNEL_LABEL, ordered=True)
         self._channel = channel
         opened = asyncio.Event()
@@ -109,11 +104,6 @@ class WebRTCTransport:
         # (audio/receive_tuning.py). Frames come straight here; the track's drain sees it end.
         tuning = tune_audio_receivers(pc, self._on_remote_frame)
         self.receivers_tuned, self.hooks = tuning.tuned, tuning.status
-        self._decoders = [d for d in tuning.decoders if isinstance(d, InlineOpusDecoder)]
-        # The engine's receiver reports set the FEC hint and bitrate (audio/loss_policy.py).
-        self._loss_task = asyncio.get_running_loop().create_task(
-            follow_receiver_reports(sender, self._loss_policy, sending.apply)
-        )
         await self._wait_open(opened)
         self.connected_at = time.monotonic()
         self._start_consent(pc)
@@ -250,16 +240,11 @@ class WebRTCTransport:
             return {}
         report = await self._pc.getStats()
         stats: dict[str, float] = {"receiversTuned": float(self.receivers_tuned)}
-        for decoder in self._decoders[:1]:  # one audio track
-            stats |= decoder.gaps.stats()
-            stats["lossConcealment"] = float(decoder.concealment is None)  # 0: holes skipped (no libopus)
         for entry in report.values():
             # Fields stay None until the first RTCP reports arrive.
             if entry.type == "remote-inbound-rtp" and entry.roundTripTime is not None:
                 stats["rttMs"] = float(entry.roundTripTime) * 1000
-                # RTCP's fraction lost is 0-255 (RFC 3550); the stats give the fraction, 0-1.
-                stats["fractionLost"] = fraction_lost_pct(int(entry.fractionLost or 0)) / 100
-                stats["fecHintPct"] = float(self._loss_policy.settings.packet_loss_pct)
+                stats["fractionLost"] = float(entry.fractionLost or 0)
             elif entry.type == "inbound-rtp" and entry.packetsReceived is not None:
                 stats["jitterMs"] = float(entry.jitter or 0) / 48  # RTP timestamp units at 48 kHz
                 stats["packetsLost"] = float(entry.packetsLost or 0)
@@ -277,9 +262,6 @@ class WebRTCTransport:
         if self._consent_task is not None:
             self._consent_task.cancel()
             await asyncio.gather(self._consent_task, return_exceptions=True)
-        if self._loss_task is not None:
-            self._loss_task.cancel()
-            await asyncio.gather(self._loss_task, return_exceptions=True)
         if self._pc is not None:
             try:
                 await self._pc.close()
