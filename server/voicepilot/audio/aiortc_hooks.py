@@ -3,8 +3,8 @@
 aiortc offers no way to choose an audio receiver's jitter buffer or decoder, so :func:`replace_receiver_parts`
 replaces two private attributes of each receiver (what goes in is :mod:`voicepilot.audio.receive_tuning`'s
 choice), :class:`DecoderQueue` speaks the decoder thread's private queue protocol, and
-:func:`packet_payload` reads a received packet's private payload, :func:`ice_connection` and
-:func:`nominated_pair` aioice's connection and nominated pair. On an aiortc outside
+:func:`packet_payload` reads a received packet's private payload, :func:`nominated_pair` the ICE
+pair aioice nominated. On an aiortc outside
 ``TESTED_AIORTC``, or a receiver whose private parts are not where they were, aiortc's stock
 behaviour stays and the :class:`HooksReport` says why: the session's diagnostics carry it as ``aiortcHooks``.
 """
@@ -53,24 +53,12 @@ def version_problem(version: str, tested: str = TESTED_AIORTC) -> str | None:
     return f"aiortc {version} is not the tested {tested}"
 
 
-def ice_connection(ice_transport: Any) -> Any | None:
-    """The aioice Connection behind an aiortc RTCIceTransport (None if aioice moved it)."""
-    gatherer = getattr(ice_transport, "iceGatherer", None)
-    connection = getattr(gatherer, "_connection", None)
-    return connection if hasattr(connection, "build_request") else None
-
-
-def connection_nominated_pair(connection: Any) -> Any | None:
-    """The candidate pair an aioice Connection nominated for component 1, or None (not yet, or
-    aioice keeps it elsewhere)."""
+def nominated_pair(ice_transport: Any) -> Any | None:
+    """The candidate pair aioice nominated for component 1 of an RTCIceTransport, or None (not yet,
+    or aioice keeps it elsewhere: then the diagnostics simply name no path)."""
+    connection: Any = getattr(ice_transport.iceGatherer, "_connection", None)
     nominated: Any = getattr(connection, "_nominated", None)
     return nominated.get(1) if isinstance(nominated, dict) else None
-
-
-def nominated_pair(ice_transport: Any) -> Any | None:
-    """The candidate pair aioice nominated for an RTCIceTransport, or None (then the diagnostics
-    simply name no path)."""
-    return connection_nominated_pair(ice_connection(ice_transport))
 
 
 def packet_payload(packet: RtpPacket) -> bytes:

@@ -11,7 +11,6 @@ import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
-from voicepilot.audio.aiortc_hooks import ice_connection
 from voicepilot.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, SILENCE, Pcm, Resampler, frame_to_mono, rms_dbfs
 from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
@@ -20,6 +19,7 @@ from voicepilot.engine.conversation import DEPARTURE_DBFS, SOUND_FLOOR_DBFS, Cal
 from voicepilot.engine.faults import Faults, tamper_fingerprint
 from voicepilot.engine.recognizers import STT_RATE
 from voicepilot.engine.speaker import SpeechSource
+from voicepilot.realtime.consent import ice_connection
 from voicepilot.realtime.ice import loopback_ice
 from voicepilot.tasks import TaskGroup
 

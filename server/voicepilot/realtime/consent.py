@@ -16,13 +16,19 @@ from typing import Any
 
 from aioice import stun
 
-from voicepilot.audio.aiortc_hooks import connection_nominated_pair, ice_connection
 from voicepilot.tasks import TIMEOUT_ERRORS
 
 # A lost answer, an unreachable address, a transport already closed.
 MISSES: tuple[type[BaseException], ...] = (stun.TransactionError, ConnectionError, OSError, *TIMEOUT_ERRORS)
 
 PROBE_EVERY_S = 0.5
+
+
+def ice_connection(ice_transport: Any) -> Any | None:
+    """The aioice Connection behind an aiortc RTCIceTransport (None if aioice moved it)."""
+    gatherer = getattr(ice_transport, "iceGatherer", None)
+    connection = getattr(gatherer, "_connection", None)
+    return connection if hasattr(connection, "build_request") else None
 
 
 class ConsentProbe:
@@ -48,7 +54,8 @@ class ConsentProbe:
     async def probe_once(self) -> bool:
         """One binding request on the nominated pair; True when the peer answered it."""
         connection = self._connection
-        pair = connection_nominated_pair(connection)
+        nominated = getattr(connection, "_nominated", None)
+        pair = nominated.get(1) if isinstance(nominated, dict) else None
         password = getattr(connection, "remote_password", None)
         if connection is None or pair is None or not password:
             return False
