@@ -32,12 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="let --host be a non-loopback address: plain HTTP, reachable from the network (a warning is printed)",
     )
     engine.add_argument("--port", type=int, default=8787, help="0 picks a free port")
-    engine.add_argument(
-        "--key-ttl",
-        type=float,
-        default=None,
-        help="cap ephemeral key lifetimes at this many seconds (default: GA 600 s or what the mint asks, preview 60 s)",
-    )
+    engine.add_argument("--key-ttl", type=float, default=60.0, help="ephemeral key lifetime in seconds")
     engine.add_argument("--session-limit", type=float, default=None, help="maximum session length in seconds")
     engine.add_argument(
         "--secrets-stdin",
@@ -81,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="auto: WebRTC, falling back to WebSocket when WebRTC cannot connect",
     )
-    talk.add_argument("--key-ttl", type=float, default=None, help="key lifetime cap for the engine talk starts")
+    talk.add_argument("--key-ttl", type=float, default=60.0, help="key lifetime for the engine talk starts")
     talk.add_argument("--session-limit", type=float, default=None, help="session limit for the engine talk starts")
 
     devices = sub.add_parser("devices", help="list microphones and speakers (* marks the default)")

@@ -169,64 +169,6 @@ async def test_hung_service_is_detected_within_three_seconds(
     await sidecar.wait_for(lambda: sidecar.states()[-1:] == ["connected"] and len(sidecar.states()) == 5)
 
 
-async def test_ten_quiet_seconds_between_turns_are_not_a_dead_peer(
-    sidecar: SidecarClient, engine: EngineProcess, samples: Path
-) -> None:
-    # The service sends RTP only while it speaks: liveness comes from ICE consent, not audio.
-    await engine.faults(quietBetweenTurns=True)
-    await connected_session(sidecar, engine, samples)
-    await sidecar.wait_for(lambda: sidecar.final_transcripts("assistant"), timeout=30)
-    await sidecar.wait_for(lambda: sidecar.last_stats().get("packetsReceived", 0) > 0, timeout=10)
-
-    # The reply's audio is over once three stats pushes in a row (about a second apart) count the same packets.
-    def settled() -> bool:
-        counts = [d["stats"].get("packetsReceived") for d in sidecar.of("voicepilot/diagnostics") if d.get("stats")]
-        return len(counts) >= 3 and counts[-1] == counts[-2] == counts[-3] is not None
-
-    await sidecar.wait_for(settled, timeout=20)
-    quiet_from, packets = len(sidecar.notifications), sidecar.last_stats()["packetsReceived"]
-    await asyncio.sleep(10)  # the observation window itself: nothing may happen in it
-    assert sidecar.last_stats()["packetsReceived"] == packets  # truly no RTP for 10 s
-    states = [n.params["state"] for n in sidecar.notifications[quiet_from:] if n.method == "voicepilot/connectionState"]
-    assert states == []
-    assert sidecar.states()[-1] == "connected"
-    assert len((await engine.control())["calls"]) == 1
-
-
-async def test_killed_engine_is_detected_without_any_rtp(
-    sidecar: SidecarClient, start_engine: Any, samples: Path
-) -> None:
-    engine: EngineProcess = await start_engine()
-    await engine.faults(quietBetweenTurns=True)
-    await connected_session(sidecar, engine, samples)
-    assert sidecar.last_stats().get("packetsReceived", 0) == 0  # nothing said yet: no audio has come
-    engine.kill()
-    killed_at = time.monotonic()
-    await sidecar.wait_state("reconnecting", timeout=10)
-    detected = next(n.at for n in sidecar.notifications if n.params.get("state") == "reconnecting")
-    assert detected - killed_at < 3.0
-
-
-async def test_a_transcript_after_the_reply_is_replayed_before_it(
-    sidecar: SidecarClient, engine: EngineProcess, samples: Path
-) -> None:
-    await engine.faults(lateTranscripts=1)  # the user's transcript comes after the reply's response.done
-    await connected_session(sidecar, engine, samples)
-    await sidecar.wait_for(lambda: sidecar.final_transcripts("user") and sidecar.final_transcripts("assistant"), 40)
-    finals = [(p["role"], p["text"]) for p in sidecar.of("voicepilot/transcript") if p["final"]]
-    assert [role for role, _ in finals][:2] == ["assistant", "user"]  # the fault really reordered them
-    await engine.act(closePeers=True)  # the next session gets the history replayed
-    await sidecar.wait_for(lambda: sidecar.states()[-1:] == ["connected"] and len(sidecar.states()) == 5, 20)
-    replayed: list[dict[str, str]] = []
-    for _ in range(50):  # the replay's items follow the session's opening events
-        replayed = (await engine.control())["calls"][1]["messages"]
-        if len(replayed) >= 2:
-            break
-        await asyncio.sleep(0.1)
-    assert [m["role"] for m in replayed[:2]] == ["user", "assistant"], replayed
-    assert replayed[0]["text"] == "go to line twelve"
-
-
 async def test_killed_engine_is_detected_and_a_restarted_one_reconnects(
     sidecar: SidecarClient, start_engine: Any, samples: Path, tmp_path: Path
 ) -> None:
@@ -276,7 +218,7 @@ async def test_session_stats_arrive_about_once_a_second(
     for key in ("rttMs", "jitterMs", "packetsLost", "keyExpiresInS", "sessionAgeS", "bitrateKbps", "micStalls"):
         assert key in stats
     assert 0 <= stats["rttMs"] < 200
-    assert 0 < stats["keyExpiresInS"] <= 600  # a GA key asks for 600 s (expires_after)
+    assert 0 < stats["keyExpiresInS"] <= 60
     assert stats["receiversTuned"] == 1  # the low-latency buffer and Opus decoded on the loop
     assert stats["framesRidden"] > 0  # a file's frames leave with the service's, not on a timer of their own
     assert diagnostics["aiortcHooks"] == "active"  # on the tested aiortc, the fence lets the hooks in

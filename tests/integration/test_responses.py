@@ -184,31 +184,11 @@ async def test_a_call_that_comes_only_as_a_completed_item_runs_once_and_a_cancel
     await sidecar.wait_for(lambda: len(sidecar.final_transcripts("assistant")) >= 2, timeout=30)
     # Answered (the engine never made that call itself, so its reply cannot name it).
     assert sidecar.final_transcripts("assistant")[1].startswith("Done")
-    streamed = [function_call(call_id, "completed", 3) for call_id in ("call_streamed_cut", "call_streamed_failed")]
     events = [
         {"type": "response.created", "response": {"id": "resp_cut", "status": "in_progress", "output": []}},
         {"type": "response.done", "response": {"id": "resp_cut", "status": "cancelled", "output": [cancelled]}},
+        {"type": "brand.new.event"},  # counted once the events before it were handled
     ]
-    # Calls streamed in full (arguments and item done) by responses that then end cancelled or
-    # failed: go_to_line has a side effect, so it waits for response.done and never runs.
-    for (response_id, status), item in zip(
-        (("resp_streamed_cut", "cancelled"), ("resp_streamed_failed", "failed")), streamed, strict=True
-    ):
-        events += [
-            {"type": "response.created", "response": {"id": response_id, "status": "in_progress", "output": []}},
-            {"type": "response.output_item.added", "response_id": response_id, "item": item},
-            {
-                "type": "response.function_call_arguments.done",
-                "response_id": response_id,
-                "item_id": item["id"],
-                "call_id": item["call_id"],
-                "name": "go_to_line",
-                "arguments": item["arguments"],
-            },
-            {"type": "response.output_item.done", "response_id": response_id, "item": item},
-            {"type": "response.done", "response": {"id": response_id, "status": status, "output": [item]}},
-        ]
-    events.append({"type": "brand.new.event"})  # counted once the events before it were handled
     await engine.act(sendEvents=[json.dumps(event) for event in events])
 
     def counted() -> dict[str, Any] | None:
@@ -218,6 +198,5 @@ async def test_a_call_that_comes_only_as_a_completed_item_runs_once_and_a_cancel
     stats = await sidecar.wait_for(counted, timeout=10)
     ran = [(r["callId"], r["name"], r["arguments"]) for r in sidecar.tool_requests]
     assert ran[1:] == [("call_only_item", "go_to_line", {"line": 9})]
-    assert stats["withheld_calls"] == 2
     assert stats["protocol_errors"] == 0
     assert stats["unknown_fields"] >= 1

@@ -108,29 +108,3 @@ async def test_background_renewal_keeps_minting() -> None:
 
 def test_auth_error_helper_is_fatal_kind() -> None:
     assert auth_error("x").kind is ErrorKind.AUTH
-
-
-@pytest.mark.parametrize(
-    ("lifetime_s", "expected_s"),
-    [(60.0, 50.0), (600.0, 400.0), (3.0, 2.0), (1800.0, 1200.0)],
-)
-async def test_renewal_on_the_interval_for_minute_keys_and_at_a_third_left_for_longer_ones(
-    lifetime_s: float, expected_s: float
-) -> None:
-    service = KeyService(ScriptedMint(lifetime_s), renew_interval_s=2.0 if lifetime_s < 10 else 50.0, backoff=FAST)
-    await service.fresh_key()
-    assert service._next_renewal_delay() == pytest.approx(expected_s, abs=0.1)
-
-
-def test_ga_mints_ask_for_a_lifetime_and_preview_mints_do_not() -> None:
-    from voicepilot.contract.models import ConnectionSettings
-    from voicepilot.realtime.endpoints import resolve_endpoint
-    from voicepilot.realtime.keys import GA_KEY_LIFETIME_S, mint_body
-    from voicepilot.realtime.session_config import SessionConfig
-
-    local = "http://127.0.0.1:9000"
-    ga = mint_body(resolve_endpoint("local", ConnectionSettings(), local_url=local), SessionConfig())
-    assert ga["expires_after"] == {"anchor": "created_at", "seconds": GA_KEY_LIFETIME_S}
-    assert ga["session"]["type"] == "realtime"
-    preview = resolve_endpoint("local", ConnectionSettings(api_flavor="preview"), local_url=local)
-    assert "expires_after" not in mint_body(preview, SessionConfig())

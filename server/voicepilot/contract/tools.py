@@ -78,8 +78,3 @@ EDITOR_TOOLS: tuple[ToolSpec, ...] = (
         [],
     ),
 )
-
-# Tools that change nothing (not the workspace, not the editor's view): they may run while the
-# response that called them is still under way. Every other tool, an editor's own included, waits
-# for that response to complete, so a reply the user interrupted (or that failed) does nothing.
-READ_ONLY_TOOLS: frozenset[str] = frozenset({"explain_selection"})

@@ -34,7 +34,7 @@ STOP_GRACE_S = 0.3  # then SIGKILL: the engine holds nothing worth waiting for
 
 @dataclass(frozen=True)
 class EngineOptions:
-    key_ttl_s: float | None = None
+    key_ttl_s: float = 60.0
     session_limit_s: float | None = None
 
 
@@ -75,9 +75,9 @@ class LocalEngineProcess:
             "--port",
             "0",
             "--secrets-stdin",
+            "--key-ttl",
+            str(self.options.key_ttl_s),
         ]
-        if self.options.key_ttl_s is not None:
-            args += ["--key-ttl", str(self.options.key_ttl_s)]
         if self.options.session_limit_s is not None:
             args += ["--session-limit", str(self.options.session_limit_s)]
         process = await asyncio.create_subprocess_exec(

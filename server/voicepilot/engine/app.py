@@ -21,7 +21,6 @@ from pydantic import ValidationError
 
 from voicepilot.engine.call_gate import CallGate
 from voicepilot.engine.conversation import Conversation
-from voicepilot.engine.cors import cors
 from voicepilot.engine.faults import Faults, FaultSettings
 from voicepilot.engine.http_errors import error_response
 from voicepilot.engine.http_guard import HttpGuard
@@ -37,7 +36,6 @@ from voicepilot.realtime.session_config import Flavor, SessionConfig
 log = logging.getLogger(__name__)
 
 MIN_TTL_S, MAX_TTL_S = 10, 7200
-GA_KEY_TTL_S, PREVIEW_KEY_TTL_S = 600.0, 60.0  # the services' defaults when a mint names none
 
 
 @dataclass(frozen=True)
@@ -56,18 +54,15 @@ class Engine:
     def __init__(
         self,
         secrets: EngineSecrets,
-        key_ttl_s: float | None = None,
+        key_ttl_s: float = 60.0,
         loopback: bool = True,
         session_limit_s: float | None = None,
         limits: EngineLimits | None = None,
     ) -> None:
         self.secrets = secrets
         self.limits = limits = limits or EngineLimits()
-        # None: the service's defaults (GA_KEY_TTL_S, PREVIEW_KEY_TTL_S), expires_after honoured;
-        # a number caps every key (a test's short-lived keys).
-        self.key_ttl_cap_s = key_ttl_s
         self.keys = KeyStore(
-            key_ttl_s or PREVIEW_KEY_TTL_S,
+            key_ttl_s,
             max_keys=limits.max_keys,
             max_bytes=limits.max_key_bytes,
             expired_kept=limits.expired_keys_kept,
@@ -88,7 +83,7 @@ class Engine:
     # ------------------------------------------------------------------ app
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=1 << 20, middlewares=[self.http_guard.middleware, cors])
+        app = web.Application(client_max_size=1 << 20, middlewares=[self.http_guard.middleware])
         app.router.add_post("/openai/v1/realtime/client_secrets", self.mint_ga)
         app.router.add_post("/v1/realtime/client_secrets", self.mint_ga)
         app.router.add_post("/openai/realtimeapi/sessions", self.mint_preview)
@@ -185,18 +180,11 @@ class Engine:
             return injected
         return await self._json_body(request)
 
-    def _lifetime(self, flavor: Flavor, requested: float | None) -> float:
-        """A key's lifetime: what the mint asked for (``expires_after``) or the flavour's default,
-        never beyond the engine's cap."""
-        default = GA_KEY_TTL_S if flavor == "ga" else PREVIEW_KEY_TTL_S
-        lifetime = requested if requested is not None else default
-        return lifetime if self.key_ttl_cap_s is None else min(lifetime, self.key_ttl_cap_s)
-
     async def _issue(
         self, request: web.Request, flavor: Flavor, session: dict[str, Any], ttl: float | None
     ) -> IssuedKey | web.Response:
         try:
-            return self.keys.issue(flavor, session, self._lifetime(flavor, ttl), size=len(await request.read()))
+            return self.keys.issue(flavor, session, ttl, size=len(await request.read()))
         except KeyStoreFull as full:
             self.counters.keys_refused += 1
             return error_response(
@@ -385,7 +373,6 @@ class Engine:
             "expired": record.expired,
             "truncations": [{"itemId": item, "audioEndMs": end} for item, end in record.truncations],
             "closed": call.closed.is_set(),
-            "messages": conversation.messages(),
         }
 
     async def control_faults(self, request: web.Request) -> web.Response:

@@ -146,7 +146,6 @@ class Conversation:
         # Responses started and not yet done (one running, the service's own ones queued behind it).
         self._open_responses = 0
         self._race_refusals: list[str | None] = []  # requests refused once the next response is created
-        self._late_transcripts: list[ev.Event] = []  # input transcripts held until the next response.done
         self._tasks = TaskGroup("engine conversation")
         self.closed = asyncio.Event()
         self._closing = False
@@ -309,16 +308,6 @@ class Conversation:
             self.record.truncations.append((event.item_id, event.audio_end_ms))
             self.emit(ev.ConversationItemTruncated(item_id=event.item_id, audio_end_ms=event.audio_end_ms))
 
-    def messages(self) -> list[dict[str, str]]:
-        """The conversation's message items in order, as role and text (a replayed history shows here)."""
-        found: list[dict[str, str]] = []
-        for item in self._items:
-            if item.get("type") == "message":
-                content = (item.get("content") or [{}])[0]
-                text = content.get("text") or content.get("transcript") or ""
-                found.append({"role": str(item.get("role")), "text": str(text)})
-        return found
-
     def _add_item(self, item: dict[str, Any]) -> None:
         previous = self._items[-1]["id"] if self._items else None
         self._items.append(item)
@@ -433,16 +422,9 @@ class Conversation:
         self.record.turns.append(
             HeardTurn(recognition.text, recognition.source, recognition.confidence, _duration_ms(audio))
         )
-        transcript: list[ev.Event] = [ev.InputTranscriptionCompleted(item_id=item_id, transcript=recognition.text)]
         if recognition.text:
-            transcript.insert(0, ev.InputTranscriptionDelta(item_id=item_id, delta=recognition.text))
-        if self._faults.take_late_transcript():
-            # The reply is composed from the recognition now; the client hears of it after the reply's
-            # response.done (the one that carries no calls).
-            self._late_transcripts.extend(transcript)
-        else:
-            for event in transcript:
-                self.emit(event)
+            self.emit(ev.InputTranscriptionDelta(item_id=item_id, delta=recognition.text))
+        self.emit(ev.InputTranscriptionCompleted(item_id=item_id, transcript=recognition.text))
         future.set_result(recognition)
 
     # ------------------------------------------------------------------ responses
@@ -681,11 +663,6 @@ class Conversation:
                 )
             )
         )
-        if any(item.get("type") == "function_call" for item in output):
-            return  # a late transcript waits for the spoken reply, after the calls' follow-up
-        late, self._late_transcripts = self._late_transcripts, []
-        for event in late:
-            self.emit(event)
 
     def _cancel_response(self, reason: str) -> bool:
         """Stop the active response (and its audio). Returns False when nothing was active."""

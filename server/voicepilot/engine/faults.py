@@ -25,12 +25,7 @@ class FaultSettings(WireModel):
     outbound_loss: float | None = Field(default=None, ge=0, le=1, description="fraction of engine audio dropped")
     delay_outbound_ms: int | None = Field(default=None, ge=0, le=5000)
     delay_inbound_ms: int | None = Field(default=None, ge=0, le=5000)
-    stop_answering: bool | None = Field(
-        default=None, description="no events, no audio, no ICE consent answers: a hung service"
-    )
-    quiet_between_turns: bool | None = Field(
-        default=None, description="send no RTP while there is nothing to say, as a service may"
-    )
+    stop_answering: bool | None = Field(default=None, description="no events and no audio: a hung service")
     tamper_fingerprint: bool | None = Field(default=None, description="corrupt the DTLS fingerprint of answers")
     blackhole_ice: bool | None = Field(default=None, description="answer, then drop ICE: UDP as if blocked")
     echo_key: Literal["full", "truncated"] | None = Field(
@@ -43,13 +38,6 @@ class FaultSettings(WireModel):
         ge=0,
         description="refuse the next N response.create, starting a response of the engine's own as each arrives",
     )
-    late_transcripts: int | None = Field(
-        default=None, ge=0, description="deliver the next N input transcripts after the reply's response.done"
-    )
-    late_transcript_rate: float | None = Field(
-        default=None, ge=0, le=1, description="deliver this fraction of input transcripts late, at random"
-    )
-    seed: int | None = Field(default=None, description="reseed the random faults, for a repeatable run")
     hold_response_done_ms: int | None = Field(
         default=None, ge=0, le=10000, description="hold each response.done this long after its last output item"
     )
@@ -67,7 +55,6 @@ class Faults:
         self.delay_outbound_ms = 0
         self.delay_inbound_ms = 0
         self.stop_answering = False
-        self.quiet_between_turns = False
         self.tamper_fingerprint = False
         self.blackhole_ice = False
         self.echo_key: str | None = None
@@ -75,16 +62,11 @@ class Faults:
         self.fail_kind: FailureKind = "quota"
         self.hold_response_done_ms = 0
         self.race_creates = 0
-        self.late_transcripts = 0
-        self.late_transcript_rate = 0.0
         self._rng = rng or random.Random()
 
     def update(self, settings: FaultSettings) -> None:
         for name, value in settings.model_dump(exclude_none=True).items():
-            if name == "seed":
-                self._rng.seed(value)
-            else:
-                setattr(self, name, value)
+            setattr(self, name, value)
 
     def take_mint_rejection(self) -> tuple[int, float | None] | None:
         if self.reject_mints <= 0:
@@ -118,13 +100,6 @@ class Faults:
             return False
         self.race_creates -= 1
         return True
-
-    def take_late_transcript(self) -> bool:
-        """Whether this input transcript comes after the reply (the service transcribes on its own time)."""
-        if self.late_transcripts > 0:
-            self.late_transcripts -= 1
-            return True
-        return self.late_transcript_rate > 0 and self._rng.random() < self.late_transcript_rate
 
     def drop_inbound(self) -> bool:
         return self.stop_answering or (self.inbound_loss > 0 and self._rng.random() < self.inbound_loss)

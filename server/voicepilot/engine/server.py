@@ -66,7 +66,7 @@ def refuse_or_warn_remote(host: str, allow_remote: bool) -> bool:
 async def serve(
     host: str,
     port: int,
-    key_ttl_s: float | None,
+    key_ttl_s: float,
     session_limit_s: float | None,
     secrets_stdin: bool,
     allow_remote: bool = False,

@@ -19,7 +19,6 @@ from voicepilot.engine.conversation import DEPARTURE_DBFS, SOUND_FLOOR_DBFS, Cal
 from voicepilot.engine.faults import Faults, tamper_fingerprint
 from voicepilot.engine.recognizers import STT_RATE
 from voicepilot.engine.speaker import SpeechSource
-from voicepilot.realtime.consent import ice_connection
 from voicepilot.realtime.ice import loopback_ice
 from voicepilot.tasks import TaskGroup
 
@@ -46,8 +45,6 @@ class FaultyOutgoingAudio:
                 # Release each frame a fixed time after it was due: a constant added latency.
                 due = self._started + pts / SAMPLE_RATE + self._faults.delay_outbound_ms / 1000
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
-            if self._faults.quiet_between_turns and samples is SILENCE:
-                continue  # no packet at all: the track's pacing goes on, the peer hears nothing
             if not self._faults.drop_outbound():
                 if self._record is not None and samples is not SILENCE and rms_dbfs(samples) > DEPARTURE_DBFS:
                     self._record.sound_departures.append(time.monotonic())
@@ -82,7 +79,6 @@ class WebRTCCall:
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        self._hang_consent_with_service(pc)
         # The recogniser needs no playout schedule, only ordered frames: aiortc's default buffer
         # would hold each one back 60-80 ms and wait 320 ms on a lost packet; its decoder thread
         # costs more than decoding (audio/receive_tuning.py). Frames come straight to ``_on_frame``.
@@ -94,22 +90,6 @@ class WebRTCCall:
             # Answer, then drop our ICE agent: the client's checks go nowhere, as if UDP were blocked.
             await pc.close()
         return tamper_fingerprint(answer) if self._faults.tamper_fingerprint else answer
-
-    def _hang_consent_with_service(self, pc: RTCPeerConnection) -> None:
-        """A hung service answers nothing, ICE consent checks included: while ``stop_answering``
-        the binding requests of the client's liveness probe (realtime/consent.py) go unanswered."""
-        for transceiver in pc.getTransceivers():
-            connection = ice_connection(transceiver.receiver.transport.transport)
-            if connection is None or getattr(connection, "_voicepilot_gated", False):
-                continue
-            answer = connection.request_received
-
-            def gated(*args: Any, _answer: Any = answer) -> None:
-                if not self._faults.stop_answering:
-                    _answer(*args)
-
-            connection.request_received = gated
-            connection._voicepilot_gated = True
 
     # ------------------------------------------------------------------ Link
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import aiohttp
 import av
@@ -86,8 +85,6 @@ class Connection:
         self.lost_reason: str | None = None
         # WebSocket only: what the user heard of the answer, for truncating an interrupted one.
         self.heard = HeardAnswer()
-        # Side-effecting calls waiting for their response to complete, by response id.
-        self.held_calls: dict[str, list[HeldCall]] = {}
         callbacks = TransportCallbacks(
             on_message=lambda raw: on_message(self, raw),
             on_closed=lambda r: on_lost(self, r),
@@ -120,19 +117,15 @@ class Connection:
     def kind(self) -> str:
         return self.transport.kind
 
-    def peer_silent_for(self) -> float:
-        """Seconds since the peer last showed it is alive (ICE consent, audio; WebSocket heartbeats)."""
-        return self.transport.peer_silent_for()
+    def media_silent_for(self) -> float:
+        """Seconds since the last remote audio frame (since opening, if none came yet)."""
+        if isinstance(self.transport, WebSocketTransport):
+            return self.transport.media_silent_for()
+        last = self.transport.last_media_at or self.opened_at
+        return time.monotonic() - last
 
     async def close(self) -> None:
         await self.transport.close()
-
-
-@dataclass(frozen=True)
-class HeldCall:
-    call_id: str
-    name: str
-    arguments: str
 
 
 def seconds_until(unix_time: float) -> float:

@@ -1,7 +1,6 @@
 """Keeps a valid ephemeral key at hand for the whole conversation.
 
-Mints at start, renews on an interval (50 s by default, under a one-minute key's life; a longer-lived
-key before a third of its life is left), and
+Mints at start, renews on an interval (50 s by default, under the service's one-minute TTL), and
 answers :meth:`KeyService.fresh_key` with a key that still has a useful life left, minting on the
 spot if the one at hand is too old. Transient failures are retried with capped exponential backoff
 and jitter; a 429 waits at least its ``Retry-After``; 401/403 are fatal and never retried.
@@ -26,8 +25,6 @@ DEFAULT_MIN_REMAINING_S = 10.0
 # Renewal never comes sooner than this (unless the interval asked for is shorter): a key that
 # looks short-lived, whatever the reason, must not make the service mint in a tight loop.
 MIN_RENEWAL_DELAY_S = 5.0
-# Keys up to this long are renewed on the interval; longer ones once two thirds of their life are gone.
-SHORT_KEY_S = 60.0
 FATAL_KINDS = frozenset({ErrorKind.AUTH, ErrorKind.CONFIG, ErrorKind.PROTOCOL})
 
 
@@ -137,9 +134,6 @@ class KeyService:
         delay = self.renew_interval_s
         if self._key is not None:
             lifetime = self._key.expires_at - self._key.minted_at
-            if lifetime > SHORT_KEY_S:
-                # A long-lived key (GA: 600 s) is renewed before a third of it is left, not every 50 s.
-                delay = max(delay, lifetime * 2 / 3)
             margin = min(self.min_remaining_s, lifetime / 3)
             # Never let the key at hand fall below its margin, whatever the interval says.
             delay = min(delay, max(0.0, self._key.seconds_left() - margin))

@@ -22,8 +22,6 @@ from voicepilot.realtime.service_clock import ServiceClock
 from voicepilot.realtime.session_config import SessionConfig
 
 MINT_TIMEOUT_S = 10.0
-# What GA mints ask for: the service's default, said out loud (renewed before a third is left).
-GA_KEY_LIFETIME_S = 600
 
 
 class Credential(Protocol):
@@ -76,7 +74,7 @@ def mint_body(endpoint: Endpoint, config: SessionConfig) -> dict[str, Any]:
     session["model"] = endpoint.deployment
     if endpoint.flavor == "preview":
         return session
-    return {"expires_after": {"anchor": "created_at", "seconds": GA_KEY_LIFETIME_S}, "session": session}
+    return {"session": session}
 
 
 async def mint_ephemeral_key(

@@ -78,10 +78,6 @@ class ResponseSequencer:
         if response_id is not None:
             self._carriers.setdefault(response_id, _Carrier()).calls.add(call_id)
 
-    def withdraw_calls(self, response_id: str) -> None:
-        """A response whose calls will not run (it did not complete): nothing waits for their outputs."""
-        self._carriers.pop(response_id, None)
-
     def output_sent(self, call_id: str) -> ev.ResponseCreate | None:
         """A call's output went back (or could not): a follow-up may now be due."""
         for carrier in self._carriers.values():

@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,12 +24,10 @@ import aiohttp
 import av
 
 from voicepilot.audio.tracks import FrameSource
-from voicepilot.contract.tools import READ_ONLY_TOOLS
 from voicepilot.errors import ErrorKind, VoicePilotError, media_error, network_error, protocol_error
 from voicepilot.realtime import events as ev
-from voicepilot.realtime.connection import Connection, HeldCall, seconds_until
+from voicepilot.realtime.connection import Connection, seconds_until
 from voicepilot.realtime.endpoints import Endpoint
-from voicepilot.realtime.history import History
 from voicepilot.realtime.http import client_session
 from voicepilot.realtime.key_service import Backoff, KeyService
 from voicepilot.realtime.keys import Credential, EphemeralKey, mint_ephemeral_key
@@ -79,8 +78,7 @@ class SessionOptions:
     renew_interval_s: float = 50.0
     # End service sessions after this long even if the service would allow more (None: its limit).
     max_session_s: float | None = None
-    # A peer that answers no consent check (and sends no audio) for this long is dead (aiortc alone
-    # notices after ~30 s). Audio alone is no sign: a service may send none between turns.
+    # A peer that sends no audio for this long is dead (aiortc alone notices after ~30 s).
     dead_after_s: float = 2.5
     backoff: Backoff = field(default_factory=Backoff)
     supervise_every_s: float = 0.1
@@ -119,7 +117,6 @@ class RealtimeSession:
             "unknown_fields": 0,
             "refused_responses": 0,
             "failed_responses": 0,
-            "withheld_calls": 0,
             "service_errors": 0,
             "handovers": 0,
             "reconnects": 0,
@@ -133,7 +130,7 @@ class RealtimeSession:
         self._user_text: dict[str, str] = {}
         self._assistant_text: dict[str, str] = {}
         self._handled_calls: set[str] = set()
-        self._history = History(HISTORY_ITEMS, HISTORY_CHARS)
+        self._history: deque[tuple[Role, str]] = deque(maxlen=HISTORY_ITEMS)
         self._handover_due_at: float | None = None
         self._websocket_only = False
         self._handover_task: asyncio.Task[None] | None = None
@@ -328,9 +325,9 @@ class RealtimeSession:
             return network_error("The service session reached its time limit.", code="session_expired")
         if connection.lost_reason is not None:
             return network_error(f"The connection to the realtime service was lost: {connection.lost_reason}.")
-        silent = connection.peer_silent_for()
+        silent = connection.media_silent_for()
         if judge_silence and silent > self.options.dead_after_s:
-            return network_error(f"The realtime service stopped answering ({silent:.1f} s without a sign of life).")
+            return network_error(f"The realtime service stopped sending audio ({silent:.1f} s of nothing).")
         return None
 
     def _handover_due(self) -> bool:
@@ -556,9 +553,8 @@ class RealtimeSession:
                 # Still "speaking" after speech_stopped, until the commit that follows it, so the
                 # conversation never looks quiet between the two.
                 turns.speaking = True
-            case ev.InputCommitted(item_id=item_id):
+            case ev.InputCommitted():
                 turns.speaking = False
-                self._history.reserve(item_id)
                 if self.config.turn_detection is not None and self.config.turn_detection.create_response:
                     turns.unanswered_commits += 1
             case ev.InputTranscriptionDelta(item_id=item_id, delta=delta):
@@ -599,7 +595,7 @@ class RealtimeSession:
 
     def _transcript(self, role: Role, item_id: str, text: str, final: bool) -> None:
         if final and text:
-            self._history.add(role, text, item_id)
+            self._history.append((role, text[:HISTORY_CHARS]))
         self._observer.on_transcript(Transcript(role, item_id, text, final, self.session_id))
 
     def _on_service_error(self, connection: Connection, error: ev.ErrorDetail) -> None:
@@ -618,19 +614,10 @@ class RealtimeSession:
         self._observer.on_notice(Notice(self.session_id, f"The service reported: {error.message}", ErrorKind.PROTOCOL))
 
     def _on_response_done(self, connection: Connection, response: ev.ResponseInfo) -> None:
-        held = connection.held_calls.pop(response.id, [])
-        if response.status == "completed":
-            for call in held:
-                self._run_call(connection, call)
-        elif held:
-            # Interrupted, failed or cut short: its side effects must not happen.
-            connection.turns.responses.withdraw_calls(response.id)
-            self.counters["withheld_calls"] += len(held)
-            log.info("response %s ended %s: %d held call(s) not run", response.id, response.status, len(held))
         if response.status not in ("cancelled", "failed"):
             # A function call can also arrive only as an output item of response.done.
             for item in response.output:
-                self._start_completed_call(connection, response.id, item, response_done=True)
+                self._start_completed_call(connection, response.id, item)
         follow_up = connection.turns.responses.on_response_done(response)
         if follow_up is not None:
             self._send_request(connection, follow_up)
@@ -642,9 +629,7 @@ class RealtimeSession:
 
     # ------------------------------------------------------------------ tools
 
-    def _start_completed_call(
-        self, connection: Connection, response_id: str, item: dict[str, Any], response_done: bool = False
-    ) -> None:
+    def _start_completed_call(self, connection: Connection, response_id: str, item: dict[str, Any]) -> None:
         """A call from a completed function_call item, when its arguments event never came."""
         call_id = item.get("call_id")
         if item.get("type") != "function_call" or not isinstance(call_id, str) or not call_id:
@@ -652,33 +637,17 @@ class RealtimeSession:
         if item.get("status", "completed") != "completed":
             return
         name = connection.turns.responses.name_of(item.get("id"), call_id, item.get("name"))
-        arguments = str(item.get("arguments") or "{}")
-        self._start_tool_call(connection, call_id, name, arguments, response_id, response_done)
+        self._start_tool_call(connection, call_id, name, str(item.get("arguments") or "{}"), response_id)
 
     def _start_tool_call(
-        self,
-        connection: Connection,
-        call_id: str,
-        name: str,
-        arguments: str,
-        response_id: str | None = None,
-        response_done: bool = False,
+        self, connection: Connection, call_id: str, name: str, arguments: str, response_id: str | None = None
     ) -> None:
-        """Run a call once; a side-effecting one only once its response has completed (a reply the
-        user interrupts, or that fails, may already have streamed its calls)."""
         if call_id in self._handled_calls:
             return
         self._handled_calls.add(call_id)
         connection.turns.responses.add_call(call_id, response_id)
-        call = HeldCall(call_id, name, arguments)
-        if response_id is not None and not response_done and name not in READ_ONLY_TOOLS:
-            connection.held_calls.setdefault(response_id, []).append(call)
-            return
-        self._run_call(connection, call)
-
-    def _run_call(self, connection: Connection, call: HeldCall) -> None:
         connection.turns.tools_in_flight += 1
-        self._tasks.spawn(self._run_tool(connection, call.call_id, call.name, call.arguments))
+        self._tasks.spawn(self._run_tool(connection, call_id, name, arguments))
 
     async def _run_tool(self, connection: Connection, call_id: str, name: str, raw_arguments: str) -> None:
         try:

@@ -22,7 +22,6 @@ from voicepilot.audio.opus import OpusEncodedTrack
 from voicepilot.audio.receive_tuning import tune_audio_receivers
 from voicepilot.audio.tracks import PacedAudioTrack, drain_track
 from voicepilot.errors import VoicePilotError, classify_http_status, media_error, network_error
-from voicepilot.realtime.consent import ConsentProbe
 from voicepilot.realtime.endpoints import Endpoint
 from voicepilot.realtime.ice import IcePath, ice_path, loopback_ice
 from voicepilot.realtime.keys import EphemeralKey, error_detail
@@ -59,9 +58,6 @@ class WebRTCTransport:
         self._pc: RTCPeerConnection | None = None
         self._channel: object | None = None
         self._drains: set[asyncio.Task[int]] = set()
-        self._consent: ConsentProbe | None = None
-        self._consent_task: asyncio.Task[None] | None = None
-        self.connected_at: float | None = None
         self._closed = False
         self.call_id: str | None = None
         self.frames_received = 0
@@ -105,31 +101,6 @@ class WebRTCTransport:
         tuning = tune_audio_receivers(pc, self._on_remote_frame)
         self.receivers_tuned, self.hooks = tuning.tuned, tuning.status
         await self._wait_open(opened)
-        self.connected_at = time.monotonic()
-        self._start_consent(pc)
-
-    def _start_consent(self, pc: RTCPeerConnection) -> None:
-        """Liveness from consent freshness (realtime/consent.py), not from audio the service may not send."""
-        if pc.sctp is None:
-            return
-        probe = ConsentProbe(pc.sctp.transport.transport)
-        if not probe.available:
-            log.warning("aioice keeps its ICE connection elsewhere: a dead peer is found by aioice only (~30 s)")
-            return
-        self._consent = probe
-        self._consent_task = asyncio.get_running_loop().create_task(probe.run())
-
-    def peer_silent_for(self) -> float:
-        """Seconds since the peer last showed it is there: a consent answer or an audio frame.
-
-        0 while its consent cannot be asked (not connected yet, or aioice moved its fields).
-        """
-        if self.connected_at is None or self._consent is None:
-            return 0.0
-        if self._pc is not None and _dtls_states(self._pc) & {"failed", "closed"}:
-            self._report_closed("the secure transport (DTLS) closed")
-        signs = [self.connected_at, self._consent.last_answer_at or 0.0, self.last_media_at or 0.0]
-        return time.monotonic() - max(signs)
 
     async def _wait_open(self, opened: asyncio.Event) -> None:
         """Wait for the events channel, failing fast when ICE or DTLS fails instead of timing out."""
@@ -259,9 +230,6 @@ class WebRTCTransport:
 
     async def close(self) -> None:
         self._closed = True
-        if self._consent_task is not None:
-            self._consent_task.cancel()
-            await asyncio.gather(self._consent_task, return_exceptions=True)
         if self._pc is not None:
             try:
                 await self._pc.close()

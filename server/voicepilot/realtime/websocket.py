@@ -132,7 +132,7 @@ class WebSocketTransport:
                 on_frame(make_frame(pcm48[start : start + FRAME_SAMPLES], self._down_pts))
             self._down_pts += FRAME_SAMPLES
 
-    def peer_silent_for(self) -> float:
+    def media_silent_for(self) -> float:
         # Audio only flows while someone speaks: liveness comes from heartbeats, which close the
         # socket (and report it) when the peer stops answering.
         return 0.0
