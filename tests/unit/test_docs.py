@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.unit.test_docstrings import FOREIGN_NOTES
 
 ROOT = Path(__file__).resolve().parents[2]
-README_MAX_BYTES = 12 * 1024
+README_MAX_BYTES = 12_000
 # A Markdown link or image whose target is not a URL or an anchor in the same page.
 RELATIVE_LINK = re.compile(r"\]\((?!https?://|mailto:|#)([^)\s]+)\)")
 
